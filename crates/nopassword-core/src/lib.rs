@@ -1,0 +1,71 @@
+//! Passwordless login codes for Rust web apps: the core of nopassword-rs.
+//!
+//! A user asks for a login code; the [`NoPassword`] service looks them up in your
+//! [`UserDirectory`], stores only a keyed hash of a fresh code in a [`CodeStore`] for
+//! `login_code_timeout` seconds, and hands the code and its login URL to a
+//! [`LoginCodeSender`]. Following the link (or typing the code) calls
+//! [`NoPassword::authenticate`], which lets each code log in exactly once.
+//!
+//! This crate has no web framework, Redis client or mailer in its dependencies: library authors
+//! depend on it alone. `nopassword-axum` and `nopassword-actix` mount the HTTP routes,
+//! `nopassword-store` adds Redis, `nopassword-email` and `nopassword-twilio` deliver codes.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! use nopassword_core::{CodeAttempt, LoginRequest, MemoryDirectory, NoPassword, Outbox, Settings, User};
+//!
+//! let settings = Settings {
+//!     secret_key: Some("use-at-least-32-random-bytes-here!!".into()),
+//!     ..Settings::default()
+//! };
+//! let users = MemoryDirectory::new([User::new("1", "alice").with_email("alice@example.com")]);
+//! let outbox = Outbox::new(10).quiet(); // a development sender
+//! let service = NoPassword::builder(settings, users).sender(outbox.clone()).build()?;
+//!
+//! // POST login/ with username=alice: a code goes out...
+//! service.request_login(LoginRequest { username: "alice", host: Some("localhost:8000"), ..Default::default() }).await?;
+//! let mail = outbox.latest_for("alice").expect("sent");
+//! assert!(mail.url.starts_with("http://localhost:8000/accounts/login-code/alice/"));
+//!
+//! // ...and following the link logs alice in, once.
+//! let attempt = CodeAttempt { username: Some("alice"), code: mail.code.expose(), client: None };
+//! let login = service.authenticate(attempt).await?.expect("valid");
+//! assert_eq!((login.user.username.as_str(), login.next.as_str()), ("alice", "/"));
+//! assert!(service.authenticate(attempt).await?.is_none());
+//! # Ok::<_, nopassword_core::Error>(())
+//! # }).unwrap();
+//! ```
+
+mod clock;
+mod code;
+mod error;
+mod hashing;
+mod memory;
+mod redirect;
+mod secret;
+mod sender;
+mod service;
+mod settings;
+mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+mod user;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use code::{CodeGenerator, LoginCode, Recipient, UrlConfig, encode_username};
+pub use error::{BoxError, Error};
+pub use hashing::{CodeHasher, CodeKey, CodeRng, HashedCode, KEY_LEN, SeededRng, SystemRng};
+pub use memory::MemoryStore;
+pub use redirect::{MAX_NEXT_LENGTH, safe_next};
+pub use secret::{PlaintextCode, SecretString};
+pub use sender::{LoginCodeSender, NullSender, Outbox, OutboxMessage, SendError};
+pub use service::{Builder, CodeAttempt, Login, LoginRequest, NoPassword};
+pub use settings::{
+    CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE, HashAlgorithm, KEYS, MAX_USER_FAILURES_CAP,
+    MIN_CODE_LENGTH, MIN_SECRET_KEY_LENGTH, Settings, SettingsError,
+};
+pub use store::{CodeRecord, CodeStore, RecordError, StoreError, StoredCode};
+pub use user::{LoginUser, MemoryDirectory, User, UserDirectory};
+
+// Re-exported so implementors of the traits use the same macro version.
+pub use async_trait::async_trait;

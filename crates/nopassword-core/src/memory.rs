@@ -1,0 +1,321 @@
+//! `MemoryStore`: the embedded default store.
+
+use std::{
+    cmp::Reverse,
+    collections::{BinaryHeap, HashMap},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::{Duration, SystemTime},
+};
+
+use async_trait::async_trait;
+
+use crate::{Clock, CodeKey, CodeRecord, CodeStore, StoreError, StoredCode, SystemClock};
+
+/// Codes and counters in process memory, for one instance (use a shared store such as
+/// `nopassword-store`'s Redis store when several instances serve one site).
+///
+/// Entries expire with their TTL, measured on the injected [`Clock`]. Expired entries are
+/// purged as time passes: every operation first drains an expiry queue ordered by deadline,
+/// so memory stays proportional to what is live, at O(log n) per entry. A take is atomic: the
+/// whole state sits behind one mutex held for microseconds, never across an await.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use std::time::Duration;
+/// use nopassword_core::{CodeHasher, CodeRecord, CodeStore, HashAlgorithm, ManualClock, MemoryStore, SecretString};
+///
+/// let clock = ManualClock::new();
+/// let store = MemoryStore::with_clock(clock.clone());
+/// let hashed = CodeHasher::new(HashAlgorithm::Sha256, &SecretString::new("k".repeat(32)), &[]).hash("code");
+/// let record = CodeRecord { user_id: "1".into(), verifier: hashed.verifier.clone(), next: None,
+///     created_at: 0, expires_at: 900, failures_at_issue: 0 };
+/// store.put(&hashed.key, &record, Duration::from_secs(900)).await.unwrap();
+/// assert!(store.get(&hashed.key).await.unwrap().is_some());
+/// clock.advance(Duration::from_secs(900));
+/// assert!(store.take(&hashed.key).await.unwrap().is_none());
+/// assert_eq!(store.len(), 0);
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+    clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    codes: HashMap<CodeKey, Entry<StoredCode>>,
+    counters: HashMap<String, Entry<u32>>,
+    /// Deadlines in order; an item whose entry has since changed deadline is skipped.
+    queue: BinaryHeap<Reverse<(SystemTime, Slot)>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Slot {
+    Code(CodeKey),
+    Counter(String),
+}
+
+#[derive(Debug)]
+struct Entry<T> {
+    value: T,
+    expires: SystemTime,
+}
+
+impl State {
+    fn purge(&mut self, now: SystemTime) {
+        while let Some(Reverse((deadline, _))) = self.queue.peek() {
+            if *deadline > now {
+                break;
+            }
+            let Some(Reverse((deadline, slot))) = self.queue.pop() else {
+                break;
+            };
+            // Remove only if the entry still carries this deadline (it may have been renewed).
+            match slot {
+                Slot::Code(key) => {
+                    if self.codes.get(&key).is_some_and(|e| e.expires == deadline) {
+                        self.codes.remove(&key);
+                    }
+                }
+                Slot::Counter(name) => {
+                    if self
+                        .counters
+                        .get(&name)
+                        .is_some_and(|e| e.expires == deadline)
+                    {
+                        self.counters.remove(&name);
+                    }
+                }
+            }
+        }
+        // Renewed counters leave stale queue items behind; rebuild when they dominate.
+        let live = self.codes.len() + self.counters.len();
+        if self.queue.len() > 64 && self.queue.len() > 4 * live {
+            self.queue = self
+                .codes
+                .iter()
+                .map(|(k, e)| Reverse((e.expires, Slot::Code(*k))))
+                .chain(
+                    self.counters
+                        .iter()
+                        .map(|(k, e)| Reverse((e.expires, Slot::Counter(k.clone())))),
+                )
+                .collect();
+        }
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStore {
+    /// A store on the system clock.
+    pub fn new() -> Self {
+        Self::with_clock(SystemClock)
+    }
+
+    /// A store on `clock` (give it the service's clock so both agree).
+    pub fn with_clock(clock: impl Clock + 'static) -> Self {
+        Self::with_shared_clock(Arc::new(clock))
+    }
+
+    /// A store on a shared clock.
+    pub fn with_shared_clock(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            state: Arc::default(),
+            clock,
+        }
+    }
+
+    /// Live entries (codes and counters) after purging expired ones.
+    pub fn len(&self) -> usize {
+        let (state, _) = self.lock();
+        state.codes.len() + state.counters.len()
+    }
+
+    /// Whether no entry is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Locks the state and purges what has expired.
+    fn lock(&self) -> (MutexGuard<'_, State>, SystemTime) {
+        let now = self.clock.now();
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.purge(now);
+        (state, now)
+    }
+}
+
+fn deadline(now: SystemTime, ttl: Duration) -> SystemTime {
+    now.checked_add(ttl).unwrap_or(now)
+}
+
+#[async_trait]
+impl CodeStore for MemoryStore {
+    async fn put(
+        &self,
+        key: &CodeKey,
+        record: &CodeRecord,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let (mut state, now) = self.lock();
+        let expires = deadline(now, ttl);
+        let value = StoredCode {
+            record: record.clone(),
+            failures: 0,
+        };
+        state.codes.insert(*key, Entry { value, expires });
+        state.queue.push(Reverse((expires, Slot::Code(*key))));
+        Ok(())
+    }
+
+    async fn get(&self, key: &CodeKey) -> Result<Option<StoredCode>, StoreError> {
+        let (state, _) = self.lock();
+        Ok(state.codes.get(key).map(|e| e.value.clone()))
+    }
+
+    async fn take(&self, key: &CodeKey) -> Result<Option<CodeRecord>, StoreError> {
+        let (mut state, _) = self.lock();
+        Ok(state.codes.remove(key).map(|e| e.value.record))
+    }
+
+    async fn incr_code_failures(&self, key: &CodeKey) -> Result<Option<u32>, StoreError> {
+        let (mut state, _) = self.lock();
+        Ok(state.codes.get_mut(key).map(|e| {
+            e.value.failures = e.value.failures.saturating_add(1);
+            e.value.failures
+        }))
+    }
+
+    async fn incr_user_failures(&self, user_id: &str, window: Duration) -> Result<u32, StoreError> {
+        let (mut state, now) = self.lock();
+        let expires = deadline(now, window);
+        let name = format!("f:{user_id}");
+        let entry = state
+            .counters
+            .entry(name.clone())
+            .or_insert(Entry { value: 0, expires });
+        entry.value = entry.value.saturating_add(1);
+        entry.expires = expires;
+        let count = entry.value;
+        state.queue.push(Reverse((expires, Slot::Counter(name))));
+        Ok(count)
+    }
+
+    async fn user_failures(&self, user_id: &str) -> Result<u32, StoreError> {
+        let (state, _) = self.lock();
+        Ok(state
+            .counters
+            .get(&format!("f:{user_id}"))
+            .map_or(0, |e| e.value))
+    }
+
+    async fn clear_user_failures(&self, user_id: &str) -> Result<(), StoreError> {
+        let (mut state, _) = self.lock();
+        state.counters.remove(&format!("f:{user_id}"));
+        Ok(())
+    }
+
+    async fn hit(&self, bucket: &str, window: Duration) -> Result<u32, StoreError> {
+        let (mut state, now) = self.lock();
+        let name = format!("r:{bucket}");
+        if let Some(entry) = state.counters.get_mut(&name) {
+            entry.value = entry.value.saturating_add(1);
+            return Ok(entry.value);
+        }
+        let expires = deadline(now, window);
+        state
+            .counters
+            .insert(name.clone(), Entry { value: 1, expires });
+        state.queue.push(Reverse((expires, Slot::Counter(name))));
+        Ok(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ManualClock;
+
+    fn record() -> CodeRecord {
+        CodeRecord {
+            user_id: "1".into(),
+            verifier: vec![1; 16],
+            next: None,
+            created_at: 0,
+            expires_at: 0,
+            failures_at_issue: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn expired_entries_are_purged() {
+        let clock = ManualClock::new();
+        let store = MemoryStore::with_clock(clock.clone());
+        for i in 0..10_000u32 {
+            let mut key = [0u8; 16];
+            key[..4].copy_from_slice(&i.to_be_bytes());
+            store
+                .put(
+                    &CodeKey::from_bytes(key),
+                    &record(),
+                    Duration::from_secs(60),
+                )
+                .await
+                .expect("put");
+            store
+                .hit(&format!("ip:{i}"), Duration::from_secs(60))
+                .await
+                .expect("hit");
+            store
+                .incr_user_failures(&i.to_string(), Duration::from_secs(60))
+                .await
+                .expect("fail");
+        }
+        assert_eq!(store.len(), 30_000);
+        clock.advance(Duration::from_secs(61));
+        assert_eq!(store.len(), 0);
+        let state = store.state.lock().expect("lock");
+        assert!(state.queue.is_empty());
+    }
+
+    #[tokio::test]
+    async fn renewed_user_failures_outlive_their_first_deadline() {
+        let clock = ManualClock::new();
+        let store = MemoryStore::with_clock(clock.clone());
+        let window = Duration::from_secs(10);
+        store.incr_user_failures("u", window).await.expect("fail");
+        clock.advance(Duration::from_secs(8));
+        assert_eq!(
+            store.incr_user_failures("u", window).await.expect("fail"),
+            2
+        );
+        clock.advance(Duration::from_secs(8));
+        assert_eq!(store.user_failures("u").await.expect("read"), 2);
+        clock.advance(Duration::from_secs(3));
+        assert_eq!(store.user_failures("u").await.expect("read"), 0);
+    }
+
+    #[tokio::test]
+    async fn stale_queue_items_do_not_grow_without_bound() {
+        let clock = ManualClock::new();
+        let store = MemoryStore::with_clock(clock.clone());
+        for _ in 0..10_000 {
+            store
+                .incr_user_failures("u", Duration::from_secs(10))
+                .await
+                .expect("fail");
+        }
+        let state = store.state.lock().expect("lock");
+        assert!(
+            state.queue.len() <= 64 + 4,
+            "queue grew to {}",
+            state.queue.len()
+        );
+    }
+}

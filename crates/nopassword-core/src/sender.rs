@@ -1,0 +1,224 @@
+//! Delivery: the `LoginCodeSender` trait, and the development senders.
+
+use std::{
+    collections::VecDeque,
+    fmt,
+    sync::{Arc, Mutex, PoisonError},
+    time::SystemTime,
+};
+
+use async_trait::async_trait;
+
+use crate::{BoxError, LoginCode, PlaintextCode};
+
+/// Why a code could not be delivered. Sender crates put their own typed error inside; find it
+/// with [`SendError::downcast_ref`].
+#[derive(Debug)]
+pub struct SendError(BoxError);
+
+impl SendError {
+    /// Wraps a sender's error.
+    pub fn new(error: impl Into<BoxError>) -> Self {
+        Self(error.into())
+    }
+
+    /// The sender's own error, if it is an `E`.
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.0.downcast_ref()
+    }
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// Delivers a login code to its user: the original's `send_login_code(code, secure, host)`.
+///
+/// Build the link with [`LoginCode::login_url`]`(secure, host)`, which takes care of allowed
+/// hosts and `hide_username`. Usable as `Arc<dyn LoginCodeSender>`.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use nopassword_core::{LoginCode, LoginCodeSender, SendError};
+///
+/// /// Posts the link to a chat webhook instead of mailing it.
+/// struct Chat;
+///
+/// #[async_trait]
+/// impl LoginCodeSender for Chat {
+///     async fn send_login_code(&self, code: &LoginCode, secure: bool, host: Option<&str>) -> Result<(), SendError> {
+///         let _message = format!("Log in as {}: {}", code.user().username, code.login_url(secure, host));
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait LoginCodeSender: Send + Sync {
+    /// Sends `code`; `secure` and `host` describe the request that asked for it.
+    async fn send_login_code(
+        &self,
+        code: &LoginCode,
+        secure: bool,
+        host: Option<&str>,
+    ) -> Result<(), SendError>;
+}
+
+#[async_trait]
+impl<S: LoginCodeSender + ?Sized> LoginCodeSender for Arc<S> {
+    async fn send_login_code(
+        &self,
+        code: &LoginCode,
+        secure: bool,
+        host: Option<&str>,
+    ) -> Result<(), SendError> {
+        (**self).send_login_code(code, secure, host).await
+    }
+}
+
+/// Discards every code. For benchmarks and tests that do not read messages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NullSender;
+
+#[async_trait]
+impl LoginCodeSender for NullSender {
+    async fn send_login_code(
+        &self,
+        _: &LoginCode,
+        _: bool,
+        _: Option<&str>,
+    ) -> Result<(), SendError> {
+        Ok(())
+    }
+}
+
+/// One message in the development [`Outbox`].
+#[derive(Clone)]
+pub struct OutboxMessage {
+    /// The user's username.
+    pub username: String,
+    /// Where it would have gone: the e-mail address, else the phone number, else the username.
+    pub to: String,
+    /// The login link.
+    pub url: String,
+    /// The code, for the typed-code form.
+    pub code: PlaintextCode,
+    /// When it was sent.
+    pub sent_at: SystemTime,
+}
+
+impl fmt::Debug for OutboxMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutboxMessage")
+            .field("username", &self.username)
+            .field("to", &self.to)
+            .field("code", &self.code)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A development sender: shows each message in the terminal and keeps the latest ones in
+/// memory for a demo page, so a demo needs no mail server. Never use it in production: it
+/// prints login links.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use std::{sync::Arc, time::{Duration, SystemTime}};
+/// use nopassword_core::*;
+///
+/// let outbox = Outbox::new(10).quiet();
+/// let code = LoginCode::new(
+///     Recipient { id: "1".into(), username: "alice".into(), email: Some("alice@example.com".into()), phone: None },
+///     PlaintextCode::new("0123456789abcdef0123"), None, SystemTime::now(), Duration::from_secs(900),
+///     Arc::new(UrlConfig::from_settings(&Settings::default())),
+/// );
+/// outbox.send_login_code(&code, false, Some("localhost:8000")).await.unwrap();
+/// let latest = outbox.latest_for("alice").unwrap();
+/// assert_eq!(latest.to, "alice@example.com");
+/// assert_eq!(latest.url, "http://localhost:8000/accounts/login-code/alice/0123456789abcdef0123/");
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    messages: Arc<Mutex<VecDeque<OutboxMessage>>>,
+    capacity: usize,
+    print: bool,
+}
+
+impl Outbox {
+    /// An outbox keeping the latest `capacity` messages, printing each to standard output.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            messages: Arc::default(),
+            capacity: capacity.max(1),
+            print: true,
+        }
+    }
+
+    /// Stops printing to the terminal (tests).
+    pub fn quiet(mut self) -> Self {
+        self.print = false;
+        self
+    }
+
+    /// The kept messages, newest first.
+    pub fn messages(&self) -> Vec<OutboxMessage> {
+        let messages = self.messages.lock().unwrap_or_else(PoisonError::into_inner);
+        messages.iter().rev().cloned().collect()
+    }
+
+    /// The newest message for `username`.
+    pub fn latest_for(&self, username: &str) -> Option<OutboxMessage> {
+        let messages = self.messages.lock().unwrap_or_else(PoisonError::into_inner);
+        messages
+            .iter()
+            .rev()
+            .find(|m| m.username == username)
+            .cloned()
+    }
+}
+
+#[async_trait]
+impl LoginCodeSender for Outbox {
+    async fn send_login_code(
+        &self,
+        code: &LoginCode,
+        secure: bool,
+        host: Option<&str>,
+    ) -> Result<(), SendError> {
+        let user = code.user();
+        let message = OutboxMessage {
+            username: user.username.clone(),
+            to: user
+                .email
+                .clone()
+                .or_else(|| user.phone.clone())
+                .unwrap_or_else(|| user.username.clone()),
+            url: code.login_url(secure, host),
+            code: code.code().clone(),
+            sent_at: SystemTime::now(),
+        };
+        if self.print {
+            println!(
+                "\n----- login code (development outbox) -----\nTo: {}\nLog in: {}\nOr type the code: {}\nValid for {} seconds.\n-------------------------------------------\n",
+                message.to,
+                message.url,
+                message.code.expose(),
+                code.valid_for().as_secs(),
+            );
+        }
+        let mut messages = self.messages.lock().unwrap_or_else(PoisonError::into_inner);
+        if messages.len() == self.capacity {
+            messages.pop_front();
+        }
+        messages.push_back(message);
+        Ok(())
+    }
+}

@@ -1,0 +1,225 @@
+//! Where code hashes live between issue and use: the `CodeStore` trait and its record format.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::{BoxError, CodeKey};
+
+/// What a store keeps for one outstanding code: nothing that reveals the code, the user's
+/// e-mail or phone. Stores persist it with [`CodeRecord::encode`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    /// The user the code logs in.
+    pub user_id: String,
+    /// The second part of the code's keyed hash, compared in constant time.
+    pub verifier: Vec<u8>,
+    /// The safe `next` path given when the code was requested.
+    pub next: Option<String>,
+    /// Issue time, seconds since the Unix epoch.
+    pub created_at: u64,
+    /// Expiry time, seconds since the Unix epoch (the store's TTL ends then too).
+    pub expires_at: u64,
+    /// The user's consecutive-failure count when the code was issued: failures after that
+    /// count as tries at this code.
+    pub failures_at_issue: u32,
+}
+
+/// A stored code with its own failure count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCode {
+    /// The record as stored.
+    pub record: CodeRecord,
+    /// Refused uses of this code so far (see [`CodeStore::incr_code_failures`]).
+    pub failures: u32,
+}
+
+const RECORD_VERSION: u8 = 1;
+
+/// Why a record could not be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stored login code record is malformed: {0}")]
+pub struct RecordError(&'static str);
+
+impl CodeRecord {
+    /// A compact binary form (version byte, fixed-width numbers, length-prefixed strings):
+    /// typically 60 to 80 bytes, which keeps Redis memory per code small.
+    ///
+    /// ```
+    /// use nopassword_core::CodeRecord;
+    ///
+    /// let record = CodeRecord {
+    ///     user_id: "42".into(),
+    ///     verifier: vec![7; 16],
+    ///     next: Some("/inbox".into()),
+    ///     created_at: 1_700_000_000,
+    ///     expires_at: 1_700_000_900,
+    ///     failures_at_issue: 0,
+    /// };
+    /// assert_eq!(CodeRecord::decode(&record.encode()).unwrap(), record);
+    /// ```
+    pub fn encode(&self) -> Vec<u8> {
+        let next = self.next.as_deref().unwrap_or("");
+        let mut out = Vec::with_capacity(
+            1 + 8 + 8 + 4 + 3 + self.verifier.len() + self.user_id.len() + next.len(),
+        );
+        out.push(RECORD_VERSION);
+        out.extend_from_slice(&self.created_at.to_be_bytes());
+        out.extend_from_slice(&self.expires_at.to_be_bytes());
+        out.extend_from_slice(&self.failures_at_issue.to_be_bytes());
+        // Lengths: the verifier is at most 48 bytes; ids and paths are capped at 255 / 2048.
+        out.push(u8::try_from(self.verifier.len()).unwrap_or(u8::MAX));
+        out.extend_from_slice(&self.verifier[..self.verifier.len().min(255)]);
+        let id = &self.user_id.as_bytes()[..self.user_id.len().min(255)];
+        out.push(u8::try_from(id.len()).unwrap_or(u8::MAX));
+        out.extend_from_slice(id);
+        out.push(u8::from(self.next.is_some()));
+        out.extend_from_slice(next.as_bytes());
+        out
+    }
+
+    /// Reads [`CodeRecord::encode`]'s output back.
+    pub fn decode(bytes: &[u8]) -> Result<Self, RecordError> {
+        let mut r = Reader(bytes);
+        if r.take(1)?[0] != RECORD_VERSION {
+            return Err(RecordError("unknown version"));
+        }
+        let created_at = u64::from_be_bytes(r.array()?);
+        let expires_at = u64::from_be_bytes(r.array()?);
+        let failures_at_issue = u32::from_be_bytes(r.array()?);
+        let len = usize::from(r.take(1)?[0]);
+        let verifier = r.take(len)?.to_vec();
+        let len = usize::from(r.take(1)?[0]);
+        let user_id =
+            String::from_utf8(r.take(len)?.to_vec()).map_err(|_| RecordError("user id"))?;
+        let has_next = r.take(1)?[0] == 1;
+        let next = std::str::from_utf8(r.0).map_err(|_| RecordError("next"))?;
+        Ok(Self {
+            user_id,
+            verifier,
+            next: has_next.then(|| next.to_owned()),
+            created_at,
+            expires_at,
+            failures_at_issue,
+        })
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], RecordError> {
+        if self.0.len() < n {
+            return Err(RecordError("truncated"));
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], RecordError> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+}
+
+/// Why a store call failed. Adapters answer 503 to every variant.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend could not be reached or refused the command.
+    #[error("code store unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+    /// The backend did not answer within the store's time limit.
+    #[error("code store did not answer within {0:?}")]
+    Timeout(Duration),
+    /// Stored data could not be read back.
+    #[error(transparent)]
+    Corrupt(#[from] RecordError),
+}
+
+/// Storage for outstanding codes and the counters that limit abuse.
+///
+/// Every operation is atomic on its own; `take` in particular must let exactly one of any
+/// number of concurrent callers have the record. Usable as `Arc<dyn CodeStore>`. The
+/// `testkit` feature's [`run_conformance`](crate::testkit::run_conformance) checks an
+/// implementation.
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Stores a code's record under `key` for `ttl` (replacing any record there, with a fresh
+    /// failure count).
+    async fn put(
+        &self,
+        key: &CodeKey,
+        record: &CodeRecord,
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
+
+    /// Reads a code's record and failure count without consuming it.
+    async fn get(&self, key: &CodeKey) -> Result<Option<StoredCode>, StoreError>;
+
+    /// Removes and returns a code's record, atomically: of concurrent takes of one key at most
+    /// one gets `Some`.
+    async fn take(&self, key: &CodeKey) -> Result<Option<CodeRecord>, StoreError>;
+
+    /// Counts a refused use of a code and returns the new count, or `None` if the code is gone.
+    /// The count lives and dies with the code.
+    async fn incr_code_failures(&self, key: &CodeKey) -> Result<Option<u32>, StoreError>;
+
+    /// Counts a failed login for a user; the count expires `window` after the latest failure
+    /// (so it measures consecutive failures while they keep coming). Returns the new count.
+    async fn incr_user_failures(&self, user_id: &str, window: Duration) -> Result<u32, StoreError>;
+
+    /// A user's current consecutive-failure count.
+    async fn user_failures(&self, user_id: &str) -> Result<u32, StoreError>;
+
+    /// Resets a user's failure count (after a successful login).
+    async fn clear_user_failures(&self, user_id: &str) -> Result<(), StoreError>;
+
+    /// Fixed-window rate counter: increments `bucket`, starting a window of `window` on the
+    /// first hit, and returns the count within the current window.
+    async fn hit(&self, bucket: &str, window: Duration) -> Result<u32, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn records_round_trip(
+            user_id in "\\PC{0,60}",
+            verifier in proptest::collection::vec(any::<u8>(), 0..48),
+            next in proptest::option::of("/[ -~]{0,100}"),
+            created_at: u64,
+            expires_at: u64,
+            failures_at_issue: u32,
+        ) {
+            let record = CodeRecord { user_id, verifier, next, created_at, expires_at, failures_at_issue };
+            prop_assert_eq!(CodeRecord::decode(&record.encode()).expect("decodes"), record);
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
+            let _ = CodeRecord::decode(&bytes);
+        }
+    }
+
+    #[test]
+    fn truncation_is_an_error() {
+        let record = CodeRecord {
+            user_id: "1".into(),
+            verifier: vec![1; 16],
+            next: None,
+            created_at: 1,
+            expires_at: 2,
+            failures_at_issue: 0,
+        };
+        let bytes = record.encode();
+        for cut in 0..bytes.len() {
+            assert!(CodeRecord::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+}
