@@ -43,6 +43,7 @@ pub const KEYS: &[&str] = &[
     "login_redirect_url",
     "redis_url",
     "smtp_url",
+    "template_dir",
     "max_code_attempts",
     "max_user_failures",
     "lockout_seconds",
@@ -278,6 +279,9 @@ pub struct Settings {
     /// SMTP URL; unset means the development outbox.
     #[serde(deserialize_with = "opt_secret")]
     pub smtp_url: Option<SecretString>,
+    /// A directory whose files override the built-in templates by name (`login_email.txt`,
+    /// `login_email.html`, `login_sms.txt`, and the adapters' pages). Unset: built-ins only.
+    pub template_dir: Option<PathBuf>,
     /// Failed tries after which a code is dead. Default `5`.
     pub max_code_attempts: u32,
     /// Consecutive failed tries after which a user is locked out (at most 100). Default `100`.
@@ -315,6 +319,7 @@ impl Default for Settings {
             login_redirect_url: "/".into(),
             redis_url: None,
             smtp_url: None,
+            template_dir: None,
             max_code_attempts: 5,
             max_user_failures: 100,
             lockout_seconds: 900,
@@ -541,6 +546,7 @@ const TEXT_KEYS: &[&str] = &[
     "login_redirect_url",
     "redis_url",
     "smtp_url",
+    "template_dir",
 ];
 
 /// List keys: `[a, b]` or `a,b`.

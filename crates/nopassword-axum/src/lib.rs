@@ -1,0 +1,1 @@
+//! axum router, pages, JSON API and session login for nopassword-rs.

@@ -1,0 +1,1 @@
+//! Login codes by e-mail (lettre) for nopassword-rs.

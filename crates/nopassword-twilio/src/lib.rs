@@ -1,0 +1,1 @@
+//! Login codes by SMS through Twilio for nopassword-rs.
