@@ -58,7 +58,9 @@ pub use hashing::{CodeHasher, CodeKey, CodeRng, HashedCode, KEY_LEN, SeededRng, 
 pub use memory::MemoryStore;
 pub use redirect::{MAX_NEXT_LENGTH, safe_next};
 pub use secret::{PlaintextCode, SecretString};
-pub use sender::{LoginCodeSender, NullSender, Outbox, OutboxMessage, SendError};
+pub use sender::{
+    AllSenders, LoginCodeSender, NoSenders, NullSender, Outbox, OutboxMessage, SendError,
+};
 pub use service::{Builder, CodeAttempt, Login, LoginRequest, NoPassword};
 pub use settings::{
     CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE, HashAlgorithm, KEYS, MAX_USER_FAILURES_CAP,

@@ -83,6 +83,103 @@ impl<S: LoginCodeSender + ?Sized> LoginCodeSender for Arc<S> {
     }
 }
 
+/// Sends each code through every sender it holds, as the original called every configured
+/// backend: e-mail and SMS together, say.
+///
+/// It succeeds when at least one sender delivered, so a user without a phone number still gets
+/// the e-mail; failures are logged. When every sender fails, the first error is returned (and
+/// the service withdraws the code).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use std::{sync::Arc, time::{Duration, SystemTime}};
+/// use nopassword_core::*;
+///
+/// let outbox = Outbox::new(10).quiet();
+/// let both = AllSenders::new().with(outbox.clone()).with(NullSender);
+/// let code = LoginCode::new(
+///     Recipient { id: "1".into(), username: "alice".into(), email: None, phone: None },
+///     PlaintextCode::new("0123456789abcdef0123"), None, SystemTime::now(), Duration::from_secs(900),
+///     Arc::new(UrlConfig::from_settings(&Settings::default())),
+/// );
+/// both.send_login_code(&code, false, None).await.unwrap();
+/// assert_eq!(outbox.messages().len(), 1);
+/// # });
+/// ```
+#[derive(Clone, Default)]
+pub struct AllSenders {
+    senders: Vec<Arc<dyn LoginCodeSender>>,
+}
+
+impl fmt::Debug for AllSenders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AllSenders")
+            .field("senders", &self.senders.len())
+            .finish()
+    }
+}
+
+impl AllSenders {
+    /// No senders yet (sending through none fails).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a sender.
+    pub fn with(mut self, sender: impl LoginCodeSender + 'static) -> Self {
+        self.senders.push(Arc::new(sender));
+        self
+    }
+
+    /// Adds a shared sender.
+    pub fn with_shared(mut self, sender: Arc<dyn LoginCodeSender>) -> Self {
+        self.senders.push(sender);
+        self
+    }
+
+    /// How many senders it holds.
+    pub fn len(&self) -> usize {
+        self.senders.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.senders.is_empty()
+    }
+}
+
+/// Sending through an empty [`AllSenders`].
+#[derive(Debug, thiserror::Error)]
+#[error("no login code sender is configured")]
+pub struct NoSenders;
+
+#[async_trait]
+impl LoginCodeSender for AllSenders {
+    async fn send_login_code(
+        &self,
+        code: &LoginCode,
+        secure: bool,
+        host: Option<&str>,
+    ) -> Result<(), SendError> {
+        let mut first_error = None;
+        let mut delivered = false;
+        for sender in &self.senders {
+            match sender.send_login_code(code, secure, host).await {
+                Ok(()) => delivered = true,
+                Err(error) => {
+                    tracing::warn!(%error, "one of several senders failed");
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        match (delivered, first_error) {
+            (true, _) => Ok(()),
+            (false, Some(error)) => Err(error),
+            (false, None) => Err(SendError::new(NoSenders)),
+        }
+    }
+}
+
 /// Discards every code. For benchmarks and tests that do not read messages.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NullSender;

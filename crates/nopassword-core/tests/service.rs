@@ -736,3 +736,39 @@ async fn codes_are_never_logged() {
     );
     assert!(!logs.contains(KEY), "the key leaked into the logs");
 }
+
+#[tokio::test]
+async fn all_senders_succeed_when_one_delivers() {
+    let outbox = Outbox::new(10).quiet();
+    let service = |sender: nopassword_core::AllSenders| {
+        NoPassword::builder(settings(), users())
+            .sender(sender)
+            .build()
+            .expect("service")
+    };
+    let req = LoginRequest {
+        username: "alice",
+        ..Default::default()
+    };
+    let mixed = nopassword_core::AllSenders::new()
+        .with(FailingSender)
+        .with(outbox.clone());
+    service(mixed)
+        .request_login(req)
+        .await
+        .expect("the outbox delivered");
+    assert_eq!(outbox.messages().len(), 1);
+    let failing = nopassword_core::AllSenders::new()
+        .with(FailingSender)
+        .with(FailingSender);
+    let err = service(failing)
+        .request_login(req)
+        .await
+        .expect_err("none delivered");
+    assert!(err.to_string().contains("451"), "{err}");
+    let err = service(nopassword_core::AllSenders::new())
+        .request_login(req)
+        .await
+        .expect_err("empty");
+    assert!(err.to_string().contains("no login code sender"), "{err}");
+}
