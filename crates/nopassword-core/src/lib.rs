@@ -39,6 +39,7 @@
 mod clock;
 mod code;
 mod error;
+pub mod forms;
 mod hashing;
 mod memory;
 mod redirect;

@@ -256,6 +256,12 @@ impl<U: LoginUser> NoPassword<U> {
         self.inner.generator
     }
 
+    /// A keyed fingerprint of a user id for session integrity checks (axum-login's
+    /// `session_auth_hash`): rotating `secret_key` ends every session.
+    pub fn session_auth_hash(&self, user_id: &str) -> String {
+        self.inner.hasher.bucket("session", user_id)
+    }
+
     /// `next` if it is a safe same-site path, else `login_redirect_url`.
     pub fn redirect_target(&self, next: Option<&str>) -> String {
         next.and_then(safe_next)

@@ -1,0 +1,139 @@
+//! Tidy: checks on the repository itself, run with every other test by `cargo xtask test`.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in a directory of the workspace root")
+        .to_owned()
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
+}
+
+/// Every `.rs` file under `dir`, skipping build output and dependencies.
+fn rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path.is_dir() {
+            if name != "target" && name != "node_modules" && !name.starts_with('.') {
+                rust_files(&path, files);
+            }
+        } else if name.ends_with(".rs") {
+            files.push(path);
+        }
+    }
+}
+
+#[test]
+fn ci_runs_the_readme_test_command() {
+    let run = read(&root().join(".ci/run"));
+    assert!(
+        run.contains("cargo xtask test"),
+        ".ci/run must run `cargo xtask test`, so CI proves that command alone sets everything up"
+    );
+}
+
+#[test]
+fn no_stubs_or_ignored_tests() {
+    // Built from pieces so that this file does not match itself.
+    let needles = [
+        concat!("todo", "!("),
+        concat!("unimplemented", "!("),
+        concat!("#[", "ignore"),
+    ];
+    let mut files = Vec::new();
+    for dir in ["crates", "examples", "xtask"] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    assert!(
+        !files.is_empty(),
+        "found no Rust sources under {}",
+        root().display()
+    );
+    let mut found = Vec::new();
+    for file in &files {
+        for (number, line) in read(file).lines().enumerate() {
+            if needles.iter().any(|needle| line.contains(needle)) {
+                found.push(format!(
+                    "{}:{}: {}",
+                    file.display(),
+                    number + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "stubs or ignored tests (a test that never runs checks nothing):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn every_crate_uses_the_workspace_lints() {
+    let mut manifests: Vec<PathBuf> = fs::read_dir(root().join("crates"))
+        .expect("crates/ exists")
+        .flatten()
+        .map(|entry| entry.path().join("Cargo.toml"))
+        .filter(|manifest| manifest.is_file())
+        .collect();
+    manifests.push(root().join("xtask/Cargo.toml"));
+    let missing: Vec<String> = manifests
+        .iter()
+        .filter(|manifest| !uses_workspace_lints(&read(manifest)))
+        .map(|manifest| manifest.display().to_string())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "these manifests lack `[lints] workspace = true`:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// `[lints]` + `workspace = true`, or the dotted and inline forms of the same.
+fn uses_workspace_lints(manifest: &str) -> bool {
+    let mut in_lints = false;
+    for line in manifest.lines() {
+        let line: String = line
+            .split('#')
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        if line.starts_with('[') {
+            in_lints = line == "[lints]";
+        } else if (in_lints && line == "workspace=true")
+            || line == "lints.workspace=true"
+            || line == "lints={workspace=true}"
+        {
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn workspace_lints_check_reads_each_form() {
+    assert!(uses_workspace_lints(
+        "[package]\nname = \"a\"\n\n[lints]\nworkspace = true\n"
+    ));
+    assert!(uses_workspace_lints("lints.workspace = true"));
+    assert!(uses_workspace_lints("lints = { workspace = true }"));
+    assert!(!uses_workspace_lints("[lints.rust]\nworkspace = true\n"));
+    assert!(!uses_workspace_lints(
+        "[package]\nworkspace = true\n[lints]\n"
+    ));
+}
