@@ -1,1 +1,112 @@
-//! axum router, pages, JSON API and session login for nopassword-rs.
+//! Passwordless login for axum: every route of the nopassword-rs HTTP contract, HTML pages and
+//! a JSON API, with sessions through tower-sessions and axum-login.
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use nopassword_axum::{MaybeUser, login_layer, router};
+//! use nopassword_core::{MemoryDirectory, NoPassword, Outbox, Settings, User};
+//! use tower_sessions::MemoryStore;
+//!
+//! async fn home(MaybeUser(user): MaybeUser<User>) -> String {
+//!     user.map_or("Hello, stranger".into(), |u| format!("Hello, {}", u.username))
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let settings = Settings::load()?; // nopassword.toml + NOPASSWORD_* (secret_key required)
+//! let users = MemoryDirectory::new([User::new("1", "alice").with_email("alice@example.com")]);
+//! let service = NoPassword::builder(settings, users).sender(Outbox::new(50)).build()?;
+//!
+//! let app = Router::new()
+//!     .route("/", get(home))
+//!     .merge(router(service.clone())?) // /accounts/login/, /accounts/login-code/..., /accounts/api/...
+//!     .layer(login_layer(&service, MemoryStore::default()));
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+//! axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Serve with `into_make_service_with_connect_info::<SocketAddr>()` so the per-address rate
+//! limit sees client addresses.
+
+mod backend;
+mod extract;
+mod forwarded;
+mod handlers;
+mod pages;
+mod session;
+mod state;
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderValue, header},
+    middleware,
+    response::Response,
+    routing::{get, post},
+};
+pub use backend::{Credentials, NoPasswordBackend, SessionUser};
+pub use extract::{CurrentUser, MaybeUser};
+pub use forwarded::RequestInfo;
+use handlers::{api, code, login, logout};
+use nopassword_core::{LoginUser, NoPassword, forms::MAX_BODY_BYTES};
+pub use pages::{Pages, TEMPLATES, TemplateError};
+pub use session::{CSRF_FIELD, LoginLayer, SecureCookieLayer, SecureCookies, login_layer};
+use state::AppState;
+
+/// Every route of the HTTP contract, mounted at `mount_path`. Add [`login_layer`] to the app
+/// (outside this router) for sessions.
+///
+/// Fails when a page template in `template_dir` does not parse.
+pub fn router<U: LoginUser>(service: NoPassword<U>) -> Result<Router, TemplateError> {
+    let pages = Pages::load(service.settings().template_dir.as_deref())?;
+    let settings = service.settings().clone();
+    let state = AppState {
+        service,
+        pages: Arc::new(pages),
+    };
+    let link = if settings.hide_username {
+        "/login-code/{code}/"
+    } else {
+        "/login-code/{username}/{code}/"
+    };
+    let routes = Router::new()
+        .route("/login/", get(login::form::<U>).post(login::submit::<U>))
+        .route(
+            link,
+            get(code::link_get::<U>)
+                .head(code::link_head::<U>)
+                .post(code::link_post::<U>),
+        )
+        .route("/login/code/", get(code::form::<U>).post(code::submit::<U>))
+        .route("/logout/", get(logout::get::<U>).post(logout::post::<U>))
+        .route("/api/login/", post(api::login::<U>))
+        .route("/api/login/code/", post(api::login_code::<U>))
+        .route("/api/logout/", post(api::logout::<U>))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::map_response(security_headers))
+        .with_state(state);
+    Ok(if settings.mount_path.is_empty() {
+        routes
+    } else {
+        Router::new().nest(&settings.mount_path, routes)
+    })
+}
+
+/// Pages that carry codes or CSRF tokens are never cached and never leak the URL as a referrer.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}

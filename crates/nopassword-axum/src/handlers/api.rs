@@ -1,0 +1,88 @@
+//! The JSON API: `api/login/`, `api/login/code/`, `api/logout/`. `Content-Type:
+//! application/json` is required, which is also what keeps cross-site forms out.
+
+use axum::{
+    Json,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use nopassword_core::{
+    CodeAttempt, LoginRequest, LoginUser,
+    forms::{CodeForm, FormErrors, LoginForm, messages},
+};
+use serde_json::json;
+
+use super::{Auth, start_session};
+use crate::{
+    RequestInfo,
+    state::{ApiJson, AppState, Failure, json_failure},
+};
+
+fn invalid(errors: &FormErrors) -> Response {
+    (StatusCode::BAD_REQUEST, Json(errors)).into_response()
+}
+
+/// `{"username", "next"?}` → 200 `{"detail": "Login code has been sent."}`.
+pub(crate) async fn login<U: LoginUser>(
+    State(state): State<AppState<U>>,
+    info: RequestInfo,
+    ApiJson(form): ApiJson<LoginForm>,
+) -> Response {
+    let username = match form.validate() {
+        Ok(username) => username,
+        Err(errors) => return invalid(&errors),
+    };
+    let request = LoginRequest {
+        username,
+        next: form.next.as_deref(),
+        host: info.host.as_deref(),
+        secure: info.secure,
+        client: info.client,
+    };
+    match state.service.request_login(request).await {
+        Ok(()) => Json(json!({ "detail": messages::CODE_SENT })).into_response(),
+        Err(error) => json_failure(error.into()),
+    }
+}
+
+/// `{"username", "code"}` → 200 `{"next": "..."}` with the session cookie, or 400
+/// `{"__all__": ["Unable to log in with provided login code."]}`.
+pub(crate) async fn login_code<U: LoginUser>(
+    State(state): State<AppState<U>>,
+    info: RequestInfo,
+    mut auth: Auth<U>,
+    ApiJson(form): ApiJson<CodeForm>,
+) -> Response {
+    let (username, code) = match form.validate(!state.service.settings().hide_username) {
+        Ok(fields) => fields,
+        Err(errors) => return invalid(&errors),
+    };
+    let attempt = CodeAttempt {
+        username,
+        code,
+        client: info.client,
+    };
+    let result: Result<Response, Failure> = async {
+        match state.service.authenticate(attempt).await? {
+            Some(login) => {
+                start_session(&state, &mut auth, &login).await?;
+                Ok(Json(json!({ "next": login.next })).into_response())
+            }
+            None => Ok(invalid(&FormErrors::form(messages::INVALID_CODE))),
+        }
+    }
+    .await;
+    result.unwrap_or_else(json_failure)
+}
+
+/// 200 `{"detail": "Successfully logged out."}`.
+pub(crate) async fn logout<U: LoginUser>(mut auth: Auth<U>) -> Response {
+    match auth.logout().await {
+        Ok(_) => Json(json!({ "detail": messages::LOGGED_OUT })).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "could not end the session");
+            json_failure(Failure::Unavailable)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! `GET`/`POST login/`: ask for a login code.
+
+use axum::{
+    extract::{Query, State},
+    http::{StatusCode, Uri},
+    response::Response,
+};
+use minijinja::context;
+use nopassword_core::{
+    LoginRequest, LoginUser,
+    forms::{FormErrors, LoginForm, messages},
+    safe_next,
+};
+use serde::Deserialize;
+
+use super::Auth;
+use crate::{
+    RequestInfo,
+    session::{csrf_token, csrf_valid},
+    state::{AppState, Failure, HtmlForm},
+};
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LoginBody {
+    username: Option<String>,
+    next: Option<String>,
+    csrfmiddlewaretoken: Option<String>,
+}
+
+fn query_next(uri: &Uri) -> Option<String> {
+    Query::<NextQuery>::try_from_uri(uri)
+        .ok()
+        .and_then(|Query(q)| q.next)
+}
+
+async fn render_form<U: LoginUser>(
+    state: &AppState<U>,
+    auth: &Auth<U>,
+    status: StatusCode,
+    username: &str,
+    next: Option<&str>,
+    errors: &FormErrors,
+) -> Result<Response, Failure> {
+    let token = csrf_token(&auth.session).await?;
+    Ok(state.page(
+        status,
+        "login_form.html",
+        context! {
+            csrf_token => token,
+            next => next.and_then(safe_next).unwrap_or(""),
+            username => username,
+            errors => minijinja::value::Serde(errors),
+            mount_path => state.mount_path(),
+        },
+    ))
+}
+
+/// The login form; `?next=` is carried in a hidden field when it is safe.
+pub(crate) async fn form<U: LoginUser>(
+    State(state): State<AppState<U>>,
+    auth: Auth<U>,
+    uri: Uri,
+) -> Response {
+    let next = query_next(&uri);
+    render_form(
+        &state,
+        &auth,
+        StatusCode::OK,
+        "",
+        next.as_deref(),
+        &FormErrors::default(),
+    )
+    .await
+    .unwrap_or_else(|failure| state.html_failure(failure))
+}
+
+/// Sends a code; the same "sent" page for known, unknown and inactive users.
+pub(crate) async fn submit<U: LoginUser>(
+    State(state): State<AppState<U>>,
+    info: RequestInfo,
+    auth: Auth<U>,
+    HtmlForm(body): HtmlForm<LoginBody>,
+) -> Response {
+    submit_inner(&state, &info, &auth, body)
+        .await
+        .unwrap_or_else(|failure| state.html_failure(failure))
+}
+
+async fn submit_inner<U: LoginUser>(
+    state: &AppState<U>,
+    info: &RequestInfo,
+    auth: &Auth<U>,
+    body: LoginBody,
+) -> Result<Response, Failure> {
+    if !csrf_valid(&auth.session, body.csrfmiddlewaretoken.as_deref()).await? {
+        return Err(Failure::Csrf);
+    }
+    let form = LoginForm {
+        username: body.username,
+        next: body.next,
+    };
+    let username = match form.validate() {
+        Ok(username) => username,
+        Err(errors) => {
+            let typed = form.username.as_deref().unwrap_or("");
+            return render_form(
+                state,
+                auth,
+                StatusCode::OK,
+                typed,
+                form.next.as_deref(),
+                &errors,
+            )
+            .await;
+        }
+    };
+    let request = LoginRequest {
+        username,
+        next: form.next.as_deref(),
+        host: info.host.as_deref(),
+        secure: info.secure,
+        client: info.client,
+    };
+    state.service.request_login(request).await?;
+    let minutes = state.service.settings().login_code_timeout.div_ceil(60);
+    Ok(state.page(
+        StatusCode::OK,
+        "login_sent.html",
+        context! {
+            message => messages::SENT_PAGE,
+            expires_in => if minutes == 1 { "1 minute".to_owned() } else { format!("{minutes} minutes") },
+            mount_path => state.mount_path(),
+        },
+    ))
+}

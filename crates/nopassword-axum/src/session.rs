@@ -1,0 +1,180 @@
+//! Sessions: the layer an app adds (tower-sessions + axum-login), `Secure` cookies on secure
+//! requests, and the CSRF token kept in the session.
+
+use std::{
+    future::Future,
+    net::IpAddr,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use axum::{
+    extract::Request,
+    http::{HeaderValue, header::SET_COOKIE},
+    response::Response,
+};
+use axum_login::{AuthManagerLayer, AuthManagerLayerBuilder};
+use nopassword_core::{CodeRng, LoginUser, NoPassword, SecretString, SystemRng};
+use tower::{Layer, Service, layer::util::Stack};
+use tower_sessions::{
+    Expiry, Session, SessionManagerLayer, SessionStore,
+    cookie::{SameSite, time::Duration},
+};
+
+use crate::{NoPasswordBackend, RequestInfo};
+
+/// Session key of the CSRF token.
+const CSRF_KEY: &str = "nopassword.csrf";
+
+/// The form field that carries the CSRF token (Django's name, so templates port over).
+pub const CSRF_FIELD: &str = "csrfmiddlewaretoken";
+
+/// The session and login layers [`login_layer`] returns.
+pub type LoginLayer<U, Store> =
+    Stack<AuthManagerLayer<NoPasswordBackend<U>, Store>, SecureCookieLayer>;
+
+/// Sessions for the whole app: a tower-sessions session in `store` (cookie `{namespace}_session`,
+/// HttpOnly, SameSite=Lax, `Secure` when the request is secure, two weeks of inactivity), and
+/// axum-login's auth manager with [`NoPasswordBackend`]. Add it to the app's outermost router.
+///
+/// ```
+/// use axum::Router;
+/// use nopassword_core::{MemoryDirectory, NoPassword, Outbox, Settings, User};
+/// use tower_sessions::MemoryStore;
+///
+/// let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };
+/// let service = NoPassword::builder(settings, MemoryDirectory::new([User::new("1", "alice")]))
+///     .sender(Outbox::new(10))
+///     .build()
+///     .unwrap();
+/// let app: Router = Router::new()
+///     .merge(nopassword_axum::router(service.clone()).unwrap())
+///     .layer(nopassword_axum::login_layer(&service, MemoryStore::default()));
+/// ```
+pub fn login_layer<U, Store>(service: &NoPassword<U>, store: Store) -> LoginLayer<U, Store>
+where
+    U: LoginUser,
+    Store: SessionStore + Clone,
+{
+    let settings = service.settings();
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(format!("{}_session", settings.namespace))
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(false)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(Duration::weeks(2)));
+    let auth =
+        AuthManagerLayerBuilder::new(NoPasswordBackend::new(service.clone()), sessions).build();
+    Stack::new(
+        auth,
+        SecureCookieLayer::new(settings.trusted_proxies.clone()),
+    )
+}
+
+/// Adds `Secure` to every `Set-Cookie` of a response to a secure request (HTTPS directly, or
+/// `X-Forwarded-Proto: https` from a trusted proxy), so one app serves both in development.
+#[derive(Debug, Clone)]
+pub struct SecureCookieLayer {
+    trusted: Arc<[IpAddr]>,
+}
+
+impl SecureCookieLayer {
+    /// A layer believing proxy headers from `trusted` only.
+    pub fn new(trusted: Vec<IpAddr>) -> Self {
+        Self {
+            trusted: trusted.into(),
+        }
+    }
+}
+
+impl<S> Layer<S> for SecureCookieLayer {
+    type Service = SecureCookies<S>;
+
+    fn layer(&self, inner: S) -> SecureCookies<S> {
+        SecureCookies {
+            inner,
+            trusted: Arc::clone(&self.trusted),
+        }
+    }
+}
+
+/// The service of [`SecureCookieLayer`].
+#[derive(Debug, Clone)]
+pub struct SecureCookies<S> {
+    inner: S,
+    trusted: Arc<[IpAddr]>,
+}
+
+impl<S> Service<Request> for SecureCookies<S>
+where
+    S: Service<Request, Response = Response>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let secure = RequestInfo::from_parts(
+            request.headers(),
+            request.uri(),
+            request.extensions(),
+            &self.trusted,
+        )
+        .secure;
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = future.await?;
+            if secure {
+                let headers = response.headers_mut();
+                let cookies: Vec<HeaderValue> =
+                    headers.get_all(SET_COOKIE).iter().cloned().collect();
+                headers.remove(SET_COOKIE);
+                for cookie in cookies {
+                    let secured = match cookie.to_str() {
+                        Ok(text) if !text.to_ascii_lowercase().contains("; secure") => {
+                            HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(cookie)
+                        }
+                        _ => cookie,
+                    };
+                    headers.append(SET_COOKIE, secured);
+                }
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// The session's CSRF token, created on first use.
+pub(crate) async fn csrf_token(
+    session: &Session,
+) -> Result<String, tower_sessions::session::Error> {
+    if let Some(token) = session.get::<String>(CSRF_KEY).await? {
+        return Ok(token);
+    }
+    let mut bytes = [0u8; 32];
+    SystemRng.fill_bytes(&mut bytes);
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    session.insert(CSRF_KEY, &token).await?;
+    Ok(token)
+}
+
+/// Whether `presented` is the session's CSRF token (constant-time).
+pub(crate) async fn csrf_valid(
+    session: &Session,
+    presented: Option<&str>,
+) -> Result<bool, tower_sessions::session::Error> {
+    let expected = session.get::<String>(CSRF_KEY).await?;
+    Ok(match (expected, presented) {
+        (Some(expected), Some(presented)) => {
+            SecretString::new(expected) == SecretString::new(presented)
+        }
+        _ => false,
+    })
+}
