@@ -183,6 +183,15 @@ impl<U: LoginUser> Builder<U> {
             }
             .into());
         };
+        if settings.hide_username && settings.numeric_codes && settings.code_length < 10 {
+            // Without a username, a guess may hit any user's code: short digit codes then
+            // rest on the per-address rate limit alone.
+            warn!(
+                code_length = settings.code_length,
+                "hide_username with short numeric codes: guesses are not tied to a user; \
+                 use code_length >= 10 or hex codes"
+            );
+        }
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryStore::with_shared_clock(Arc::clone(&self.clock))));
