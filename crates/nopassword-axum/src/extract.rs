@@ -22,7 +22,7 @@ use crate::NoPasswordBackend;
 /// async fn whoami(CurrentUser(user): CurrentUser<User>) -> String {
 ///     user.username
 /// }
-/// # let _ = axum::routing::get(whoami);
+/// # let _: axum::routing::MethodRouter = axum::routing::get(whoami);
 /// ```
 #[derive(Debug, Clone)]
 pub struct CurrentUser<U>(pub U);
@@ -36,7 +36,7 @@ pub struct CurrentUser<U>(pub U);
 /// async fn home(MaybeUser(user): MaybeUser<User>) -> String {
 ///     user.map_or("Not logged in".into(), |u| format!("Logged in as {}", u.username))
 /// }
-/// # let _ = axum::routing::get(home);
+/// # let _: axum::routing::MethodRouter = axum::routing::get(home);
 /// ```
 #[derive(Debug, Clone)]
 pub struct MaybeUser<U>(pub Option<U>);

@@ -118,6 +118,34 @@ pub fn encode_username(username: &str) -> String {
     utf8_percent_encode(username, PATH_SEGMENT).to_string()
 }
 
+/// A duration in words, as login messages say it: `900 s` → `15 minutes`, `5400 s` →
+/// `1 hour 30 minutes`, `90 s` → `1 minute 30 seconds`.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// assert_eq!(nopassword_core::duration_in_words(Duration::from_secs(5400)), "1 hour 30 minutes");
+/// ```
+pub fn duration_in_words(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    let parts = [
+        (secs / 86_400, "day"),
+        (secs % 86_400 / 3600, "hour"),
+        (secs % 3600 / 60, "minute"),
+        (secs % 60, "second"),
+    ];
+    let words: Vec<String> = parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|&(n, unit)| format!("{n} {unit}{}", if n == 1 { "" } else { "s" }))
+        .collect();
+    if words.is_empty() {
+        "0 seconds".to_owned()
+    } else {
+        words.join(" ")
+    }
+}
+
 /// Who a code is for: what a sender needs to reach the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
@@ -244,12 +272,23 @@ impl LoginCode {
         self.valid_for
     }
 
+    /// The validity in words (`"15 minutes"`), for messages.
+    pub fn expires_in_words(&self) -> String {
+        duration_in_words(self.valid_for)
+    }
+
+    /// The host a link built for a request to `host` names: `host` if allowed, else
+    /// `server_url` (the `site` of message templates).
+    pub fn link_host<'a>(&'a self, host: Option<&'a str>) -> &'a str {
+        self.urls.link_host(host)
+    }
+
     /// The login URL: `{http|https}://{host}{mount_path}/login-code/{username}/{code}/`, or
     /// without the username when `hide_username` is on. `host` is used only when it is an
     /// allowed host; otherwise `server_url` is.
     pub fn login_url(&self, secure: bool, host: Option<&str>) -> String {
         let scheme = if secure { "https" } else { "http" };
-        let host = self.urls.link_host(host);
+        let host = self.link_host(host);
         let mount = &self.urls.mount_path;
         let code = self.code.expose();
         if self.urls.hide_username {
@@ -394,6 +433,17 @@ mod tests {
             .map(|&c| (c as f64 - expected).powi(2) / expected)
             .sum();
         assert!(chi2 > 27.88, "bias went unnoticed: chi2 = {chi2}");
+    }
+
+    #[test]
+    fn durations_in_words() {
+        let w = |s| duration_in_words(Duration::from_secs(s));
+        assert_eq!(w(900), "15 minutes");
+        assert_eq!(w(60), "1 minute");
+        assert_eq!(w(7200), "2 hours");
+        assert_eq!(w(90), "1 minute 30 seconds");
+        assert_eq!(w(86_400 * 2 + 1), "2 days 1 second");
+        assert_eq!(w(0), "0 seconds");
     }
 
     #[test]

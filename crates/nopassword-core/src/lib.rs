@@ -53,7 +53,9 @@ pub mod testkit;
 mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use code::{CodeGenerator, LoginCode, Recipient, UrlConfig, encode_username};
+pub use code::{
+    CodeGenerator, LoginCode, Recipient, UrlConfig, duration_in_words, encode_username,
+};
 pub use error::{BoxError, Error};
 pub use hashing::{CodeHasher, CodeKey, CodeRng, HashedCode, KEY_LEN, SeededRng, SystemRng};
 pub use memory::MemoryStore;

@@ -13,30 +13,63 @@ use crate::{BoxError, LoginCode, PlaintextCode};
 
 /// Why a code could not be delivered. Sender crates put their own typed error inside; find it
 /// with [`SendError::downcast_ref`].
+///
+/// Two kinds matter to the service: an outage (the mail server is down: the request answers
+/// 503) and an unreachable recipient (this user has no e-mail address or phone number for this
+/// sender): the service then answers as it does for an unknown user, so the answer does not
+/// reveal which accounts exist.
+///
+/// ```
+/// use nopassword_core::SendError;
+///
+/// assert!(!SendError::new("connection refused").is_unreachable_recipient());
+/// assert!(SendError::unreachable_recipient("user 7 has no phone number").is_unreachable_recipient());
+/// ```
 #[derive(Debug)]
-pub struct SendError(BoxError);
+pub struct SendError {
+    error: BoxError,
+    unreachable: bool,
+}
 
 impl SendError {
-    /// Wraps a sender's error.
+    /// Wraps a sender's error: delivery failed (an outage, a refusal).
     pub fn new(error: impl Into<BoxError>) -> Self {
-        Self(error.into())
+        Self {
+            error: error.into(),
+            unreachable: false,
+        }
+    }
+
+    /// Wraps a sender's error meaning this user cannot be reached by this sender (no address,
+    /// or an invalid one). Nothing was sent, and retrying will not help.
+    pub fn unreachable_recipient(error: impl Into<BoxError>) -> Self {
+        Self {
+            error: error.into(),
+            unreachable: true,
+        }
+    }
+
+    /// Whether the user cannot be reached by this sender (see
+    /// [`SendError::unreachable_recipient`]).
+    pub fn is_unreachable_recipient(&self) -> bool {
+        self.unreachable
     }
 
     /// The sender's own error, if it is an `E`.
     pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
-        self.0.downcast_ref()
+        self.error.downcast_ref()
     }
 }
 
 impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        fmt::Display::fmt(&self.error, f)
     }
 }
 
 impl std::error::Error for SendError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.0)
+        Some(&*self.error)
     }
 }
 
@@ -87,8 +120,9 @@ impl<S: LoginCodeSender + ?Sized> LoginCodeSender for Arc<S> {
 /// backend: e-mail and SMS together, say.
 ///
 /// It succeeds when at least one sender delivered, so a user without a phone number still gets
-/// the e-mail; failures are logged. When every sender fails, the first error is returned (and
-/// the service withdraws the code).
+/// the e-mail; failures are logged. When every sender fails, the first outage is returned (and
+/// the service withdraws the code); when every sender found the user unreachable, that is
+/// returned.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -161,22 +195,27 @@ impl LoginCodeSender for AllSenders {
         secure: bool,
         host: Option<&str>,
     ) -> Result<(), SendError> {
-        let mut first_error = None;
+        let (mut outage, mut unreachable) = (None, None);
         let mut delivered = false;
         for sender in &self.senders {
             match sender.send_login_code(code, secure, host).await {
                 Ok(()) => delivered = true,
+                Err(error) if error.is_unreachable_recipient() => {
+                    tracing::debug!(%error, "one of several senders cannot reach this user");
+                    unreachable.get_or_insert(error);
+                }
                 Err(error) => {
                     tracing::warn!(%error, "one of several senders failed");
-                    first_error.get_or_insert(error);
+                    outage.get_or_insert(error);
                 }
             }
         }
-        match (delivered, first_error) {
-            (true, _) => Ok(()),
-            (false, Some(error)) => Err(error),
-            (false, None) => Err(SendError::new(NoSenders)),
+        if delivered {
+            return Ok(());
         }
+        Err(outage
+            .or(unreachable)
+            .unwrap_or_else(|| SendError::new(NoSenders)))
     }
 }
 

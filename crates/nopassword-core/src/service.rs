@@ -281,8 +281,8 @@ impl<U: LoginUser> NoPassword<U> {
     /// Sends a login code to `request.username` if that user exists and passes
     /// [`UserDirectory::verify_user`].
     ///
-    /// Unknown and inactive users get the same `Ok(())` as real ones, so the answer reveals
-    /// nothing. Errors: [`Error::MissingUsername`], [`Error::RateLimited`] (per client address,
+    /// Unknown and inactive users, and users no sender can reach (no e-mail address, say), get
+    /// the same `Ok(())` as real ones, so the answer reveals nothing. Errors: [`Error::MissingUsername`], [`Error::RateLimited`] (per client address,
     /// and per username whether or not it exists), and outages of the store, directory or
     /// sender (when sending fails the stored code is withdrawn).
     pub async fn request_login(&self, request: LoginRequest<'_>) -> Result<(), Error> {
@@ -364,10 +364,15 @@ impl<U: LoginUser> NoPassword<U> {
             .send_login_code(&login_code, request.secure, request.host)
             .await
         {
-            warn!(%error, "sending the login code failed; withdrawing it");
             if let Err(store_error) = inner.store.take(&hashed.key).await {
                 warn!(error = %store_error, "could not withdraw the unsent code");
             }
+            if error.is_unreachable_recipient() {
+                // Answer as for an unknown user: the outcome must not reveal the account.
+                info!(%error, "the user cannot be reached by any sender; no code sent");
+                return Ok(());
+            }
+            warn!(%error, "sending the login code failed; code withdrawn");
             return Err(Error::Send(error));
         }
         info!("login code sent");

@@ -772,3 +772,64 @@ async fn all_senders_succeed_when_one_delivers() {
         .expect_err("empty");
     assert!(err.to_string().contains("no login code sender"), "{err}");
 }
+
+struct NoAddress;
+
+#[async_trait]
+impl LoginCodeSender for NoAddress {
+    async fn send_login_code(
+        &self,
+        c: &LoginCode,
+        _: bool,
+        _: Option<&str>,
+    ) -> Result<(), SendError> {
+        Err(SendError::unreachable_recipient(format!(
+            "user {} has no phone number",
+            c.user().id
+        )))
+    }
+}
+
+/// A user no sender can reach gets the same answer as an unknown user, not a 503.
+#[tokio::test]
+async fn unreachable_users_look_like_unknown_users() {
+    let store = MemoryStore::new();
+    let service = NoPassword::builder(settings(), users())
+        .store(store.clone())
+        .sender(
+            nopassword_core::AllSenders::new()
+                .with(NoAddress)
+                .with(NoAddress),
+        )
+        .build()
+        .expect("service");
+    let req = LoginRequest {
+        username: "alice",
+        ..Default::default()
+    };
+    service
+        .request_login(req)
+        .await
+        .expect("same Ok as for an unknown user");
+    assert_eq!(
+        store.len(),
+        1,
+        "the code was withdrawn; only the send counter is left"
+    );
+    // An outage among them still wins: the request must not pretend it worked.
+    let service = NoPassword::builder(settings(), users())
+        .sender(
+            nopassword_core::AllSenders::new()
+                .with(NoAddress)
+                .with(FailingSender),
+        )
+        .build()
+        .expect("service");
+    assert!(
+        service
+            .request_login(req)
+            .await
+            .expect_err("outage")
+            .is_unavailable()
+    );
+}

@@ -1,1 +1,50 @@
-//! Login codes by e-mail (lettre) for nopassword-rs.
+//! Login codes by e-mail for nopassword-rs: the original's `EmailBackend`, over
+//! [lettre](https://docs.rs/lettre).
+//!
+//! [`EmailSender`] implements [`LoginCodeSender`](nopassword_core::LoginCodeSender): it mails
+//! each login code to the user's e-mail address as a `multipart/alternative` message with a
+//! plain-text and an HTML part, both rendered from templates (`login_email.txt`,
+//! `login_email.html`) that an app can override from a directory. It sends over SMTP (pooled,
+//! STARTTLS or implicit TLS through rustls) or, in development, writes `.eml` files.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use nopassword_core::{LoginRequest, MemoryDirectory, NoPassword, Settings, User};
+//! use nopassword_email::EmailSender;
+//!
+//! let settings = Settings {
+//!     secret_key: Some("use-at-least-32-random-bytes-here!!".into()),
+//!     // In production: smtp_url = "smtp://user:password@mail.example.com:587?tls=required",
+//!     // then `EmailSender::from_settings(&settings)?`.
+//!     ..Settings::default()
+//! };
+//! let outbox = tempfile::tempdir()?;
+//! let sender = EmailSender::builder(&settings).file_transport(outbox.path()).build()?;
+//!
+//! let users = MemoryDirectory::new([User::new("1", "alice").with_email("alice@example.com")]);
+//! let service = NoPassword::builder(settings, users).sender(sender).build()?;
+//! service.request_login(LoginRequest { username: "alice", host: Some("localhost:8000"), ..Default::default() }).await?;
+//!
+//! let mail = std::fs::read_dir(outbox.path())?.next().expect("one .eml file")?.path();
+//! let mail = std::fs::read_to_string(mail)?;
+//! assert!(mail.contains("To: alice@example.com"));
+//! assert!(mail.contains("multipart/alternative"));
+//! # Ok::<_, Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! Configuration: `smtp_url` (see [`EmailSender::from_settings`] for the URL forms and TLS
+//! modes), `default_from_email`, `login_email_subject`, `template_dir` (see
+//! [`LoginEmailTemplates`] for the templates' variables). Every error is an [`EmailError`].
+
+mod error;
+mod sender;
+mod smtp_url;
+mod templates;
+
+pub use error::EmailError;
+pub use sender::{DEFAULT_TIMEOUT, EmailSender, EmailSenderBuilder};
+pub use templates::{
+    DEFAULT_HTML_TEMPLATE, DEFAULT_TEXT_TEMPLATE, HTML_TEMPLATE, LoginEmail, LoginEmailTemplates,
+    TEXT_TEMPLATE,
+};

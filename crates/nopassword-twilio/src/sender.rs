@@ -386,7 +386,13 @@ impl LoginCodeSender for TwilioSender {
         self.send_login_sms(code, secure, host)
             .await
             .map(drop)
-            .map_err(SendError::new)
+            .map_err(|error| {
+                if error.is_unreachable_user() {
+                    SendError::unreachable_recipient(error)
+                } else {
+                    SendError::new(error)
+                }
+            })
     }
 }
 

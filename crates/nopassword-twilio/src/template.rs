@@ -85,7 +85,7 @@ impl SmsTemplate {
                 code => ctx.code,
                 username => ctx.username,
                 site => site_of(ctx.url),
-                expires_in => expires_in_words(ctx.valid_for),
+                expires_in => nopassword_core::duration_in_words(ctx.valid_for),
                 expires_in_seconds => ctx.valid_for.as_secs(),
             })
             .map_err(|e| template_error(&self.file, e))
@@ -106,28 +106,6 @@ fn template_error(file: &str, e: minijinja::Error) -> TwilioError {
     }
 }
 
-/// `900 s` → `15 minutes`, `5400 s` → `1 hour 30 minutes`, `90 s` → `1 minute 30 seconds`
-/// (the same words as nopassword-email's `expires_in`).
-pub(crate) fn expires_in_words(d: Duration) -> String {
-    let secs = d.as_secs();
-    let parts = [
-        (secs / 86_400, "day"),
-        (secs % 86_400 / 3600, "hour"),
-        (secs % 3600 / 60, "minute"),
-        (secs % 60, "second"),
-    ];
-    let words: Vec<String> = parts
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|&(n, unit)| format!("{n} {unit}{}", if n == 1 { "" } else { "s" }))
-        .collect();
-    if words.is_empty() {
-        "0 seconds".to_owned()
-    } else {
-        words.join(" ")
-    }
-}
-
 /// The host named in a login URL (`localhost:8000`, `[::1]:8000`, `example.com`).
 fn site_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -137,19 +115,6 @@ fn site_of(url: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        let w = |s| expires_in_words(Duration::from_secs(s));
-        assert_eq!(w(900), "15 minutes");
-        assert_eq!(w(60), "1 minute");
-        assert_eq!(w(3600), "1 hour");
-        assert_eq!(w(7200), "2 hours");
-        assert_eq!(w(5400), "1 hour 30 minutes");
-        assert_eq!(w(90), "1 minute 30 seconds");
-        assert_eq!(w(86_400 * 2 + 1), "2 days 1 second");
-        assert_eq!(w(0), "0 seconds");
-    }
 
     #[test]
     fn site_is_the_link_host() {
