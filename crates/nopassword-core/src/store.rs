@@ -34,7 +34,8 @@ pub struct StoredCode {
     pub failures: u32,
 }
 
-const RECORD_VERSION: u8 = 1;
+const RECORD_VERSION: u8 = 2;
+const HAS_NEXT: u8 = 0x01;
 
 /// Why a record could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,8 +43,11 @@ const RECORD_VERSION: u8 = 1;
 pub struct RecordError(&'static str);
 
 impl CodeRecord {
-    /// A compact binary form (version byte, fixed-width numbers, length-prefixed strings):
-    /// typically 60 to 80 bytes, which keeps Redis memory per code small.
+    /// A compact binary form: a version byte, a flags byte, LEB128 varints for the issue time,
+    /// the validity (`expires_at - created_at`) and the failure count, then length-prefixed
+    /// verifier and user id, and `next` to the end. A typical record is 30 to 50 bytes, which
+    /// keeps it within Redis's single-allocation strings (44 bytes) and its memory per code
+    /// low.
     ///
     /// ```
     /// use nopassword_core::CodeRecord;
@@ -56,24 +60,26 @@ impl CodeRecord {
     ///     expires_at: 1_700_000_900,
     ///     failures_at_issue: 0,
     /// };
-    /// assert_eq!(CodeRecord::decode(&record.encode()).unwrap(), record);
+    /// let bytes = record.encode();
+    /// assert!(bytes.len() <= 36);
+    /// assert_eq!(CodeRecord::decode(&bytes).unwrap(), record);
     /// ```
     pub fn encode(&self) -> Vec<u8> {
         let next = self.next.as_deref().unwrap_or("");
-        let mut out = Vec::with_capacity(
-            1 + 8 + 8 + 4 + 3 + self.verifier.len() + self.user_id.len() + next.len(),
-        );
-        out.push(RECORD_VERSION);
-        out.extend_from_slice(&self.created_at.to_be_bytes());
-        out.extend_from_slice(&self.expires_at.to_be_bytes());
-        out.extend_from_slice(&self.failures_at_issue.to_be_bytes());
-        // Lengths: the verifier is at most 48 bytes; ids and paths are capped at 255 / 2048.
-        out.push(u8::try_from(self.verifier.len()).unwrap_or(u8::MAX));
-        out.extend_from_slice(&self.verifier[..self.verifier.len().min(255)]);
+        // Ids and verifiers are capped at 255 bytes by the service; the cap keeps lengths
+        // to one byte.
+        let verifier = &self.verifier[..self.verifier.len().min(255)];
         let id = &self.user_id.as_bytes()[..self.user_id.len().min(255)];
-        out.push(u8::try_from(id.len()).unwrap_or(u8::MAX));
-        out.extend_from_slice(id);
-        out.push(u8::from(self.next.is_some()));
+        let mut out = Vec::with_capacity(20 + verifier.len() + id.len() + next.len());
+        out.push(RECORD_VERSION);
+        out.push(if self.next.is_some() { HAS_NEXT } else { 0 });
+        varint(&mut out, self.created_at);
+        varint(&mut out, self.expires_at.saturating_sub(self.created_at));
+        varint(&mut out, u64::from(self.failures_at_issue));
+        for field in [verifier, id] {
+            out.push(u8::try_from(field.len()).unwrap_or(u8::MAX));
+            out.extend_from_slice(field);
+        }
         out.extend_from_slice(next.as_bytes());
         out
     }
@@ -84,25 +90,37 @@ impl CodeRecord {
         if r.take(1)?[0] != RECORD_VERSION {
             return Err(RecordError("unknown version"));
         }
-        let created_at = u64::from_be_bytes(r.array()?);
-        let expires_at = u64::from_be_bytes(r.array()?);
-        let failures_at_issue = u32::from_be_bytes(r.array()?);
+        let flags = r.take(1)?[0];
+        let created_at = r.varint()?;
+        let expires_at = created_at
+            .checked_add(r.varint()?)
+            .ok_or(RecordError("expiry out of range"))?;
+        let failures_at_issue =
+            u32::try_from(r.varint()?).map_err(|_| RecordError("failure count out of range"))?;
         let len = usize::from(r.take(1)?[0]);
         let verifier = r.take(len)?.to_vec();
         let len = usize::from(r.take(1)?[0]);
         let user_id =
             String::from_utf8(r.take(len)?.to_vec()).map_err(|_| RecordError("user id"))?;
-        let has_next = r.take(1)?[0] == 1;
         let next = std::str::from_utf8(r.0).map_err(|_| RecordError("next"))?;
         Ok(Self {
             user_id,
             verifier,
-            next: has_next.then(|| next.to_owned()),
+            next: (flags & HAS_NEXT != 0).then(|| next.to_owned()),
             created_at,
             expires_at,
             failures_at_issue,
         })
     }
+}
+
+/// LEB128: seven bits a byte, low bits first.
+fn varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -117,10 +135,19 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], RecordError> {
-        let mut out = [0; N];
-        out.copy_from_slice(self.take(N)?);
-        Ok(out)
+    fn varint(&mut self) -> Result<u64, RecordError> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.take(1)?[0];
+            value |= u64::from(byte & 0x7f)
+                .checked_shl(shift)
+                .filter(|v| v >> shift == u64::from(byte & 0x7f))
+                .ok_or(RecordError("varint overflow"))?;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(RecordError("varint too long"))
     }
 }
 
@@ -193,10 +220,11 @@ mod tests {
             user_id in "\\PC{0,60}",
             verifier in proptest::collection::vec(any::<u8>(), 0..48),
             next in proptest::option::of("/[ -~]{0,100}"),
-            created_at: u64,
-            expires_at: u64,
+            created_at in 0u64..u64::MAX / 2,
+            validity in 0u64..u64::MAX / 2,
             failures_at_issue: u32,
         ) {
+            let expires_at = created_at + validity;
             let record = CodeRecord { user_id, verifier, next, created_at, expires_at, failures_at_issue };
             prop_assert_eq!(CodeRecord::decode(&record.encode()).expect("decodes"), record);
         }

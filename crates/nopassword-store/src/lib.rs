@@ -1,1 +1,76 @@
 //! Redis and Redis Cluster code store for nopassword-rs.
+//!
+//! [`RedisStore`] implements [`nopassword_core::CodeStore`] on Redis, so several app instances
+//! behind a load balancer share outstanding login codes and abuse counters, and a code issued
+//! by one instance logs in on another.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use nopassword_core::{MemoryDirectory, NoPassword, Settings, User};
+//! use nopassword_store::RedisStore;
+//!
+//! // NOPASSWORD_REDIS_URL=redis://127.0.0.1:6379/ (or rediss://, or a comma-separated list
+//! // of cluster node URLs); NOPASSWORD_NAMESPACE prefixes every key.
+//! let settings = Settings::load()?;
+//! let store = RedisStore::from_settings(&settings).await?;
+//! let users = MemoryDirectory::new([User::new("1", "alice").with_email("alice@example.com")]);
+//! let service = NoPassword::builder(settings, users).store(store).build()?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Connecting
+//!
+//! - `redis://[user:password@]host[:port][/db]`: one node; `rediss://` for TLS (rustls with
+//!   the ring provider and the system's root certificates; a private CA through
+//!   [`RedisStoreBuilder::tls_root_certificates`]).
+//! - `redis://host1:7000/,redis://host2:7000/,redis://host3:7000/`: a Redis Cluster, given as
+//!   several comma-separated node URLs (some of its nodes are enough: the client reads the
+//!   slot map from them). All nodes share one user, password and TLS mode. To use one seed
+//!   URL for a cluster, call [`RedisStoreBuilder::cluster`]. A comma inside a password must be
+//!   written `%2C`.
+//!
+//! # Key layout
+//!
+//! Every key starts with the `namespace` setting (default `nopassword`, written `ns` here):
+//!
+//! | key | value | TTL |
+//! |---|---|---|
+//! | `{ns:c:<code key>}` | a code's record: user id, verifier, `next`, issue and expiry times (binary, typically 40 to 50 bytes) | `login_code_timeout` |
+//! | `{ns:c:<code key>}:f` | refused uses of that code, only once there is one | what remains of the code's TTL |
+//! | `ns:f:<user id>` | the user's consecutive failed logins | the lockout window, renewed by each failure |
+//! | `ns:r:<kind>:<32 hex>` | hits in a rate-limit window (per username or client address, keyed-hashed) | the window (1 hour or 1 minute), from its first hit |
+//!
+//! `<code key>` is the first half of the code's HMAC under `secret_key`, 16 bytes in unpadded
+//! base64url (22 characters); without the key it reveals nothing, and neither do the rate
+//! bucket names. No key or value holds a code, an e-mail address or a phone number. A code's
+//! two keys share the hash tag in braces, so in a cluster they sit in one slot and are changed
+//! together. The layout is tuned for memory: with the default namespace an outstanding code
+//! costs Redis about 200 bytes, the same as a bare `SET key value PX ttl` of those sizes.
+//!
+//! # Atomicity
+//!
+//! `take` is `GETDEL`: of any number of concurrent takes of one code, on any number of
+//! instances, exactly one gets the record. `put`, the failure counters and the rate counters
+//! are Lua scripts (each on keys of one slot), so a counter never lives without its TTL and a
+//! code's failure counter is never created for a code that is gone.
+//!
+//! # Outages
+//!
+//! Every call is bounded by the command timeout (default 500 ms, see
+//! [`RedisStoreBuilder::command_timeout`]). While Redis is unreachable calls fail fast with
+//! [`StoreError::Unavailable`](nopassword_core::StoreError::Unavailable) (connection refused)
+//! or [`StoreError::Timeout`](nopassword_core::StoreError::Timeout) (no answer); the web
+//! adapters answer 503. The store reconnects by itself: once Redis is back, calls succeed
+//! again without restarting the app. Codes stored before a restart of a Redis without
+//! persistence are lost; users request a new one.
+
+mod builder;
+mod connection;
+mod error;
+mod keys;
+mod store;
+
+pub use builder::{DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, RedisStoreBuilder};
+use connection::Connection;
+pub use error::RedisStoreError;
+pub use store::RedisStore;

@@ -12,8 +12,20 @@ use crate::{cmd::Cmd, error::Result, preflight::Need};
 pub(super) const SERVICE: Service = Service {
     name: "redis",
     needed_by: &["crates/nopassword-store"],
-    needs: &[REDIS_SERVER, REDIS_CLI],
+    needs: &[REDIS_SERVER, REDIS_CLI, OPENSSL, KILL],
     start,
+};
+
+// The store's fault test pauses and resumes its own server with `kill -STOP` / `-CONT`.
+pub(super) const KILL: Need = Need::Program {
+    names: &["kill"],
+    apt: "procps",
+};
+
+// The store's `rediss://` test makes its private CA and certificates with the openssl command.
+pub(super) const OPENSSL: Need = Need::Program {
+    names: &["openssl"],
+    apt: "openssl",
 };
 
 pub(super) const REDIS_SERVER: Need = Need::Program {

@@ -1,0 +1,422 @@
+//! `RedisStore`: the `CodeStore` implementation.
+
+use std::{
+    fmt,
+    future::Future,
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
+
+use nopassword_core::{
+    CodeKey, CodeRecord, CodeStore, Settings, StoreError, StoredCode, async_trait,
+};
+use redis::{RedisError, RedisResult, Script};
+use tracing::{Instrument, debug, debug_span, field};
+
+use crate::{Connection, RedisStoreBuilder, RedisStoreError, keys::Keys};
+
+/// Codes and counters in Redis or a Redis Cluster, shared by every app instance.
+///
+/// Each key's Redis TTL is its validity (a code's TTL is `login_code_timeout`), so Redis
+/// itself forgets expired codes. `take` is one atomic server-side step, so of any number of
+/// concurrent takes of a code, across instances, exactly one wins. Every call is bounded by
+/// the command timeout (default 500 ms) and fails with [`StoreError::Timeout`] or
+/// [`StoreError::Unavailable`] while Redis is down; once Redis is back the same store works
+/// again. Cheap to clone: clones share the connection.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use nopassword_core::{MemoryDirectory, NoPassword, Settings};
+/// use nopassword_store::RedisStore;
+///
+/// let settings = Settings::load()?; // NOPASSWORD_REDIS_URL=redis://127.0.0.1:6379/
+/// let store = RedisStore::from_settings(&settings).await?;
+/// let service = NoPassword::builder(settings, MemoryDirectory::default()).store(store).build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: Connection,
+    keys: Keys,
+    endpoints: String,
+    timeout: Duration,
+}
+
+impl fmt::Debug for RedisStore {
+    // The URLs may hold a password: show only where the nodes are.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("namespace", &self.inner.keys.namespace())
+            .field("cluster", &self.is_cluster())
+            .field("endpoints", &self.inner.endpoints)
+            .field("command_timeout", &self.inner.timeout)
+            .finish()
+    }
+}
+
+/// The Lua scripts, each touching only keys of one slot.
+struct Scripts {
+    /// KEYS: record, its failure counter. ARGV: record bytes, TTL in ms.
+    put: Script,
+    /// KEYS: record, its failure counter. Counts a refused use only while the record lives,
+    /// and lets the counter die with it.
+    incr_code_failures: Script,
+    /// KEYS: counter. ARGV: window in ms. Sliding: every failure renews the window.
+    incr_sliding: Script,
+    /// KEYS: counter. ARGV: window in ms. Fixed: the window starts at the first hit.
+    incr_fixed: Script,
+}
+
+static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
+    put: Script::new(
+        "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) \
+         redis.call('DEL', KEYS[2]) \
+         return 1",
+    ),
+    incr_code_failures: Script::new(
+        "local ttl = redis.call('PTTL', KEYS[1]) \
+         if ttl == -2 then return false end \
+         local n = redis.call('INCR', KEYS[2]) \
+         if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end \
+         return n",
+    ),
+    incr_sliding: Script::new(
+        "local n = redis.call('INCR', KEYS[1]) \
+         redis.call('PEXPIRE', KEYS[1], ARGV[1]) \
+         return n",
+    ),
+    incr_fixed: Script::new(
+        "local n = redis.call('INCR', KEYS[1]) \
+         if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
+         return n",
+    ),
+});
+
+impl RedisStore {
+    /// Connects to `urls` with keys under `namespace` and the default timeouts.
+    ///
+    /// `urls` is one `redis://` or `rediss://` URL (a single node), or several comma-separated
+    /// node URLs (a Redis Cluster: any reachable subset of its nodes will do).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), nopassword_store::RedisStoreError> {
+    /// use nopassword_store::RedisStore;
+    ///
+    /// let single = RedisStore::connect("redis://127.0.0.1:6379/", "nopassword").await?;
+    /// let cluster = RedisStore::connect(
+    ///     "redis://10.0.0.1:7000/,redis://10.0.0.2:7000/,redis://10.0.0.3:7000/",
+    ///     "nopassword",
+    /// )
+    /// .await?;
+    /// assert!(!single.is_cluster() && cluster.is_cluster());
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(urls: &str, namespace: &str) -> Result<Self, RedisStoreError> {
+        RedisStoreBuilder::new(urls)
+            .namespace(namespace)
+            .connect()
+            .await
+    }
+
+    /// Connects with the settings `redis_url` and `namespace`; [`RedisStoreError::MissingUrl`]
+    /// when `redis_url` is unset.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use nopassword_core::Settings;
+    /// use nopassword_store::RedisStore;
+    ///
+    /// let settings = Settings { redis_url: Some("redis://127.0.0.1:6379/".into()), ..Settings::default() };
+    /// let store = RedisStore::from_settings(&settings).await?;
+    /// assert_eq!(store.namespace(), "nopassword");
+    /// # Ok(()) }
+    /// ```
+    pub async fn from_settings(settings: &Settings) -> Result<Self, RedisStoreError> {
+        RedisStoreBuilder::from_settings(settings)?.connect().await
+    }
+
+    /// A builder, for timeouts or to treat one URL as a cluster seed.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), nopassword_store::RedisStoreError> {
+    /// use std::time::Duration;
+    ///
+    /// let store = nopassword_store::RedisStore::builder("redis://127.0.0.1:6379/")
+    ///     .command_timeout(Duration::from_millis(200))
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(urls: impl Into<nopassword_core::SecretString>) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(urls)
+    }
+
+    pub(crate) fn new(
+        conn: Connection,
+        namespace: &str,
+        endpoints: String,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                conn,
+                keys: Keys::new(namespace),
+                endpoints,
+                timeout,
+            }),
+        }
+    }
+
+    /// The prefix of this store's keys.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), nopassword_store::RedisStoreError> {
+    /// let store = nopassword_store::RedisStore::connect("redis://127.0.0.1/", "shop").await?;
+    /// assert_eq!(store.namespace(), "shop");
+    /// # Ok(()) }
+    /// ```
+    pub fn namespace(&self) -> &str {
+        self.inner.keys.namespace()
+    }
+
+    /// Whether this store talks to a Redis Cluster.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), nopassword_store::RedisStoreError> {
+    /// let store = nopassword_store::RedisStore::connect("redis://127.0.0.1/", "nopassword").await?;
+    /// assert!(!store.is_cluster());
+    /// # Ok(()) }
+    /// ```
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.inner.conn, Connection::Cluster(_))
+    }
+
+    /// The configured nodes as `host:port`, comma-separated (no credentials): for logs.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), nopassword_store::RedisStoreError> {
+    /// let store = nopassword_store::RedisStore::connect("redis://:pw@127.0.0.1:6379/", "nopassword").await?;
+    /// assert_eq!(store.endpoints(), "127.0.0.1:6379");
+    /// # Ok(()) }
+    /// ```
+    pub fn endpoints(&self) -> &str {
+        &self.inner.endpoints
+    }
+
+    /// The limit on each call.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), nopassword_store::RedisStoreError> {
+    /// let store = nopassword_store::RedisStore::connect("redis://127.0.0.1/", "nopassword").await?;
+    /// assert_eq!(store.command_timeout(), nopassword_store::DEFAULT_COMMAND_TIMEOUT);
+    /// # Ok(()) }
+    /// ```
+    pub fn command_timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// Asks Redis for a `PONG`, within the command timeout: a readiness check.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = nopassword_store::RedisStore::connect("redis://127.0.0.1/", "nopassword").await?;
+    /// store.ping().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.call("ping", &"", |mut conn| async move {
+            redis::cmd("PING").query_async::<()>(&mut conn).await
+        })
+        .await
+    }
+
+    /// Runs one store operation under a span and the command timeout.
+    ///
+    /// `op` builds the request on a connection handle; it runs a second time only if the first
+    /// try found the connection refused (the request was never sent, so a retry is safe), which
+    /// lets the first call after Redis returns succeed instead of only starting the
+    /// reconnection.
+    async fn call<T, F, Fut>(
+        &self,
+        name: &'static str,
+        subject: &(dyn fmt::Debug + Sync),
+        op: F,
+    ) -> Result<T, StoreError>
+    where
+        F: Fn(Connection) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let inner = &*self.inner;
+        let span = debug_span!(
+            "nopassword_store",
+            op = name,
+            namespace = inner.keys.namespace(),
+            subject = ?subject,
+            error = field::Empty,
+        );
+        let attempt = async {
+            match op(inner.conn.clone()).await {
+                Err(error) if error.is_connection_refusal() => {
+                    debug!(%error, "connection refused; retrying once on a fresh connection");
+                    op(inner.conn.clone()).await
+                }
+                other => other,
+            }
+        };
+        async {
+            let result = match tokio::time::timeout(inner.timeout, attempt).await {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(error)) => store_error(error, inner.timeout),
+                Err(_) => StoreError::Timeout(inner.timeout),
+            };
+            tracing::Span::current().record("error", field::display(&result));
+            debug!("Redis call failed");
+            Err(result)
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn store_error(error: RedisError, limit: Duration) -> StoreError {
+    if error.is_timeout() {
+        StoreError::Timeout(limit)
+    } else {
+        StoreError::Unavailable(Box::new(error))
+    }
+}
+
+/// A TTL in whole milliseconds, at least 1 (Redis refuses 0).
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+fn count(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+#[async_trait]
+impl CodeStore for RedisStore {
+    async fn put(
+        &self,
+        key: &CodeKey,
+        record: &CodeRecord,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let (record_key, failures_key) = self.inner.keys.code_pair(key);
+        let value = record.encode();
+        let ms = millis(ttl);
+        self.call("put", key, |mut conn| {
+            let mut invocation = SCRIPTS.put.key(&record_key);
+            invocation.key(&failures_key).arg(&value).arg(ms);
+            async move { invocation.invoke_async::<()>(&mut conn).await }
+        })
+        .await
+    }
+
+    async fn get(&self, key: &CodeKey) -> Result<Option<StoredCode>, StoreError> {
+        let (record_key, failures_key) = self.inner.keys.code_pair(key);
+        let (bytes, failures) = self
+            .call("get", key, |mut conn| {
+                let mut cmd = redis::cmd("MGET");
+                cmd.arg(&record_key).arg(&failures_key);
+                async move {
+                    cmd.query_async::<(Option<Vec<u8>>, Option<u32>)>(&mut conn)
+                        .await
+                }
+            })
+            .await?;
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        Ok(Some(StoredCode {
+            record: CodeRecord::decode(&bytes)?,
+            failures: failures.unwrap_or(0),
+        }))
+    }
+
+    async fn take(&self, key: &CodeKey) -> Result<Option<CodeRecord>, StoreError> {
+        let (record_key, failures_key) = self.inner.keys.code_pair(key);
+        // GETDEL is the atomic step: one taker gets the bytes. The counter goes in the same
+        // round trip (same slot); if that DEL were lost it would still expire with the code.
+        let bytes = self
+            .call("take", key, |mut conn| {
+                let mut pipe = redis::pipe();
+                pipe.cmd("GETDEL")
+                    .arg(&record_key)
+                    .cmd("DEL")
+                    .arg(&failures_key)
+                    .ignore();
+                async move { pipe.query_async::<(Option<Vec<u8>>,)>(&mut conn).await }
+            })
+            .await?
+            .0;
+        bytes
+            .map(|bytes| CodeRecord::decode(&bytes).map_err(StoreError::from))
+            .transpose()
+    }
+
+    async fn incr_code_failures(&self, key: &CodeKey) -> Result<Option<u32>, StoreError> {
+        let (record_key, failures_key) = self.inner.keys.code_pair(key);
+        let n = self
+            .call("incr_code_failures", key, |mut conn| {
+                let mut invocation = SCRIPTS.incr_code_failures.key(&record_key);
+                invocation.key(&failures_key);
+                async move { invocation.invoke_async::<Option<i64>>(&mut conn).await }
+            })
+            .await?;
+        Ok(n.map(count))
+    }
+
+    async fn incr_user_failures(&self, user_id: &str, window: Duration) -> Result<u32, StoreError> {
+        let counter = self.inner.keys.user_failures(user_id);
+        let ms = millis(window);
+        let n = self
+            .call("incr_user_failures", &user_id, |mut conn| {
+                let mut invocation = SCRIPTS.incr_sliding.key(&counter);
+                invocation.arg(ms);
+                async move { invocation.invoke_async::<i64>(&mut conn).await }
+            })
+            .await?;
+        Ok(count(n))
+    }
+
+    async fn user_failures(&self, user_id: &str) -> Result<u32, StoreError> {
+        let counter = self.inner.keys.user_failures(user_id);
+        let n = self
+            .call("user_failures", &user_id, |mut conn| {
+                let mut cmd = redis::cmd("GET");
+                cmd.arg(&counter);
+                async move { cmd.query_async::<Option<i64>>(&mut conn).await }
+            })
+            .await?;
+        Ok(n.map_or(0, count))
+    }
+
+    async fn clear_user_failures(&self, user_id: &str) -> Result<(), StoreError> {
+        let counter = self.inner.keys.user_failures(user_id);
+        self.call("clear_user_failures", &user_id, |mut conn| {
+            let mut cmd = redis::cmd("DEL");
+            cmd.arg(&counter);
+            async move { cmd.query_async::<()>(&mut conn).await }
+        })
+        .await
+    }
+
+    async fn hit(&self, bucket: &str, window: Duration) -> Result<u32, StoreError> {
+        let counter = self.inner.keys.rate(bucket);
+        let ms = millis(window);
+        let n = self
+            .call("hit", &bucket, |mut conn| {
+                let mut invocation = SCRIPTS.incr_fixed.key(&counter);
+                invocation.arg(ms);
+                async move { invocation.invoke_async::<i64>(&mut conn).await }
+            })
+            .await?;
+        Ok(count(n))
+    }
+}

@@ -1,0 +1,151 @@
+//! Every key's Redis TTL is its validity: a code lives `login_code_timeout`, counters their
+//! window.
+
+mod common;
+
+use std::{net::IpAddr, time::Duration};
+
+use nopassword_core::{
+    CodeAttempt, CodeKey, CodeRecord, CodeStore, LoginRequest, MemoryDirectory, NoPassword, Outbox,
+    Settings, User,
+};
+use nopassword_store::RedisStore;
+use redis::AsyncCommands;
+
+fn settings(namespace: &str, timeout: u64) -> Settings {
+    Settings {
+        namespace: namespace.to_owned(),
+        login_code_timeout: timeout,
+        secret_key: Some("ttl-test-secret-key-0123456789abcdef".into()),
+        redis_url: Some(common::redis_url().into()),
+        ..Settings::default()
+    }
+}
+
+async fn pttl(conn: &mut redis::aio::MultiplexedConnection, key: &[u8]) -> i64 {
+    conn.pttl(key).await.expect("PTTL")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_codes_ttl_is_login_code_timeout() {
+    let namespace = common::unique_namespace("ttl");
+    let timeout = 300;
+    let settings = settings(&namespace, timeout);
+    let store = RedisStore::from_settings(&settings).await.expect("connect");
+    let outbox = Outbox::new(10).quiet();
+    let users = MemoryDirectory::new([User::new("7", "alice").with_email("alice@example.com")]);
+    let service = NoPassword::builder(settings, users)
+        .store(store)
+        .sender(outbox.clone())
+        .build()
+        .expect("service");
+    let client: IpAddr = "192.0.2.7".parse().expect("ip");
+    service
+        .request_login(LoginRequest {
+            username: "alice",
+            client: Some(client),
+            ..Default::default()
+        })
+        .await
+        .expect("request a login");
+    assert!(outbox.latest_for("alice").is_some(), "a code went out");
+
+    let mut conn = common::raw(&common::redis_url()).await;
+    let keys = common::keys_of(&mut conn, &namespace).await;
+    let code_prefix = format!("{{{namespace}:c:");
+    let codes: Vec<_> = keys
+        .iter()
+        .filter(|k| k.starts_with(code_prefix.as_bytes()))
+        .collect();
+    assert_eq!(codes.len(), 1, "one code key: {keys:?}");
+    let ms = pttl(&mut conn, codes[0]).await;
+    let expected = i64::try_from(timeout * 1000).expect("fits");
+    assert!(
+        (expected - 1000..=expected).contains(&ms),
+        "the code's PTTL is {ms} ms, expected within 1 s of {expected} ms"
+    );
+
+    // The rate buckets: one hour per username, one minute per client address.
+    let rate_prefix = format!("{namespace}:r:");
+    let mut windows: Vec<i64> = Vec::new();
+    for key in keys
+        .iter()
+        .filter(|k| k.starts_with(rate_prefix.as_bytes()))
+    {
+        windows.push(pttl(&mut conn, key).await);
+    }
+    windows.sort_unstable();
+    assert_eq!(windows.len(), 2, "a send bucket and an address bucket");
+    assert!(
+        (59_000..=60_000).contains(&windows[0]),
+        "address window {}",
+        windows[0]
+    );
+    assert!(
+        (3_599_000..=3_600_000).contains(&windows[1]),
+        "send window {}",
+        windows[1]
+    );
+
+    // A wrong code for alice counts a failure that lives `lockout_seconds`.
+    let wrong = CodeAttempt {
+        username: Some("alice"),
+        code: "00000000000000000000",
+        client: None,
+    };
+    assert!(
+        service
+            .authenticate(wrong)
+            .await
+            .expect("authenticate")
+            .is_none()
+    );
+    let failures_key = format!("{namespace}:f:7");
+    let ms = pttl(&mut conn, failures_key.as_bytes()).await;
+    assert!(
+        (899_000..=900_000).contains(&ms),
+        "user failure window {ms}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_codes_failure_counter_dies_with_the_code() {
+    let namespace = common::unique_namespace("ttl");
+    let store = RedisStore::connect(&common::redis_url(), &namespace)
+        .await
+        .expect("connect");
+    let key = CodeKey::from_bytes([0x5a; 16]);
+    let record = CodeRecord {
+        user_id: "1".into(),
+        verifier: vec![1; 16],
+        next: None,
+        created_at: 0,
+        expires_at: 0,
+        failures_at_issue: 0,
+    };
+    store
+        .put(&key, &record, Duration::from_secs(120))
+        .await
+        .expect("put");
+    assert_eq!(store.incr_code_failures(&key).await.expect("incr"), Some(1));
+    let mut conn = common::raw(&common::redis_url()).await;
+    let mut keys = common::keys_of(&mut conn, &namespace).await;
+    keys.sort();
+    let [record_key, counter_key] = &keys[..] else {
+        panic!("a record and its counter: {keys:?}");
+    };
+    assert_eq!([record_key.as_slice(), b":f"].concat(), *counter_key);
+    let record_ttl = pttl(&mut conn, record_key).await;
+    let counter_ttl = pttl(&mut conn, counter_key).await;
+    assert!(
+        (119_000..=120_000).contains(&record_ttl),
+        "record PTTL {record_ttl}"
+    );
+    assert!(
+        counter_ttl > 0 && counter_ttl <= record_ttl,
+        "counter PTTL {counter_ttl} must not outlive the record's {record_ttl}"
+    );
+    store.take(&key).await.expect("take");
+    let left = common::keys_of(&mut conn, &namespace).await;
+    assert!(left.is_empty(), "take removes both keys: {left:?}");
+}
