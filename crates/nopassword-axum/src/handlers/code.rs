@@ -2,7 +2,7 @@
 //! form (`login/code/`).
 
 use axum::{
-    extract::{OriginalUri, Path, Query, State},
+    extract::{OriginalUri, Path, Query, State, rejection::PathRejection},
     http::{StatusCode, Uri},
     response::{IntoResponse, Response},
 };
@@ -28,6 +28,12 @@ pub(crate) struct Link {
     code: String,
 }
 
+/// A link's path parameters, or `None` when they do not decode (a username that is not
+/// UTF-8): such a link is one more unknown link, answered like any other (404).
+fn decoded(link: Result<Path<Link>, PathRejection>) -> Option<Link> {
+    link.ok().map(|Path(link)| link)
+}
+
 impl Link {
     fn attempt<'a>(&'a self, info: &RequestInfo) -> CodeAttempt<'a> {
         CodeAttempt {
@@ -50,8 +56,11 @@ pub(crate) async fn link_get<U: LoginUser>(
     info: RequestInfo,
     mut auth: Auth<U>,
     OriginalUri(uri): OriginalUri,
-    Path(link): Path<Link>,
+    link: Result<Path<Link>, PathRejection>,
 ) -> Response {
+    let Some(link) = decoded(link) else {
+        return state.html_failure(Failure::NotFound);
+    };
     let result = if state.service.settings().post_redirect {
         submit_page(&state, &info, &auth, &uri, &link).await
     } else {
@@ -103,8 +112,11 @@ async fn log_in_with_link<U: LoginUser>(
 pub(crate) async fn link_head<U: LoginUser>(
     State(state): State<AppState<U>>,
     info: RequestInfo,
-    Path(link): Path<Link>,
+    link: Result<Path<Link>, PathRejection>,
 ) -> Response {
+    let Some(link) = decoded(link) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     match state.service.check(link.attempt(&info)).await {
         Ok(true) => StatusCode::OK.into_response(),
         Ok(false) => StatusCode::NOT_FOUND.into_response(),
@@ -117,9 +129,12 @@ pub(crate) async fn link_post<U: LoginUser>(
     State(state): State<AppState<U>>,
     info: RequestInfo,
     mut auth: Auth<U>,
-    Path(link): Path<Link>,
+    link: Result<Path<Link>, PathRejection>,
     HtmlForm(body): HtmlForm<CsrfBody>,
 ) -> Response {
+    let Some(link) = decoded(link) else {
+        return state.html_failure(Failure::NotFound);
+    };
     async {
         if !csrf_valid(&auth.session, body.csrfmiddlewaretoken.as_deref()).await? {
             return Err(Failure::Csrf);

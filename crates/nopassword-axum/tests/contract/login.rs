@@ -1,0 +1,176 @@
+//! `GET`/`POST login/`: asking for a login link.
+
+use reqwest::StatusCode;
+
+use super::text;
+use crate::support::{Adapter, Site, html};
+
+/// `GET login/`: a form posting `username` and a hidden `next` to `login/`, with a CSRF token.
+pub async fn form_has_username_next_and_csrf<A: Adapter>() {
+    let site = Site::standard::<A>();
+    let page = site.browser().get(&site.path("login/")).await;
+    page.expect(StatusCode::OK);
+    assert!(
+        page.header("content-type")
+            .is_some_and(|ct| ct.starts_with("text/html")),
+        "{:?}",
+        page.header("content-type")
+    );
+    assert_eq!(
+        html::form_action(&page.body).as_deref(),
+        Some(site.path("login/").as_str())
+    );
+    let username = html::input(&page.body, "username").expect("a username field");
+    assert_ne!(username.attr("type"), Some("hidden"));
+    let next = html::input(&page.body, "next").expect("a next field");
+    assert_eq!(next.attr("type"), Some("hidden"));
+    assert_eq!(next.attr("value").unwrap_or_default(), "");
+    assert!(page.csrf().len() >= 16, "a CSRF token of some strength");
+}
+
+/// `?next=` reaches the hidden field only when it is a same-site path.
+pub async fn form_carries_only_a_safe_next<A: Adapter>() {
+    let site = Site::standard::<A>();
+    let browser = site.browser();
+    for (next, kept) in [
+        ("/dashboard?tab=1&x=2", "/dashboard?tab=1&x=2"),
+        ("//evil.com", ""),
+        ("https://evil.com/", ""),
+        ("javascript:alert(1)", ""),
+        ("/\\evil.com", ""),
+    ] {
+        let request = browser
+            .request(reqwest::Method::GET, &site.path("login/"))
+            .query(&[("next", next)]);
+        let page = browser.send(request).await;
+        page.expect(StatusCode::OK);
+        assert_eq!(
+            html::input_value(&page.body, "next").as_deref(),
+            Some(kept),
+            "?next={next:?}"
+        );
+    }
+}
+
+/// `POST login/` for alice: the "sent" page, and one message with her link.
+pub async fn submit_sends_a_link_to_a_known_user<A: Adapter>() {
+    let site = Site::standard::<A>();
+    let browser = site.browser();
+    let token = browser.csrf(&site.path("login/")).await;
+    let reply = browser
+        .post_form(
+            &site.path("login/"),
+            &[("csrfmiddlewaretoken", &token), ("username", "alice")],
+        )
+        .await;
+    reply.expect(StatusCode::OK);
+    assert!(reply.body.contains(text::SENT), "{}", reply.body);
+    let message = site.new_message_for("alice", 0);
+    let prefix = format!("{}/alice/", site.url("login-code"));
+    assert!(
+        message.url.starts_with(&prefix),
+        "{} should start with {prefix}",
+        message.url
+    );
+}
+
+/// Unknown and inactive users get exactly the page alice gets, and no message.
+pub async fn submit_answers_alike_for_unknown_and_inactive_users<A: Adapter>() {
+    let site = Site::standard::<A>();
+    let browser = site.browser();
+    let token = browser.csrf(&site.path("login/")).await;
+    let mut pages = Vec::new();
+    for username in ["alice", "mallory", "bob", "Alice"] {
+        let reply = browser
+            .post_form(
+                &site.path("login/"),
+                &[("csrfmiddlewaretoken", &token), ("username", username)],
+            )
+            .await;
+        reply.expect(StatusCode::OK);
+        assert!(
+            reply.body.contains(text::SENT),
+            "{username}: {}",
+            reply.body
+        );
+        pages.push((username, reply.body));
+    }
+    for (username, page) in &pages[1..] {
+        assert_eq!(page, &pages[0].1, "{username}'s page differs from alice's");
+    }
+    let sent: Vec<_> = site
+        .outbox
+        .messages()
+        .into_iter()
+        .map(|m| m.username)
+        .collect();
+    assert_eq!(
+        sent,
+        ["alice"],
+        "only the known, active user gets a message"
+    );
+}
+
+/// A missing or blank username: 200, the form again with "This field is required." (and a
+/// safe `next` kept), nothing sent.
+pub async fn submit_without_username_shows_the_form_again<A: Adapter>() {
+    let site = Site::standard::<A>();
+    let browser = site.browser();
+    let token = browser.csrf(&site.path("login/")).await;
+    let bodies: [&[(&str, &str)]; 3] = [
+        &[("csrfmiddlewaretoken", &token)],
+        &[("csrfmiddlewaretoken", &token), ("username", "")],
+        &[("csrfmiddlewaretoken", &token), ("username", "   ")],
+    ];
+    for fields in bodies {
+        let reply = browser.post_form(&site.path("login/"), fields).await;
+        reply.expect(StatusCode::OK);
+        assert!(reply.body.contains(text::REQUIRED), "{}", reply.body);
+        assert!(!reply.body.contains(text::SENT), "{}", reply.body);
+        assert!(html::input(&reply.body, "username").is_some(), "the form");
+        assert!(html::csrf_token(&reply.body).is_some(), "with its token");
+    }
+    // The form comes back with its safe `next`, and without an unsafe one.
+    for (next, kept) in [("/kept?a=1", "/kept?a=1"), ("//evil.com", "")] {
+        let reply = browser
+            .post_form(
+                &site.path("login/"),
+                &[("csrfmiddlewaretoken", &token), ("next", next)],
+            )
+            .await;
+        reply.expect(StatusCode::OK);
+        assert_eq!(
+            html::input_value(&reply.body, "next").as_deref(),
+            Some(kept)
+        );
+    }
+    assert_eq!(site.sent(), 0);
+}
+
+/// The `next` posted with the form is where the link's login goes; the form keeps it.
+pub async fn next_from_the_form_is_where_the_login_goes<A: Adapter>() {
+    let site = Site::standard::<A>();
+    let browser = site.browser();
+    let request = browser
+        .request(reqwest::Method::GET, &site.path("login/"))
+        .query(&[("next", "/inbox?folder=2")]);
+    let form = browser.send(request).await;
+    form.expect(StatusCode::OK);
+    let next = html::input_value(&form.body, "next").expect("next field");
+    let reply = browser
+        .post_form(
+            &site.path("login/"),
+            &[
+                ("csrfmiddlewaretoken", &form.csrf()),
+                ("username", "alice"),
+                ("next", &next),
+            ],
+        )
+        .await;
+    reply.expect(StatusCode::OK);
+    let link = site.local(&site.new_message_for("alice", 0).url);
+    let login = browser.follow_link(&link).await;
+    login.expect(StatusCode::FOUND);
+    assert_eq!(login.location(), "/inbox?folder=2");
+    assert_eq!(browser.whoami().await.as_deref(), Some("alice"));
+}
