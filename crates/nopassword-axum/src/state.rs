@@ -173,22 +173,61 @@ impl<U: LoginUser, T: DeserializeOwned> FromRequest<AppState<U>> for HtmlForm<T>
     }
 }
 
-/// A JSON body (`Content-Type: application/json` required) whose rejections are JSON.
+/// A JSON object body (`Content-Type: application/json` required) whose rejections are JSON.
 pub(crate) struct ApiJson<T>(pub(crate) T);
+
+fn wrong_content_type() -> Failure {
+    Failure::UnsupportedMediaType("Expected Content-Type: application/json.".into())
+}
 
 impl<U: LoginUser, T: DeserializeOwned> FromRequest<AppState<U>> for ApiJson<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState<U>) -> Result<Self, Response> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_failure(match rejection.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => Failure::TooLarge,
-                StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                    Failure::UnsupportedMediaType("Expected Content-Type: application/json.".into())
-                }
-                _ => Failure::BadRequest(rejection.body_text()),
-            })),
+        let value = match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(value)) => value,
+            Err(rejection) => {
+                return Err(json_failure(match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => Failure::TooLarge,
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => wrong_content_type(),
+                    _ => Failure::BadRequest(rejection.body_text()),
+                }));
+            }
+        };
+        // serde reads a JSON array into a struct by position; the API takes objects only.
+        if !value.is_object() {
+            return Err(json_failure(Failure::BadRequest(
+                "Expected a JSON object.".into(),
+            )));
+        }
+        serde_json::from_value(value)
+            .map(Self)
+            .map_err(|e| json_failure(Failure::BadRequest(format!("Invalid JSON body: {e}."))))
+    }
+}
+
+/// Requires `Content-Type: application/json` on a POST whose body is ignored (`api/logout/`),
+/// so that no cross-site form can reach it.
+pub(crate) struct JsonContentType;
+
+impl<S: Send + Sync> FromRequestParts<S> for JsonContentType {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        let json = parts
+            .headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime.eq_ignore_ascii_case("application/json")
+                    || (mime.len() > 5 && mime[mime.len() - 5..].eq_ignore_ascii_case("+json"))
+            });
+        if json {
+            Ok(Self)
+        } else {
+            Err(json_failure(wrong_content_type()))
         }
     }
 }

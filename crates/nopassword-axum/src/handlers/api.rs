@@ -16,7 +16,7 @@ use serde_json::json;
 use super::{Auth, start_session};
 use crate::{
     RequestInfo,
-    state::{ApiJson, AppState, Failure, json_failure},
+    state::{ApiJson, AppState, Failure, JsonContentType, json_failure},
 };
 
 fn invalid(errors: &FormErrors) -> Response {
@@ -77,7 +77,7 @@ pub(crate) async fn login_code<U: LoginUser>(
 }
 
 /// 200 `{"detail": "Successfully logged out."}`.
-pub(crate) async fn logout<U: LoginUser>(mut auth: Auth<U>) -> Response {
+pub(crate) async fn logout<U: LoginUser>(_: JsonContentType, mut auth: Auth<U>) -> Response {
     match auth.logout().await {
         Ok(_) => Json(json!({ "detail": messages::LOGGED_OUT })).into_response(),
         Err(error) => {

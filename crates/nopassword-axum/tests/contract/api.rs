@@ -186,7 +186,7 @@ pub async fn logout_ends_the_session<A: Adapter>() {
 pub async fn wrong_content_type_is_415<A: Adapter>() {
     let site = Site::standard::<A>();
     let browser = site.browser();
-    for route in ["api/login/", "api/login/code/"] {
+    for route in ["api/login/", "api/login/code/", "api/logout/"] {
         for (content_type, body) in [
             ("application/x-www-form-urlencoded", "username=alice&code=x"),
             ("text/plain", r#"{"username": "alice", "code": "x"}"#),
@@ -225,6 +225,8 @@ pub async fn malformed_json_is_400<A: Adapter>() {
             "not json",
             r#"{"username": 5}"#,
             r#""alice""#,
+            // An array is not an object, even though serde would read it by position.
+            r#"["alice", "/next"]"#,
             // `next` is wrong for api/login/, `code` for api/login/code/.
             r#"{"username": "alice", "next": 5, "code": {"a": 1}}"#,
         ] {
