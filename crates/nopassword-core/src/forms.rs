@@ -112,8 +112,9 @@ impl LoginForm {
     }
 }
 
-/// `POST login/code/` and `POST api/login/code/`: `username` and `code`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `POST login/code/` and `POST api/login/code/`: `username` and `code`. `Debug` hides the
+/// code.
+#[derive(Clone, Default, Deserialize)]
 pub struct CodeForm {
     /// The username (optional when `hide_username` is on).
     #[serde(default)]
@@ -121,6 +122,15 @@ pub struct CodeForm {
     /// The code as typed.
     #[serde(default)]
     pub code: Option<String>,
+}
+
+impl std::fmt::Debug for CodeForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeForm")
+            .field("username", &self.username)
+            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 impl CodeForm {

@@ -66,7 +66,7 @@ pub use sender::{
 };
 pub use service::{Builder, CodeAttempt, Login, LoginRequest, NoPassword};
 pub use settings::{
-    CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE, HashAlgorithm, KEYS, MAX_USER_FAILURES_CAP,
+    CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE, HashAlgorithm, KEYS, MAX_SECONDS, MAX_USER_FAILURES_CAP,
     MIN_CODE_LENGTH, MIN_SECRET_KEY_LENGTH, Settings, SettingsError,
 };
 pub use store::{CodeRecord, CodeStore, RecordError, StoreError, StoredCode};

@@ -81,8 +81,16 @@ impl<'de> Deserialize<'de> for SecretString {
 /// assert_eq!(format!("{code:?}"), "[redacted]");
 /// assert_eq!(code.expose(), "0123456789");
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PlaintextCode(String);
+
+impl PartialEq for PlaintextCode {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for PlaintextCode {}
 
 impl PlaintextCode {
     /// Wraps a code (used by the generator, and by tests).

@@ -34,8 +34,8 @@ pub struct LoginRequest<'a> {
     pub client: Option<IpAddr>,
 }
 
-/// A presented code (from a login link or the typed-code form).
-#[derive(Debug, Clone, Copy, Default)]
+/// A presented code (from a login link or the typed-code form). `Debug` hides the code.
+#[derive(Clone, Copy, Default)]
 pub struct CodeAttempt<'a> {
     /// The username from the link or the form; `None` for `hide_username` links.
     pub username: Option<&'a str>,
@@ -43,6 +43,16 @@ pub struct CodeAttempt<'a> {
     pub code: &'a str,
     /// The client's address, for the per-address rate limit.
     pub client: Option<IpAddr>,
+}
+
+impl fmt::Debug for CodeAttempt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CodeAttempt")
+            .field("username", &self.username)
+            .field("code", &"[redacted]")
+            .field("client", &self.client)
+            .finish()
+    }
 }
 
 /// A successful login.
@@ -510,9 +520,12 @@ impl<U: LoginUser> NoPassword<U> {
         // Tries at this code: refused uses of it, plus the user's failures since it was issued
         // (a guess at alice's code with the wrong digits cannot name the code it missed).
         let failures = inner.store.user_failures(&record.user_id).await?;
-        let tries = stored
-            .failures
-            .saturating_add(failures.saturating_sub(record.failures_at_issue));
+        // A count below the one at issue means the counter was reset or expired since: every
+        // failure it holds came after the code was issued.
+        let since_issue = failures
+            .checked_sub(record.failures_at_issue)
+            .unwrap_or(failures);
+        let tries = stored.failures.saturating_add(since_issue);
         if tries >= settings.max_code_attempts {
             info!(tries, "code withdrawn after too many failed tries");
             inner.store.take(&key).await?;
@@ -542,7 +555,10 @@ impl<U: LoginUser> NoPassword<U> {
     }
 
     async fn count_user_failure(&self, user_id: &str) -> Result<(), Error> {
-        let window = Duration::from_secs(self.inner.settings.lockout_seconds);
+        // The count must outlive every code issued while it ran, or a code's tries (measured
+        // against the count at issue) would start again from zero.
+        let settings = &self.inner.settings;
+        let window = Duration::from_secs(settings.lockout_seconds.max(settings.login_code_timeout));
         self.inner.store.incr_user_failures(user_id, window).await?;
         Ok(())
     }

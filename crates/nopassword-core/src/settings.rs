@@ -57,6 +57,10 @@ pub const MIN_CODE_LENGTH: usize = 6;
 /// The smallest accepted `secret_key` length, in bytes.
 pub const MIN_SECRET_KEY_LENGTH: usize = 32;
 
+/// The longest `login_code_timeout` and `lockout_seconds` accepted (one week): a login link
+/// is not a long-lived credential.
+pub const MAX_SECONDS: u64 = 7 * 24 * 3600;
+
 /// NIST SP 800-63B caps consecutive failed attempts on one account at 100.
 pub const MAX_USER_FAILURES_CAP: u32 = 100;
 
@@ -377,19 +381,17 @@ impl Settings {
     /// assert!(err.to_string().contains("6..=64"));
     /// ```
     pub fn validate(mut self) -> Result<Self, SettingsError> {
-        if self.login_code_timeout == 0 {
-            return Err(SettingsError::invalid(
-                "login_code_timeout",
-                0,
-                "a number of seconds above 0",
-            ));
-        }
-        if self.lockout_seconds == 0 {
-            return Err(SettingsError::invalid(
-                "lockout_seconds",
-                0,
-                "a number of seconds above 0",
-            ));
+        for (key, value) in [
+            ("login_code_timeout", self.login_code_timeout),
+            ("lockout_seconds", self.lockout_seconds),
+        ] {
+            if !(1..=MAX_SECONDS).contains(&value) {
+                return Err(SettingsError::invalid(
+                    key,
+                    value,
+                    format!("a number of seconds from 1 to {MAX_SECONDS} (one week)"),
+                ));
+            }
         }
         let max_len = self.hash_algorithm.max_code_length(self.numeric_codes);
         if !(MIN_CODE_LENGTH..=max_len).contains(&self.code_length) {

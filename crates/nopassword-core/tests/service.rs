@@ -261,8 +261,8 @@ async fn misuse_of_a_code_counts_against_it() {
 async fn consecutive_failures_lock_a_user_out() {
     let h = harness(Settings {
         max_user_failures: 10,
-        lockout_seconds: 60,
-        login_code_timeout: 3600,
+        lockout_seconds: 600,
+        login_code_timeout: 300,
         max_code_attempts: 100,
         ..settings()
     });
@@ -271,7 +271,14 @@ async fn consecutive_failures_lock_a_user_out() {
     }
     let code = h.code_for("alice").await;
     assert_eq!(h.login(Some("alice"), &code).await, None, "locked out");
-    h.clock.advance(Duration::from_secs(61));
+    h.clock.advance(Duration::from_secs(599));
+    let code = h.code_for("alice").await;
+    assert_eq!(
+        h.login(Some("alice"), &code).await,
+        None,
+        "still locked out"
+    );
+    h.clock.advance(Duration::from_secs(2));
     assert_eq!(
         h.login(Some("alice"), &code).await.as_deref(),
         Some("alice"),
@@ -831,5 +838,33 @@ async fn unreachable_users_look_like_unknown_users() {
             .await
             .expect_err("outage")
             .is_unavailable()
+    );
+}
+
+/// The user's failure count outlives the code: misses made just before a code was issued, with
+/// the count expiring while the code is live, must not hand the guesser a fresh set of tries.
+#[tokio::test]
+async fn an_expiring_failure_count_does_not_reset_a_codes_tries() {
+    let h = harness(Settings {
+        numeric_codes: true,
+        code_length: 6,
+        ..settings()
+    });
+    let wrong_for = |code: &str| if code == "000000" { "000001" } else { "000000" }.to_owned();
+    for _ in 0..50 {
+        assert_eq!(h.login(Some("alice"), "999999x").await, None);
+    }
+    h.clock.advance(Duration::from_secs(899));
+    let code = h.code_for("alice").await;
+    let wrong = wrong_for(&code);
+    // The old count would have expired 900 s after the last miss; it must still count.
+    h.clock.advance(Duration::from_secs(2));
+    for _ in 0..5 {
+        assert_eq!(h.login(Some("alice"), &wrong).await, None);
+    }
+    assert_eq!(
+        h.login(Some("alice"), &code).await,
+        None,
+        "five misses since issue killed it"
     );
 }

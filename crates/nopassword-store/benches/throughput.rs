@@ -41,9 +41,9 @@ fn record() -> CodeRecord {
     }
 }
 
-/// The stored value's length: the record in the store's compact form (core's form less 12).
+/// The stored value's length: the record as core encodes it.
 fn value_len() -> usize {
-    record().encode().len() - 12
+    record().encode().len()
 }
 
 fn keys(n: usize) -> Arc<Vec<CodeKey>> {

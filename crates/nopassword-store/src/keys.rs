@@ -2,7 +2,7 @@
 //!
 //! | key | value | TTL |
 //! |---|---|---|
-//! | `{<ns>:c:<code key>}` | a code's record (see `record.rs`) | the code's validity |
+//! | `{<ns>:c:<code key>}` | a code's record ([`CodeRecord::encode`](nopassword_core::CodeRecord::encode)) | the code's validity |
 //! | `{<ns>:c:<code key>}:f` | refused uses of that code (integer) | the record's remaining TTL |
 //! | `<ns>:f:<user id>` | a user's consecutive failures (integer) | the failure window, renewed on each failure |
 //! | `<ns>:r:<bucket>` | hits in a rate window (integer); buckets are keyed hashes | the window, from its first hit |

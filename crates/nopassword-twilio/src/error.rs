@@ -58,7 +58,8 @@ pub enum TwilioError {
     },
     /// The user's phone number is not in E.164 form (`+` and 2 to 15 digits, the first not
     /// 0). Returned before any request.
-    #[error("phone number of user {user_id} is not E.164 (like +14155550100): {number:?}")]
+    // The number itself stays out of the message: messages end up in logs.
+    #[error("phone number of user {user_id} is not E.164 (like +14155550100)")]
     InvalidPhoneNumber {
         /// The user's id.
         user_id: String,

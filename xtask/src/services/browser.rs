@@ -18,7 +18,11 @@ use crate::{
 pub(super) const SERVICE: Service = Service {
     name: "browser",
     // Both web adapters pass the same browser-driven suite.
-    needed_by: &["crates/nopassword-axum", "crates/nopassword-actix"],
+    needed_by: &[
+        "crates/nopassword-axum",
+        "crates/nopassword-actix",
+        "examples/axum-demo",
+    ],
     needs: &[CHROMIUM, CHROMEDRIVER],
     start,
 };
@@ -45,6 +49,8 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    // Containers give /dev/shm 64 MB, which Chromium's renderer can outgrow.
+    "--disable-dev-shm-usage",
 ];
 
 fn start() -> Result<Running> {
