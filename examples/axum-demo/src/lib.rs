@@ -10,6 +10,8 @@
 //! # Ok(()) }
 //! ```
 
+mod sessions;
+
 use std::{fmt::Write as _, net::SocketAddr, path::PathBuf, sync::Arc};
 
 use axum::{
@@ -24,11 +26,12 @@ use figment::{
 };
 use nopassword_axum::{CurrentUser, MaybeUser, login_layer, router};
 use nopassword_core::{
-    AllSenders, CodeRng, LoginCodeSender, MemoryDirectory, NoPassword, Outbox, SecretString,
-    Settings, SystemRng, User,
+    AllSenders, CodeRng, CodeStore, LoginCodeSender, MemoryDirectory, NoPassword, Outbox,
+    SecretString, Settings, SystemRng, User,
 };
 use serde::Deserialize;
 use serde_json::json;
+pub use sessions::RedisSessions;
 
 /// Why the demo could not start.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +51,18 @@ pub enum DemoError {
     /// `NOPASSWORD_USERS_FILE` could not be read.
     #[error("could not read the users file: {0}")]
     Users(#[from] Box<figment::Error>),
+    /// The Twilio settings are incomplete or invalid.
+    #[error(transparent)]
+    Twilio(#[from] nopassword_twilio::TwilioError),
+    /// The e-mail settings are invalid.
+    #[error(transparent)]
+    Email(#[from] nopassword_email::EmailError),
+    /// Redis could not be reached.
+    #[error(transparent)]
+    Redis(#[from] nopassword_store::RedisStoreError),
+    /// The Redis session store could not connect.
+    #[error("could not connect the session store to Redis: {0}")]
+    Sessions(#[from] redis::RedisError),
     /// Serving failed.
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
@@ -161,9 +176,38 @@ pub struct Demo {
 }
 
 impl Demo {
-    /// The demo with its development outbox (printing to the terminal) as the sender.
+    /// The demo with the senders its settings configure: real e-mail when `smtp_url` is set,
+    /// else the development outbox (printing to the terminal and shown at `/outbox`); plus SMS
+    /// through Twilio when `twilio_sid` is set (for users with a phone number).
     pub fn build(settings: Settings, users: Vec<User>) -> Result<Self, DemoError> {
-        Self::build_with(settings, users, Outbox::new(50), None)
+        let outbox = Outbox::new(50);
+        let senders = configured_senders(&settings, &outbox)?;
+        Self::assemble(settings, users, outbox, Some(Arc::new(senders)), None, None)
+    }
+
+    /// [`Demo::build`], plus Redis when `redis_url` is set: codes in a
+    /// [`RedisStore`](nopassword_store::RedisStore) and sessions in [`RedisSessions`], so several
+    /// instances sharing one Redis and one `secret_key` accept each other's codes and logins.
+    pub async fn connect(settings: Settings, users: Vec<User>) -> Result<Self, DemoError> {
+        let Some(url) = settings.redis_url.clone() else {
+            return Self::build(settings, users);
+        };
+        let store = nopassword_store::RedisStore::from_settings(&settings).await?;
+        let sessions = RedisSessions::connect(url.expose(), &settings.namespace).await?;
+        tracing::info!(
+            endpoints = store.endpoints(),
+            "codes and sessions live in Redis"
+        );
+        let outbox = Outbox::new(50);
+        let senders = configured_senders(&settings, &outbox)?;
+        Self::assemble(
+            settings,
+            users,
+            outbox,
+            Some(Arc::new(senders)),
+            Some(Arc::new(store)),
+            Some(sessions),
+        )
     }
 
     /// The demo with a given outbox, and optionally another sender used instead of it (a
@@ -174,10 +218,24 @@ impl Demo {
         outbox: Outbox,
         sender: Option<Arc<dyn LoginCodeSender>>,
     ) -> Result<Self, DemoError> {
+        Self::assemble(settings, users, outbox, sender, None, None)
+    }
+
+    fn assemble(
+        settings: Settings,
+        users: Vec<User>,
+        outbox: Outbox,
+        sender: Option<Arc<dyn LoginCodeSender>>,
+        store: Option<Arc<dyn CodeStore>>,
+        sessions: Option<RedisSessions>,
+    ) -> Result<Self, DemoError> {
         let sender = sender.unwrap_or_else(|| Arc::new(AllSenders::new().with(outbox.clone())));
-        let service = NoPassword::builder(settings, MemoryDirectory::new(users))
-            .shared_sender(sender)
-            .build()?;
+        let mut builder =
+            NoPassword::builder(settings, MemoryDirectory::new(users)).shared_sender(sender);
+        if let Some(store) = store {
+            builder = builder.shared_store(store);
+        }
+        let service = builder.build()?;
         let mount = service.settings().mount_path.clone();
         let outbox_page = outbox.clone();
         let outbox_json = outbox.clone();
@@ -189,17 +247,41 @@ impl Demo {
                 "/outbox.json",
                 get(move || outbox_list(outbox_json.clone())),
             )
-            .merge(router(service.clone())?)
-            .layer(login_layer(
+            .merge(router(service.clone())?);
+        let app = match sessions {
+            Some(sessions) => app.layer(login_layer(&service, sessions)),
+            None => app.layer(login_layer(
                 &service,
                 tower_sessions::MemoryStore::default(),
-            ));
+            )),
+        };
         Ok(Self {
             app,
             service,
             outbox,
         })
     }
+}
+
+/// Every sender the settings ask for, composed with [`AllSenders`] (a code goes out when at
+/// least one delivers).
+fn configured_senders(settings: &Settings, outbox: &Outbox) -> Result<AllSenders, DemoError> {
+    let mut senders = AllSenders::new();
+    if settings.smtp_url.is_some() {
+        senders = senders.with(nopassword_email::EmailSender::from_settings(settings)?);
+        tracing::info!("login codes go by e-mail through smtp_url");
+    } else {
+        senders = senders.with(outbox.clone());
+    }
+    if settings.twilio_sid.is_some() {
+        let sms = nopassword_twilio::TwilioSender::from_settings(settings)?;
+        tracing::info!(
+            api = sms.messages_url(),
+            "login codes also go by SMS through Twilio"
+        );
+        senders = senders.with(sms);
+    }
+    Ok(senders)
 }
 
 /// Serves `app` with client addresses (for rate limits) until Ctrl-C.

@@ -25,7 +25,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), axum_demo::DemoError> {
     let config = DemoConfig::from_env()?;
-    let demo = Demo::build(config.settings, config.users)?;
+    let demo = Demo::connect(config.settings, config.users).await?;
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let mount = &demo.service.settings().mount_path;
     tracing::info!(

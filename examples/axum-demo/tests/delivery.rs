@@ -1,0 +1,126 @@
+//! The demo wires real senders from its settings: with `smtp_url` it delivers the login mail to
+//! that server, and with the Twilio settings pointed at the validating mock (`cargo xtask test`
+//! starts prism on Twilio's own OpenAPI description) users with a phone also get an SMS the mock
+//! accepts.
+
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum_demo::{Demo, demo_users};
+use nopassword_core::{LoginRequest, SecretString, Settings, User};
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: run this suite with `cargo xtask test`, which starts the service"
+        )
+    })
+}
+
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Waits for the sink to have saved a message to `to` containing `needle`.
+fn received(maildir: &PathBuf, to: &str, needle: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        for entry in std::fs::read_dir(maildir).expect("maildir").flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "eml") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                if text.contains(&format!("To: {to}")) && text.contains(needle) {
+                    return true;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_demo_sends_real_mail_and_sms_when_configured() {
+    let smtp = env("NOPASSWORD_TEST_SMTP_URL");
+    let maildir = PathBuf::from(env("NOPASSWORD_TEST_SMTP_MAILDIR"));
+    let twilio = env("NOPASSWORD_TEST_TWILIO_MOCK_URL");
+    let settings = Settings {
+        secret_key: Some("demo-delivery-test-secret-key-0123456789".into()),
+        smtp_url: Some(SecretString::new(smtp)),
+        twilio_sid: Some("AC0123456789abcdef0123456789abcdef".into()),
+        twilio_auth_token: Some("test-auth-token".into()),
+        default_from_number: Some("+15005550006".into()),
+        twilio_api_base: twilio,
+        ..Settings::default()
+    };
+    // A user only SMS can reach: if the SMS were not sent (or refused), this login fails or
+    // is silently dropped, and the log line below is missing.
+    let unique = format!("{:x}", std::process::id());
+    let mut users = demo_users();
+    users.push(User::new("90", format!("erin-{unique}")).with_phone("+15005550009"));
+    users.push(
+        User::new("91", format!("frank-{unique}"))
+            .with_email(format!("frank-{unique}@example.com")),
+    );
+    let demo = Demo::build(settings, users).expect("demo");
+
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let erin = format!("erin-{unique}");
+    let request = LoginRequest {
+        username: &erin,
+        host: Some("localhost:8000"),
+        ..Default::default()
+    };
+    demo.service
+        .request_login(request)
+        .await
+        .expect("the SMS was accepted");
+    let text = String::from_utf8(logs.0.lock().expect("lock").clone()).expect("utf8");
+    assert!(
+        text.contains("login SMS accepted by Twilio"),
+        "no SMS was accepted:\n{text}"
+    );
+    assert!(text.contains("login code sent"), "{text}");
+
+    let frank = format!("frank-{unique}");
+    let request = LoginRequest {
+        username: &frank,
+        host: Some("localhost:8000"),
+        ..Default::default()
+    };
+    demo.service
+        .request_login(request)
+        .await
+        .expect("the mail was delivered");
+    assert!(
+        received(
+            &maildir,
+            &format!("frank-{unique}@example.com"),
+            &format!("/accounts/login-code/{frank}/")
+        ),
+        "the SMTP server did not receive frank's login mail"
+    );
+    assert!(
+        demo.outbox.messages().is_empty(),
+        "with smtp_url the outbox is not used"
+    );
+}
