@@ -15,9 +15,10 @@ use crate::{Clock, CodeKey, CodeRecord, CodeStore, StoreError, StoredCode, Syste
 /// `nopassword-store`'s Redis store when several instances serve one site).
 ///
 /// Entries expire with their TTL, measured on the injected [`Clock`]. Expired entries are
-/// purged as time passes: every operation first drains an expiry queue ordered by deadline,
-/// so memory stays proportional to what is live, at O(log n) per entry. A take is atomic: the
-/// whole state sits behind one mutex held for microseconds, never across an await.
+/// purged as time passes: every operation first drains its shard's expiry queue ordered by
+/// deadline, so memory stays proportional to what is live, at O(log n) per entry. A take is
+/// atomic: each entry lives in one of 16 shards behind its own mutex, held for microseconds and
+/// never across an await (sharding keeps concurrent requests from queueing on one lock).
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -38,9 +39,12 @@ use crate::{Clock, CodeKey, CodeRecord, CodeStore, StoreError, StoredCode, Syste
 /// ```
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
-    state: Arc<Mutex<State>>,
+    shards: Arc<[Mutex<State>]>,
     clock: Arc<dyn Clock>,
 }
+
+/// How many independently locked parts the store has.
+const SHARDS: usize = 16;
 
 #[derive(Debug, Default)]
 struct State {
@@ -126,15 +130,19 @@ impl MemoryStore {
     /// A store on a shared clock.
     pub fn with_shared_clock(clock: Arc<dyn Clock>) -> Self {
         Self {
-            state: Arc::default(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             clock,
         }
     }
 
     /// Live entries (codes and counters) after purging expired ones.
     pub fn len(&self) -> usize {
-        let (state, _) = self.lock();
-        state.codes.len() + state.counters.len()
+        (0..SHARDS)
+            .map(|i| {
+                let (state, _) = self.lock(i);
+                state.codes.len() + state.counters.len()
+            })
+            .sum()
     }
 
     /// Whether no entry is live.
@@ -142,12 +150,27 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// Locks the state and purges what has expired.
-    fn lock(&self) -> (MutexGuard<'_, State>, SystemTime) {
+    /// Locks shard `index` and purges what has expired in it.
+    fn lock(&self, index: usize) -> (MutexGuard<'_, State>, SystemTime) {
         let now = self.clock.now();
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.shards[index]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         state.purge(now);
         (state, now)
+    }
+
+    /// The shard of a code: its key is a keyed hash, so its first byte is uniform.
+    fn code_shard(&self, key: &CodeKey) -> (MutexGuard<'_, State>, SystemTime) {
+        self.lock(usize::from(key.as_bytes()[0]) % SHARDS)
+    }
+
+    /// The shard of a counter.
+    fn counter_shard(&self, name: &str) -> (MutexGuard<'_, State>, SystemTime) {
+        use std::hash::BuildHasher;
+        let hash =
+            std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default().hash_one(name);
+        self.lock(usize::try_from(hash % SHARDS as u64).unwrap_or(0))
     }
 }
 
@@ -163,7 +186,7 @@ impl CodeStore for MemoryStore {
         record: &CodeRecord,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let (mut state, now) = self.lock();
+        let (mut state, now) = self.code_shard(key);
         let expires = deadline(now, ttl);
         let value = StoredCode {
             record: record.clone(),
@@ -175,17 +198,17 @@ impl CodeStore for MemoryStore {
     }
 
     async fn get(&self, key: &CodeKey) -> Result<Option<StoredCode>, StoreError> {
-        let (state, _) = self.lock();
+        let (state, _) = self.code_shard(key);
         Ok(state.codes.get(key).map(|e| e.value.clone()))
     }
 
     async fn take(&self, key: &CodeKey) -> Result<Option<CodeRecord>, StoreError> {
-        let (mut state, _) = self.lock();
+        let (mut state, _) = self.code_shard(key);
         Ok(state.codes.remove(key).map(|e| e.value.record))
     }
 
     async fn incr_code_failures(&self, key: &CodeKey) -> Result<Option<u32>, StoreError> {
-        let (mut state, _) = self.lock();
+        let (mut state, _) = self.code_shard(key);
         Ok(state.codes.get_mut(key).map(|e| {
             e.value.failures = e.value.failures.saturating_add(1);
             e.value.failures
@@ -193,9 +216,9 @@ impl CodeStore for MemoryStore {
     }
 
     async fn incr_user_failures(&self, user_id: &str, window: Duration) -> Result<u32, StoreError> {
-        let (mut state, now) = self.lock();
-        let expires = deadline(now, window);
         let name = format!("f:{user_id}");
+        let (mut state, now) = self.counter_shard(&name);
+        let expires = deadline(now, window);
         let entry = state
             .counters
             .entry(name.clone())
@@ -208,22 +231,21 @@ impl CodeStore for MemoryStore {
     }
 
     async fn user_failures(&self, user_id: &str) -> Result<u32, StoreError> {
-        let (state, _) = self.lock();
-        Ok(state
-            .counters
-            .get(&format!("f:{user_id}"))
-            .map_or(0, |e| e.value))
+        let name = format!("f:{user_id}");
+        let (state, _) = self.counter_shard(&name);
+        Ok(state.counters.get(&name).map_or(0, |e| e.value))
     }
 
     async fn clear_user_failures(&self, user_id: &str) -> Result<(), StoreError> {
-        let (mut state, _) = self.lock();
-        state.counters.remove(&format!("f:{user_id}"));
+        let name = format!("f:{user_id}");
+        let (mut state, _) = self.counter_shard(&name);
+        state.counters.remove(&name);
         Ok(())
     }
 
     async fn hit(&self, bucket: &str, window: Duration) -> Result<u32, StoreError> {
-        let (mut state, now) = self.lock();
         let name = format!("r:{bucket}");
+        let (mut state, now) = self.counter_shard(&name);
         if let Some(entry) = state.counters.get_mut(&name) {
             entry.value = entry.value.saturating_add(1);
             return Ok(entry.value);
@@ -280,8 +302,9 @@ mod tests {
         assert_eq!(store.len(), 30_000);
         clock.advance(Duration::from_secs(61));
         assert_eq!(store.len(), 0);
-        let state = store.state.lock().expect("lock");
-        assert!(state.queue.is_empty());
+        for shard in store.shards.iter() {
+            assert!(shard.lock().expect("lock").queue.is_empty());
+        }
     }
 
     #[tokio::test]
@@ -311,11 +334,11 @@ mod tests {
                 .await
                 .expect("fail");
         }
-        let state = store.state.lock().expect("lock");
-        assert!(
-            state.queue.len() <= 64 + 4,
-            "queue grew to {}",
-            state.queue.len()
-        );
+        let queued: usize = store
+            .shards
+            .iter()
+            .map(|s| s.lock().expect("lock").queue.len())
+            .sum();
+        assert!(queued <= 64 + 4, "queue grew to {queued}");
     }
 }
