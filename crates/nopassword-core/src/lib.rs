@@ -64,7 +64,9 @@ pub use secret::{PlaintextCode, SecretString};
 pub use sender::{
     AllSenders, LoginCodeSender, NoSenders, NullSender, Outbox, OutboxMessage, SendError,
 };
-pub use service::{Builder, CodeAttempt, Login, LoginRequest, NoPassword};
+pub use service::{
+    BackgroundTask, Builder, CodeAttempt, Dispatch, Login, LoginRequest, NoPassword,
+};
 pub use settings::{
     CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE, HashAlgorithm, KEYS, MAX_SECONDS, MAX_USER_FAILURES_CAP,
     MIN_CODE_LENGTH, MIN_SECRET_KEY_LENGTH, Settings, SettingsError,

@@ -3,7 +3,9 @@
 
 use std::{
     fmt,
+    future::Future,
     net::IpAddr,
+    pin::Pin,
     sync::Arc,
     time::{Duration, UNIX_EPOCH},
 };
@@ -15,6 +17,32 @@ use crate::{
     LoginCodeSender, LoginUser, MemoryStore, Settings, SettingsError, SystemClock, SystemRng,
     UrlConfig, UserDirectory, safe_next,
 };
+
+/// A task [`Dispatch`] runs in the background.
+pub type BackgroundTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Runs delivery in the background, so that a real user's answer takes as long as an unknown
+/// user's (the mail or SMS round trip no longer shows in the response time).
+///
+/// The price: a sender outage is then logged, not answered with 503 (the user sees "sent" and
+/// gets nothing). Without a dispatcher (the default) delivery happens during the request and
+/// outages answer 503. The web adapters offer a Tokio implementation.
+///
+/// ```
+/// use nopassword_core::{BackgroundTask, Dispatch};
+///
+/// struct Tokio;
+///
+/// impl Dispatch for Tokio {
+///     fn dispatch(&self, task: BackgroundTask) {
+///         tokio::spawn(task);
+///     }
+/// }
+/// ```
+pub trait Dispatch: Send + Sync {
+    /// Runs `task` to completion, off the caller's path.
+    fn dispatch(&self, task: BackgroundTask);
+}
 
 /// The longest user id a record holds.
 const MAX_USER_ID_LEN: usize = 255;
@@ -117,6 +145,7 @@ struct Inner<U: LoginUser> {
     sender: Arc<dyn LoginCodeSender>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn CodeRng>,
+    dispatch: Option<Arc<dyn Dispatch>>,
 }
 
 /// Builds a [`NoPassword`]; see [`NoPassword::builder`].
@@ -127,6 +156,7 @@ pub struct Builder<U: LoginUser> {
     sender: Option<Arc<dyn LoginCodeSender>>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn CodeRng>,
+    dispatch: Option<Arc<dyn Dispatch>>,
 }
 
 impl<U: LoginUser> fmt::Debug for Builder<U> {
@@ -171,6 +201,13 @@ impl<U: LoginUser> Builder<U> {
     /// The randomness codes come from. Default: [`SystemRng`], a CSPRNG.
     pub fn rng(mut self, rng: impl CodeRng + 'static) -> Self {
         self.rng = Arc::new(rng);
+        self
+    }
+
+    /// Sends codes in the background through `dispatch` (see [`Dispatch`] for the trade-off).
+    /// Default: delivery during the request.
+    pub fn dispatch(mut self, dispatch: impl Dispatch + 'static) -> Self {
+        self.dispatch = Some(Arc::new(dispatch));
         self
     }
 
@@ -220,6 +257,7 @@ impl<U: LoginUser> Builder<U> {
                 sender,
                 clock: self.clock,
                 rng: self.rng,
+                dispatch: self.dispatch,
             }),
         })
     }
@@ -252,6 +290,7 @@ impl<U: LoginUser> NoPassword<U> {
             sender: None,
             clock: Arc::new(SystemClock),
             rng: Arc::new(SystemRng),
+            dispatch: None,
         }
     }
 
@@ -369,12 +408,39 @@ impl<U: LoginUser> NoPassword<U> {
             validity,
             Arc::clone(&inner.urls),
         );
-        if let Err(error) = inner
-            .sender
-            .send_login_code(&login_code, request.secure, request.host)
-            .await
-        {
-            if let Err(store_error) = inner.store.take(&hashed.key).await {
+        match &inner.dispatch {
+            Some(dispatch) => {
+                // Off the request path: a real user's answer then takes as long as an unknown
+                // user's, whatever the mail server does.
+                let service = self.clone();
+                let host = request.host.map(str::to_owned);
+                let secure = request.secure;
+                let task = async move {
+                    let _ = service
+                        .deliver(&login_code, hashed.key, secure, host.as_deref())
+                        .await;
+                };
+                dispatch.dispatch(Box::pin(task.instrument(tracing::Span::current())));
+                Ok(())
+            }
+            None => {
+                self.deliver(&login_code, hashed.key, request.secure, request.host)
+                    .await
+            }
+        }
+    }
+
+    /// Hands a stored code to the sender; withdraws it when sending fails.
+    async fn deliver(
+        &self,
+        login_code: &LoginCode,
+        key: CodeKey,
+        secure: bool,
+        host: Option<&str>,
+    ) -> Result<(), Error> {
+        let inner = &*self.inner;
+        if let Err(error) = inner.sender.send_login_code(login_code, secure, host).await {
+            if let Err(store_error) = inner.store.take(&key).await {
                 warn!(error = %store_error, "could not withdraw the unsent code");
             }
             if error.is_unreachable_recipient() {

@@ -868,3 +868,106 @@ async fn an_expiring_failure_count_does_not_reset_a_codes_tries() {
         "five misses since issue killed it"
     );
 }
+
+struct TokioDispatch;
+
+impl nopassword_core::Dispatch for TokioDispatch {
+    fn dispatch(&self, task: nopassword_core::BackgroundTask) {
+        tokio::spawn(task);
+    }
+}
+
+/// Waits for the test's go-ahead before "delivering", then records the delivery.
+struct Gate(Arc<tokio::sync::Notify>, Outbox);
+
+#[async_trait]
+impl LoginCodeSender for Gate {
+    async fn send_login_code(
+        &self,
+        c: &LoginCode,
+        s: bool,
+        h: Option<&str>,
+    ) -> Result<(), SendError> {
+        self.0.notified().await;
+        self.1.send_login_code(c, s, h).await
+    }
+}
+
+/// With a dispatcher, delivery runs off the request path: the request answers before the
+/// sender finishes (here: before it may even start), so a known user's answer takes no longer
+/// than an unknown user's; the code still arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_takes_delivery_off_the_request_path() {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let outbox = Outbox::new(10).quiet();
+    let service = NoPassword::builder(settings(), users())
+        .sender(Gate(Arc::clone(&gate), outbox.clone()))
+        .dispatch(TokioDispatch)
+        .build()
+        .expect("service");
+    let req = LoginRequest {
+        username: "alice",
+        ..Default::default()
+    };
+    tokio::time::timeout(Duration::from_secs(5), service.request_login(req))
+        .await
+        .expect("the request did not wait for delivery")
+        .expect("Ok");
+    assert!(outbox.latest_for("alice").is_none(), "not delivered yet");
+    gate.notify_one();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while outbox.latest_for("alice").is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the code never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let code = outbox
+        .latest_for("alice")
+        .expect("sent")
+        .code
+        .expose()
+        .to_owned();
+    let attempt = CodeAttempt {
+        username: Some("alice"),
+        code: &code,
+        client: None,
+    };
+    assert!(
+        service
+            .authenticate(attempt)
+            .await
+            .expect("no outage")
+            .is_some()
+    );
+}
+
+/// In the background a failed send is logged and the code withdrawn; the answer was already
+/// the same as for everyone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatched_failed_send_still_withdraws_the_code() {
+    let store = MemoryStore::new();
+    let service = NoPassword::builder(settings(), users())
+        .store(store.clone())
+        .sender(FailingSender)
+        .dispatch(TokioDispatch)
+        .build()
+        .expect("service");
+    let req = LoginRequest {
+        username: "alice",
+        ..Default::default()
+    };
+    service
+        .request_login(req)
+        .await
+        .expect("answered like any other request");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while store.len() != 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the unsent code was not withdrawn"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
