@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use axum_login::AuthSession;
-use nopassword_core::LoginUser;
+use nopassword_core::{LoginUser, forms::messages};
 use serde_json::json;
 
 use crate::NoPasswordBackend;
@@ -62,7 +62,7 @@ impl<S: Send + Sync, U: LoginUser> FromRequestParts<S> for CurrentUser<U> {
             .ok_or_else(missing_layer)?
             .map(CurrentUser)
             .ok_or_else(|| {
-                let body = json!({ "detail": "Authentication credentials were not provided." });
+                let body = json!({ "detail": messages::UNAUTHENTICATED });
                 (StatusCode::UNAUTHORIZED, Json(body)).into_response()
             })
     }

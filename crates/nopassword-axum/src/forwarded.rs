@@ -1,5 +1,6 @@
 //! What a request says about itself: secure or not, host, client address. Proxy headers are
-//! believed only from `trusted_proxies`.
+//! believed only from `trusted_proxies` (the rule itself is nopassword-core's, shared with the
+//! actix adapter).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -7,6 +8,7 @@ use axum::{
     extract::ConnectInfo,
     http::{Extensions, HeaderMap, Uri, header::HOST},
 };
+use nopassword_core::http::Connection;
 
 /// Facts about a request that the login flow needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,46 +31,25 @@ impl RequestInfo {
         extensions: &Extensions,
         trusted: &[IpAddr],
     ) -> Self {
-        let peer = extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip());
-        let from_proxy = peer.is_some_and(|p| trusted.contains(&p));
-        let header = |name: &str| {
-            headers
-                .get(name)
+        let connection = Connection {
+            peer: extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ci| ci.0.ip()),
+            https: uri.scheme_str() == Some("https"),
+            host: headers
+                .get(HOST)
                 .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
+                .or_else(|| uri.authority().map(|a| a.as_str())),
         };
-        let mut secure = uri.scheme_str() == Some("https");
-        let mut host = header(HOST.as_str())
-            .map(str::to_owned)
-            .or_else(|| uri.authority().map(|a| a.as_str().to_owned()));
-        let mut client = peer;
-        if from_proxy {
-            if let Some(proto) = header("x-forwarded-proto") {
-                secure = proto
-                    .split(',')
-                    .next()
-                    .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
-            }
-            if let Some(fwd) = header("x-forwarded-host") {
-                host = fwd.split(',').next().map(|h| h.trim().to_owned());
-            }
-            if let Some(chain) = header("x-forwarded-for") {
-                // The right-most address not of our own proxies is the client.
-                client = chain
-                    .split(',')
-                    .rev()
-                    .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-                    .find(|a| !trusted.contains(a))
-                    .or(peer);
-            }
-        }
+        let info = nopassword_core::http::RequestInfo::resolve(
+            connection,
+            |name| headers.get(name).and_then(|v| v.to_str().ok()),
+            trusted,
+        );
         Self {
-            secure,
-            host,
-            client,
+            secure: info.secure,
+            host: info.host,
+            client: info.client,
         }
     }
 }

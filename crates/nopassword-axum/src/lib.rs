@@ -42,7 +42,7 @@ use std::sync::Arc;
 use axum::{
     Router,
     extract::DefaultBodyLimit,
-    http::{HeaderValue, header},
+    http::{HeaderName, HeaderValue},
     middleware,
     response::Response,
     routing::{get, post},
@@ -51,7 +51,7 @@ pub use backend::{Credentials, NoPasswordBackend, SessionUser};
 pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::RequestInfo;
 use handlers::{api, code, login, logout};
-use nopassword_core::{LoginUser, NoPassword, forms::MAX_BODY_BYTES};
+use nopassword_core::{LoginUser, NoPassword, forms::MAX_BODY_BYTES, http::SECURITY_HEADERS};
 pub use pages::{Pages, TEMPLATES, TemplateError};
 pub use session::{CSRF_FIELD, LoginLayer, SecureCookieLayer, SecureCookies, login_layer};
 use state::AppState;
@@ -81,7 +81,12 @@ pub fn router<U: LoginUser>(service: NoPassword<U>) -> Result<Router, TemplateEr
                 .post(code::link_post::<U>),
         )
         .route("/login/code/", get(code::form::<U>).post(code::submit::<U>))
-        .route("/logout/", get(logout::get::<U>).post(logout::post::<U>))
+        .route(
+            "/logout/",
+            get(logout::get::<U>)
+                .head(logout::head)
+                .post(logout::post::<U>),
+        )
         .route("/api/login/", post(api::login::<U>))
         .route("/api/login/code/", post(api::login_code::<U>))
         .route("/api/logout/", post(api::logout::<U>))
@@ -95,18 +100,15 @@ pub fn router<U: LoginUser>(service: NoPassword<U>) -> Result<Router, TemplateEr
     })
 }
 
-/// Pages that carry codes or CSRF tokens are never cached and never leak the URL as a referrer.
+/// Pages that carry codes or CSRF tokens are never cached and never leak the URL as a referrer
+/// (nopassword-core's `SECURITY_HEADERS`, the same on both adapters).
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
     response
 }

@@ -1,35 +1,14 @@
-//! The HTML pages: built-in templates, overridable by name from `template_dir`.
+//! The HTML pages: nopassword-core's built-in templates, overridable by name from
+//! `template_dir`, compiled with minijinja.
 
 use std::{fmt, path::Path};
 
 use minijinja::Environment;
+use nopassword_core::pages::sources;
 
-/// Every page template, by the name an app overrides it with.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../templates/base.html")),
-    (
-        "login_form.html",
-        include_str!("../templates/login_form.html"),
-    ),
-    (
-        "login_sent.html",
-        include_str!("../templates/login_sent.html"),
-    ),
-    (
-        "login_submit.html",
-        include_str!("../templates/login_submit.html"),
-    ),
-    (
-        "login_code_form.html",
-        include_str!("../templates/login_code_form.html"),
-    ),
-    (
-        "login_code_invalid.html",
-        include_str!("../templates/login_code_invalid.html"),
-    ),
-    ("error.html", include_str!("../templates/error.html")),
-];
-
+/// Every page template, by the name an app overrides it with, and its built-in source (kept in
+/// nopassword-core, so both web adapters show the same pages).
+pub use nopassword_core::pages::TEMPLATES;
 /// A page template that could not be loaded.
 #[derive(Debug, thiserror::Error)]
 #[error("page template {name}: {reason}")]
@@ -56,19 +35,14 @@ impl Pages {
     /// `template_dir` when there is one. A template that does not parse is an error naming it.
     pub fn load(template_dir: Option<&Path>) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
-        for (name, builtin) in TEMPLATES {
-            let source = match template_dir.map(|dir| dir.join(name)) {
-                Some(path) if path.is_file() => {
-                    std::fs::read_to_string(&path).map_err(|e| TemplateError {
-                        name: path.display().to_string(),
-                        reason: e.to_string(),
-                    })?
-                }
-                _ => (*builtin).to_owned(),
-            };
-            env.add_template_owned(*name, source)
+        let sources = sources(template_dir).map_err(|e| TemplateError {
+            name: e.name,
+            reason: e.reason,
+        })?;
+        for (name, source) in sources {
+            env.add_template_owned(name, source)
                 .map_err(|e| TemplateError {
-                    name: (*name).to_owned(),
+                    name: name.to_owned(),
                     reason: e.to_string(),
                 })?;
         }

@@ -15,20 +15,23 @@ use axum::{
     response::Response,
 };
 use axum_login::{AuthManagerLayer, AuthManagerLayerBuilder};
-use nopassword_core::{CodeRng, LoginUser, NoPassword, SecretString, SystemRng};
+use nopassword_core::{
+    LoginUser, NoPassword, SystemRng,
+    http::{
+        CSRF_SESSION_KEY, Failure, SESSION_IDLE_TIMEOUT, csrf_matches, new_csrf_token,
+        secure_set_cookie, session_cookie_name,
+    },
+};
 use tower::{Layer, Service, layer::util::Stack};
 use tower_sessions::{
     Expiry, Session, SessionManagerLayer, SessionStore,
     cookie::{SameSite, time::Duration},
 };
 
-use crate::{NoPasswordBackend, RequestInfo};
-
-/// Session key of the CSRF token.
-const CSRF_KEY: &str = "nopassword.csrf";
+use crate::{NoPasswordBackend, RequestInfo, state::session_failure};
 
 /// The form field that carries the CSRF token (Django's name, so templates port over).
-pub const CSRF_FIELD: &str = "csrfmiddlewaretoken";
+pub use nopassword_core::http::CSRF_FIELD;
 
 /// The session and login layers [`login_layer`] returns.
 pub type LoginLayer<U, Store> =
@@ -58,13 +61,14 @@ where
     Store: SessionStore + Clone,
 {
     let settings = service.settings();
+    let idle = Duration::seconds(i64::try_from(SESSION_IDLE_TIMEOUT.as_secs()).unwrap_or(i64::MAX));
     let sessions = SessionManagerLayer::new(store)
-        .with_name(format!("{}_session", settings.namespace))
+        .with_name(session_cookie_name(settings))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(false)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(Duration::weeks(2)));
+        .with_expiry(Expiry::OnInactivity(idle));
     let auth =
         AuthManagerLayerBuilder::new(NoPasswordBackend::new(service.clone()), sessions).build();
     Stack::new(
@@ -137,12 +141,12 @@ where
                     headers.get_all(SET_COOKIE).iter().cloned().collect();
                 headers.remove(SET_COOKIE);
                 for cookie in cookies {
-                    let secured = match cookie.to_str() {
-                        Ok(text) if !text.to_ascii_lowercase().contains("; secure") => {
-                            HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(cookie)
-                        }
-                        _ => cookie,
-                    };
+                    let secured = cookie
+                        .to_str()
+                        .ok()
+                        .and_then(secure_set_cookie)
+                        .and_then(|text| HeaderValue::from_str(&text).ok())
+                        .unwrap_or(cookie);
                     headers.append(SET_COOKIE, secured);
                 }
             }
@@ -152,16 +156,19 @@ where
 }
 
 /// The session's CSRF token, created on first use.
-pub(crate) async fn csrf_token(
-    session: &Session,
-) -> Result<String, tower_sessions::session::Error> {
-    if let Some(token) = session.get::<String>(CSRF_KEY).await? {
+pub(crate) async fn csrf_token(session: &Session) -> Result<String, Failure> {
+    if let Some(token) = session
+        .get::<String>(CSRF_SESSION_KEY)
+        .await
+        .map_err(session_failure)?
+    {
         return Ok(token);
     }
-    let mut bytes = [0u8; 32];
-    SystemRng.fill_bytes(&mut bytes);
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    session.insert(CSRF_KEY, &token).await?;
+    let token = new_csrf_token(&SystemRng);
+    session
+        .insert(CSRF_SESSION_KEY, &token)
+        .await
+        .map_err(session_failure)?;
     Ok(token)
 }
 
@@ -169,12 +176,10 @@ pub(crate) async fn csrf_token(
 pub(crate) async fn csrf_valid(
     session: &Session,
     presented: Option<&str>,
-) -> Result<bool, tower_sessions::session::Error> {
-    let expected = session.get::<String>(CSRF_KEY).await?;
-    Ok(match (expected, presented) {
-        (Some(expected), Some(presented)) => {
-            SecretString::new(expected) == SecretString::new(presented)
-        }
-        _ => false,
-    })
+) -> Result<bool, Failure> {
+    let expected = session
+        .get::<String>(CSRF_SESSION_KEY)
+        .await
+        .map_err(session_failure)?;
+    Ok(csrf_matches(expected.as_deref(), presented))
 }

@@ -1,7 +1,7 @@
 //! Router state, the error answers, and the extractors that turn bad input into clear 4xx
 //! answers.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use axum::{
     Form, Json,
@@ -9,8 +9,13 @@ use axum::{
     http::{HeaderValue, StatusCode, header::RETRY_AFTER, request::Parts},
     response::{Html, IntoResponse, Response},
 };
-use minijinja::context;
-use nopassword_core::{Error, LoginUser, NoPassword, forms::messages};
+use minijinja::value::Serde;
+use nopassword_core::{
+    LoginUser, NoPassword,
+    forms::messages,
+    http::{Failure, is_json},
+    pages::Page,
+};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
@@ -31,92 +36,34 @@ impl<U: LoginUser> Clone for AppState<U> {
     }
 }
 
-/// Why a request did not get its normal answer.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    BadRequest(String),
-    Csrf,
-    TooLarge,
-    UnsupportedMediaType(String),
-    RateLimited(Duration),
-    Unavailable,
-    NotFound,
+/// The status code of a failure.
+fn status(failure: &Failure) -> StatusCode {
+    StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-impl Failure {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Csrf => StatusCode::FORBIDDEN,
-            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::NotFound => StatusCode::NOT_FOUND,
-        }
-    }
-
-    fn message(&self) -> String {
-        match self {
-            Self::BadRequest(detail) | Self::UnsupportedMediaType(detail) => detail.clone(),
-            Self::Csrf => messages::CSRF_FAILED.into(),
-            Self::TooLarge => messages::TOO_LARGE.into(),
-            Self::RateLimited(_) => messages::RATE_LIMITED.into(),
-            Self::Unavailable => messages::UNAVAILABLE.into(),
-            Self::NotFound => messages::CODE_NOT_FOUND.into(),
-        }
-    }
-
-    fn title(&self) -> &'static str {
-        match self {
-            Self::BadRequest(_) | Self::UnsupportedMediaType(_) => "Bad request",
-            Self::Csrf => "Form expired",
-            Self::TooLarge => "Request too large",
-            Self::RateLimited(_) => "Too many attempts",
-            Self::Unavailable => "Temporarily unavailable",
-            Self::NotFound => "Login link not valid",
-        }
-    }
-
-    fn headers(&self, response: &mut Response) {
-        if let Self::RateLimited(after) = self {
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(after.as_secs()));
-        }
+fn retry_after(failure: &Failure, response: &mut Response) {
+    if let Some(seconds) = failure.retry_after() {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
 }
 
-impl From<Error> for Failure {
-    fn from(error: Error) -> Self {
-        match error {
-            Error::RateLimited { retry_after } => Self::RateLimited(retry_after),
-            Error::MissingUsername => Self::BadRequest(messages::FIELD_REQUIRED.into()),
-            error => {
-                // The details go to the log, never to the client.
-                tracing::error!(%error, "login service unavailable");
-                Self::Unavailable
-            }
-        }
-    }
-}
-
-impl From<tower_sessions::session::Error> for Failure {
-    fn from(error: tower_sessions::session::Error) -> Self {
-        tracing::error!(%error, "session store unavailable");
-        Self::Unavailable
-    }
+/// A session store failure: logged, and answered as an outage.
+pub(crate) fn session_failure(error: tower_sessions::session::Error) -> Failure {
+    tracing::error!(%error, "session store unavailable");
+    Failure::Unavailable
 }
 
 impl<U: LoginUser> AppState<U> {
-    pub(crate) fn mount_path(&self) -> &str {
-        &self.service.settings().mount_path
-    }
-
-    /// Renders a page with `status`; a template failure becomes the plain 503 answer.
-    pub(crate) fn page(&self, status: StatusCode, name: &str, ctx: minijinja::Value) -> Response {
-        match self.pages.render(name, ctx) {
-            Ok(html) => (status, Html(html)).into_response(),
+    /// Renders a page with its status; a template failure becomes the plain 503 answer.
+    pub(crate) fn page(&self, page: Page<'_>) -> Response {
+        let context = minijinja::Value::from(Serde(page.context(self.service.settings())));
+        match self.pages.render(page.template(), context) {
+            Ok(html) => {
+                let code = StatusCode::from_u16(page.status()).unwrap_or(StatusCode::OK);
+                (code, Html(html)).into_response()
+            }
             Err(error) => {
                 tracing::error!(%error, "page template failed");
                 (StatusCode::SERVICE_UNAVAILABLE, messages::UNAVAILABLE).into_response()
@@ -126,18 +73,8 @@ impl<U: LoginUser> AppState<U> {
 
     /// The HTML answer to a failure.
     pub(crate) fn html_failure(&self, failure: Failure) -> Response {
-        let template = if matches!(failure, Failure::NotFound) {
-            "login_code_invalid.html"
-        } else {
-            "error.html"
-        };
-        let ctx = context! {
-            title => failure.title(),
-            message => failure.message(),
-            mount_path => self.mount_path(),
-        };
-        let mut response = self.page(failure.status(), template, ctx);
-        failure.headers(&mut response);
+        let mut response = self.page(Page::Failure(&failure));
+        retry_after(&failure, &mut response);
         response
     }
 }
@@ -145,11 +82,11 @@ impl<U: LoginUser> AppState<U> {
 /// The JSON answer to a failure: `{"detail": "..."}`.
 pub(crate) fn json_failure(failure: Failure) -> Response {
     let mut response = (
-        failure.status(),
+        status(&failure),
         Json(json!({ "detail": failure.message() })),
     )
         .into_response();
-    failure.headers(&mut response);
+    retry_after(&failure, &mut response);
     response
 }
 
@@ -164,9 +101,7 @@ impl<U: LoginUser, T: DeserializeOwned> FromRequest<AppState<U>> for HtmlForm<T>
             Ok(Form(value)) => Ok(Self(value)),
             Err(rejection) => Err(state.html_failure(match rejection.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => Failure::TooLarge,
-                StatusCode::UNSUPPORTED_MEDIA_TYPE => Failure::UnsupportedMediaType(
-                    "Expected a form (Content-Type: application/x-www-form-urlencoded).".into(),
-                ),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => Failure::expected_form(),
                 _ => Failure::BadRequest(rejection.body_text()),
             })),
         }
@@ -175,10 +110,6 @@ impl<U: LoginUser, T: DeserializeOwned> FromRequest<AppState<U>> for HtmlForm<T>
 
 /// A JSON object body (`Content-Type: application/json` required) whose rejections are JSON.
 pub(crate) struct ApiJson<T>(pub(crate) T);
-
-fn wrong_content_type() -> Failure {
-    Failure::UnsupportedMediaType("Expected Content-Type: application/json.".into())
-}
 
 impl<U: LoginUser, T: DeserializeOwned> FromRequest<AppState<U>> for ApiJson<T> {
     type Rejection = Response;
@@ -189,7 +120,7 @@ impl<U: LoginUser, T: DeserializeOwned> FromRequest<AppState<U>> for ApiJson<T> 
             Err(rejection) => {
                 return Err(json_failure(match rejection.status() {
                     StatusCode::PAYLOAD_TOO_LARGE => Failure::TooLarge,
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE => wrong_content_type(),
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => Failure::expected_json(),
                     _ => Failure::BadRequest(rejection.body_text()),
                 }));
             }
@@ -197,7 +128,7 @@ impl<U: LoginUser, T: DeserializeOwned> FromRequest<AppState<U>> for ApiJson<T> 
         // serde reads a JSON array into a struct by position; the API takes objects only.
         if !value.is_object() {
             return Err(json_failure(Failure::BadRequest(
-                "Expected a JSON object.".into(),
+                messages::EXPECTED_JSON_OBJECT.into(),
             )));
         }
         serde_json::from_value(value)
@@ -214,20 +145,15 @@ impl<S: Send + Sync> FromRequestParts<S> for JsonContentType {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
-        let json = parts
+        let content_type = parts
             .headers
             .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| {
-                let mime = mime.trim();
-                mime.eq_ignore_ascii_case("application/json")
-                    || (mime.len() > 5 && mime[mime.len() - 5..].eq_ignore_ascii_case("+json"))
-            });
+            .and_then(|v| v.to_str().ok());
+        let json = is_json(content_type);
         if json {
             Ok(Self)
         } else {
-            Err(json_failure(wrong_content_type()))
+            Err(json_failure(Failure::expected_json()))
         }
     }
 }

@@ -1,25 +1,19 @@
 //! The HTTP contract suite (SPEC sections 5 and 7) against nopassword-axum: a real server on a
 //! free port, driven over plain HTTP.
 //!
-//! `support/` (the harness) and `contract/` (the tests) know no web framework; this file is
-//! the only axum-specific part. Another adapter runs the same suite with its own `Adapter`
-//! implementation and one `contract::conformance_tests!(ItsAdapter);` line.
-
-// `support/` and `contract/` are written as the public API of the shared conformance crate
-// they are to become once a second adapter exists (issue 7); inside this test binary that
-// `pub` is unreachable.
-#![allow(unreachable_pub)]
-
-mod contract;
-mod support;
+//! The suite lives in `nopassword-conformance` and knows no web framework; this file is the
+//! only axum-specific part: how an app assembles nopassword-axum.
 
 use std::net::SocketAddr;
 
 use axum::{Json, Router, routing::get};
 use nopassword_axum::{CurrentUser, login_layer, router};
+use nopassword_conformance::{
+    conformance_tests,
+    support::{Adapter, ServerHandle},
+};
 use nopassword_core::{NoPassword, User};
 use serde_json::{Value, json};
-use support::{Adapter, ServerHandle};
 
 /// nopassword-axum, assembled as an app does: the router, `login_layer` over a
 /// tower-sessions `MemoryStore`, and the app's own `/whoami` using [`CurrentUser`].
@@ -51,4 +45,4 @@ impl Adapter for Axum {
     }
 }
 
-contract::conformance_tests!(Axum);
+conformance_tests!(Axum);

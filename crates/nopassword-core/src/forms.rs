@@ -33,6 +33,15 @@ pub mod messages {
     pub const CSRF_FAILED: &str = "This form has expired or did not come from this site. Please reload the page and try again.";
     /// A body over the size limit.
     pub const TOO_LARGE: &str = "The request body is too large.";
+    /// A JSON route got another content type.
+    pub const EXPECTED_JSON: &str = "Expected Content-Type: application/json.";
+    /// A form route got another content type.
+    pub const EXPECTED_FORM: &str =
+        "Expected a form (Content-Type: application/x-www-form-urlencoded).";
+    /// A JSON body that is not an object.
+    pub const EXPECTED_JSON_OBJECT: &str = "Expected a JSON object.";
+    /// A route that needs a logged-in user, without one (401).
+    pub const UNAUTHENTICATED: &str = "Authentication credentials were not provided.";
 }
 
 /// The largest request body the adapters accept (64 KiB); larger ones get 413.

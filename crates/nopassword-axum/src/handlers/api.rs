@@ -10,13 +10,14 @@ use axum::{
 use nopassword_core::{
     CodeAttempt, LoginRequest, LoginUser,
     forms::{CodeForm, FormErrors, LoginForm, messages},
+    http::Failure,
 };
 use serde_json::json;
 
 use super::{Auth, start_session};
 use crate::{
     RequestInfo,
-    state::{ApiJson, AppState, Failure, JsonContentType, json_failure},
+    state::{ApiJson, AppState, JsonContentType, json_failure},
 };
 
 fn invalid(errors: &FormErrors) -> Response {

@@ -6,10 +6,11 @@ use axum::{
     http::{StatusCode, Uri},
     response::{IntoResponse, Response},
 };
-use minijinja::context;
 use nopassword_core::{
     CodeAttempt, LoginUser,
     forms::{CodeForm, FormErrors, messages},
+    http::Failure,
+    pages::Page,
 };
 use serde::Deserialize;
 
@@ -17,7 +18,7 @@ use super::{Auth, found, start_session};
 use crate::{
     RequestInfo,
     session::{csrf_token, csrf_valid},
-    state::{AppState, Failure, HtmlForm},
+    state::{AppState, HtmlForm},
 };
 
 /// The path parameters of a login link.
@@ -80,17 +81,10 @@ async fn submit_page<U: LoginUser>(
         return Err(Failure::NotFound);
     }
     let token = csrf_token(&auth.session).await?;
-    Ok(state.page(
-        StatusCode::OK,
-        "login_submit.html",
-        context! {
-            title => messages::LOGGING_IN,
-            button => messages::CLICK_TO_LOGIN,
-            action => uri.path(),
-            csrf_token => token,
-            mount_path => state.mount_path(),
-        },
-    ))
+    Ok(state.page(Page::Submit {
+        action: uri.path(),
+        csrf_token: &token,
+    }))
 }
 
 async fn log_in_with_link<U: LoginUser>(
@@ -164,19 +158,11 @@ async fn render_form<U: LoginUser>(
     errors: &FormErrors,
 ) -> Result<Response, Failure> {
     let token = csrf_token(&auth.session).await?;
-    let settings = state.service.settings();
-    Ok(state.page(
-        StatusCode::OK,
-        "login_code_form.html",
-        context! {
-            csrf_token => token,
-            username => username,
-            ask_username => !settings.hide_username,
-            numeric => settings.numeric_codes,
-            errors => minijinja::value::Serde(errors),
-            mount_path => state.mount_path(),
-        },
-    ))
+    Ok(state.page(Page::CodeForm {
+        csrf_token: &token,
+        username,
+        errors,
+    }))
 }
 
 /// The typed-code form, for codes read from an SMS or a mail.

@@ -2,14 +2,14 @@
 
 use axum::{
     extract::{Query, State},
-    http::{StatusCode, Uri},
+    http::Uri,
     response::Response,
 };
-use minijinja::context;
 use nopassword_core::{
     LoginRequest, LoginUser,
-    forms::{FormErrors, LoginForm, messages},
-    safe_next,
+    forms::{FormErrors, LoginForm},
+    http::Failure,
+    pages::Page,
 };
 use serde::Deserialize;
 
@@ -17,7 +17,7 @@ use super::Auth;
 use crate::{
     RequestInfo,
     session::{csrf_token, csrf_valid},
-    state::{AppState, Failure, HtmlForm},
+    state::{AppState, HtmlForm},
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -41,23 +41,17 @@ fn query_next(uri: &Uri) -> Option<String> {
 async fn render_form<U: LoginUser>(
     state: &AppState<U>,
     auth: &Auth<U>,
-    status: StatusCode,
     username: &str,
     next: Option<&str>,
     errors: &FormErrors,
 ) -> Result<Response, Failure> {
     let token = csrf_token(&auth.session).await?;
-    Ok(state.page(
-        status,
-        "login_form.html",
-        context! {
-            csrf_token => token,
-            next => next.and_then(safe_next).unwrap_or(""),
-            username => username,
-            errors => minijinja::value::Serde(errors),
-            mount_path => state.mount_path(),
-        },
-    ))
+    Ok(state.page(Page::LoginForm {
+        csrf_token: &token,
+        username,
+        next,
+        errors,
+    }))
 }
 
 /// The login form; `?next=` is carried in a hidden field when it is safe.
@@ -67,16 +61,9 @@ pub(crate) async fn form<U: LoginUser>(
     uri: Uri,
 ) -> Response {
     let next = query_next(&uri);
-    render_form(
-        &state,
-        &auth,
-        StatusCode::OK,
-        "",
-        next.as_deref(),
-        &FormErrors::default(),
-    )
-    .await
-    .unwrap_or_else(|failure| state.html_failure(failure))
+    render_form(&state, &auth, "", next.as_deref(), &FormErrors::default())
+        .await
+        .unwrap_or_else(|failure| state.html_failure(failure))
 }
 
 /// Sends a code; the same "sent" page for known, unknown and inactive users.
@@ -108,15 +95,7 @@ async fn submit_inner<U: LoginUser>(
         Ok(username) => username,
         Err(errors) => {
             let typed = form.username.as_deref().unwrap_or("");
-            return render_form(
-                state,
-                auth,
-                StatusCode::OK,
-                typed,
-                form.next.as_deref(),
-                &errors,
-            )
-            .await;
+            return render_form(state, auth, typed, form.next.as_deref(), &errors).await;
         }
     };
     let request = LoginRequest {
@@ -127,14 +106,5 @@ async fn submit_inner<U: LoginUser>(
         client: info.client,
     };
     state.service.request_login(request).await?;
-    let minutes = state.service.settings().login_code_timeout.div_ceil(60);
-    Ok(state.page(
-        StatusCode::OK,
-        "login_sent.html",
-        context! {
-            message => messages::SENT_PAGE,
-            expires_in => if minutes == 1 { "1 minute".to_owned() } else { format!("{minutes} minutes") },
-            mount_path => state.mount_path(),
-        },
-    ))
+    Ok(state.page(Page::Sent))
 }

@@ -2,16 +2,19 @@
 
 use axum::{
     extract::{Query, State},
-    http::Uri,
-    response::Response,
+    http::{StatusCode, Uri, header::ALLOW},
+    response::{IntoResponse, Response},
 };
-use nopassword_core::{LoginUser, safe_next};
+use nopassword_core::{
+    LoginUser,
+    http::{Failure, logout_target},
+};
 use serde::Deserialize;
 
 use super::{Auth, found};
 use crate::{
     session::csrf_valid,
-    state::{AppState, Failure, HtmlForm},
+    state::{AppState, HtmlForm},
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,8 +37,7 @@ async fn log_out<U: LoginUser>(
         tracing::error!(%error, "could not end the session");
         Failure::Unavailable
     })?;
-    let login = format!("{}/login/", state.mount_path());
-    Ok(found(next.and_then(safe_next).unwrap_or(&login)))
+    Ok(found(&logout_target(state.service.settings(), next)))
 }
 
 /// Ends the session; 302 to a safe `?next=`, else to the login page.
@@ -66,4 +68,9 @@ pub(crate) async fn post<U: LoginUser>(
     }
     .await
     .unwrap_or_else(|failure| state.html_failure(failure))
+}
+
+/// `HEAD` ends nothing (link checkers and prefetchers must not log anyone out): 405.
+pub(crate) async fn head() -> Response {
+    (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "GET, POST")]).into_response()
 }

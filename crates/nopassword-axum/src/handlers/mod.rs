@@ -10,11 +10,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use axum_login::AuthSession;
-use nopassword_core::{Login, LoginUser};
+use nopassword_core::{Login, LoginUser, http::Failure};
 
 use crate::{
     NoPasswordBackend, SessionUser,
-    state::{AppState, Failure},
+    state::{AppState, session_failure},
 };
 
 /// The axum-login session of our backend.
@@ -32,7 +32,7 @@ pub(crate) async fn start_session<U: LoginUser>(
     auth: &mut Auth<U>,
     login: &Login<U>,
 ) -> Result<(), Failure> {
-    auth.session.cycle_id().await?;
+    auth.session.cycle_id().await.map_err(session_failure)?;
     auth.login(&SessionUser::new(&state.service, login.user.clone()))
         .await
         .map_err(|error| {

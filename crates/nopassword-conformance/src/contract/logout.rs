@@ -47,3 +47,12 @@ pub async fn post_ends_the_session<A: Adapter>() {
         assert_eq!(browser.whoami().await, None);
     }
 }
+
+/// `HEAD logout/` ends nothing (link checkers and prefetchers send HEAD): 405, still logged in.
+pub async fn head_does_not_end_the_session<A: Adapter>() {
+    let site = Site::standard::<A>();
+    let browser = site.logged_in("alice").await;
+    let reply = browser.head(&site.path("logout/")).await;
+    reply.expect(StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(browser.whoami().await.as_deref(), Some("alice"));
+}

@@ -1,9 +1,9 @@
 //! The HTTP contract of SPEC section 5 and the security floor of section 7, written once
 //! against plain HTTP so every web adapter passes the same suite.
 //!
-//! Each test is an `async fn name<A: Adapter>()`; [`conformance_tests!`] makes a
-//! `#[tokio::test]` of every one for a given adapter. A test written here but missing from the
-//! list is dead code, which the workspace's `-D warnings` refuses.
+//! Each test is an `async fn name<A: Adapter>()`; [`conformance_tests!`](crate::conformance_tests)
+//! makes a `#[test]` of every one for a given adapter. A test written here but missing from the
+//! macro's list would silently not run; this crate's own unit test refuses that.
 
 pub mod api;
 pub mod code_form;
@@ -28,6 +28,8 @@ pub mod text {
     pub const LOGGING_IN: &str = "Logging in...";
     /// Its `<noscript>` button.
     pub const CLICK_TO_LOGIN: &str = "Click here to login";
+    /// 401 from `CurrentUser`.
+    pub const UNAUTHENTICATED: &str = "Authentication credentials were not provided.";
 }
 
 /// Asserts a redirect target stays on this site: a path, not `//host`, `/\host`, a scheme or
@@ -43,11 +45,13 @@ pub fn assert_same_site(location: &str) {
     );
 }
 
-/// Every contract test, as `#[tokio::test]`s for `$adapter`, in modules named like the
-/// contract's (`login::form_has_username_next_and_csrf`, ...).
+/// Every contract test, as `#[test]`s for `$adapter`, in modules named like the contract's
+/// (`login::form_has_username_next_and_csrf`, ...). Each runs on its own two-thread tokio
+/// runtime ([`run`](crate::run)). See the [crate docs](crate) for an example.
+#[macro_export]
 macro_rules! conformance_tests {
     ($adapter:ty) => {
-        $crate::contract::conformance_tests!(@emit $adapter;
+        $crate::conformance_tests!(@emit $adapter;
             login {
                 form_has_username_next_and_csrf,
                 form_carries_only_a_safe_next,
@@ -55,6 +59,8 @@ macro_rules! conformance_tests {
                 submit_answers_alike_for_unknown_and_inactive_users,
                 submit_without_username_shows_the_form_again,
                 next_from_the_form_is_where_the_login_goes,
+                templates_are_overridden_by_name,
+                head_of_the_forms_is_200_without_a_body,
             }
             links {
                 get_renders_the_auto_submitting_page,
@@ -85,6 +91,7 @@ macro_rules! conformance_tests {
                 get_ends_the_session_and_goes_to_login,
                 get_follows_a_safe_next,
                 post_ends_the_session,
+                head_does_not_end_the_session,
             }
             api {
                 login_sends_a_code,
@@ -97,6 +104,7 @@ macro_rules! conformance_tests {
                 logout_ends_the_session,
                 wrong_content_type_is_415,
                 malformed_json_is_400,
+                current_user_without_login_is_401,
             }
             security {
                 open_redirects_never_leave_the_site_after_login,
@@ -122,6 +130,7 @@ macro_rules! conformance_tests {
                 session_cookie_is_secure_behind_a_trusted_https_proxy,
                 https_from_an_untrusted_peer_is_not_believed,
                 session_id_changes_at_login,
+                a_logged_out_session_cookie_is_dead,
             }
         );
     };
@@ -131,9 +140,9 @@ macro_rules! conformance_tests {
         $(
             mod $group {
                 $(
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    async fn $test() {
-                        $crate::contract::$group::$test::<super::AdapterUnderTest>().await;
+                    #[test]
+                    fn $test() {
+                        $crate::run($crate::contract::$group::$test::<super::AdapterUnderTest>());
                     }
                 )*
             }
@@ -141,4 +150,40 @@ macro_rules! conformance_tests {
     };
 }
 
-pub(crate) use conformance_tests;
+#[cfg(test)]
+mod tests {
+    /// Every `pub async fn name<A: Adapter>()` of the contract is listed in
+    /// `conformance_tests!`, in its own group.
+    #[test]
+    fn every_contract_test_is_in_the_macro() {
+        let listing = include_str!("mod.rs");
+        let groups = [
+            ("login", include_str!("login.rs")),
+            ("links", include_str!("links.rs")),
+            ("code_form", include_str!("code_form.rs")),
+            ("logout", include_str!("logout.rs")),
+            ("api", include_str!("api.rs")),
+            ("security", include_str!("security.rs")),
+        ];
+        let mut count = 0;
+        for (group, source) in groups {
+            let start = listing
+                .find(&format!("            {group} {{"))
+                .unwrap_or_else(|| panic!("group {group} is in the macro"));
+            let end = start + listing[start..].find('}').expect("group ends");
+            let listed = &listing[start..end];
+            for line in source.lines() {
+                let Some(rest) = line.strip_prefix("pub async fn ") else {
+                    continue;
+                };
+                let name = rest.split('<').next().expect("a name");
+                count += 1;
+                assert!(
+                    listed.contains(&format!(" {name},")),
+                    "{group}::{name} is not in conformance_tests!"
+                );
+            }
+        }
+        assert!(count >= 60, "{count} tests found");
+    }
+}

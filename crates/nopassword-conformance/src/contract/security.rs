@@ -687,7 +687,9 @@ pub async fn a_user_is_locked_out_after_max_user_failures<A: Adapter>() {
     let site = Site::start::<A>(|s| {
         s.max_user_failures = 3;
         s.max_code_attempts = 10;
-        s.lockout_seconds = 60;
+        // The failure count lives max(lockout_seconds, login_code_timeout) after the last miss.
+        s.lockout_seconds = 120;
+        s.login_code_timeout = 120;
     });
     let message = site.send_code("alice", None).await;
     let browser = site.browser();
@@ -707,7 +709,14 @@ pub async fn a_user_is_locked_out_after_max_user_failures<A: Adapter>() {
         .get(&site.local(&message.url))
         .await
         .expect(StatusCode::NOT_FOUND);
-    site.clock.advance(Duration::from_secs(61));
+    site.clock.advance(Duration::from_secs(119));
+    let fresh = site.send_code("alice", None).await;
+    let body = json!({ "username": "alice", "code": fresh.code.expose() });
+    browser
+        .post_json(&url, &body)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    site.clock.advance(Duration::from_secs(2));
     browser.post_json(&url, &body).await.expect(StatusCode::OK);
     assert_eq!(browser.whoami().await.as_deref(), Some("alice"));
 }
@@ -815,10 +824,16 @@ fn assert_private(reply: &Reply, what: &str) {
         Some("no-referrer"),
         "{what}"
     );
+    assert_eq!(
+        reply.header("x-content-type-options"),
+        Some("nosniff"),
+        "{what}"
+    );
+    assert_eq!(reply.header("x-frame-options"), Some("DENY"), "{what}");
 }
 
-/// Pages and answers that carry codes, tokens or sessions: `Cache-Control: no-store` and
-/// `Referrer-Policy: no-referrer`.
+/// Pages and answers that carry codes, tokens or sessions: `Cache-Control: no-store`,
+/// `Referrer-Policy: no-referrer`, `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`.
 pub async fn code_pages_are_neither_cached_nor_referred<A: Adapter>() {
     let site = Site::standard::<A>();
     let message = site.send_code("alice", None).await;
@@ -872,6 +887,39 @@ pub async fn code_pages_are_neither_cached_nor_referred<A: Adapter>() {
         )
         .await;
     assert_private(&api, "POST api/login/code/");
+    let too_large = browser
+        .post_json(
+            &site.url("api/login/"),
+            &json!({ "username": "a".repeat(65 * 1024) }),
+        )
+        .await;
+    too_large.expect(StatusCode::PAYLOAD_TOO_LARGE);
+    assert_private(&too_large, "413 from api/login/");
+}
+
+/// A logged-out session is dead on the server: a copy of its cookie (kept by an attacker,
+/// or replayed from a shared computer) is not logged in afterwards.
+pub async fn a_logged_out_session_cookie_is_dead<A: Adapter>() {
+    let site = Site::standard::<A>();
+    for logout in ["GET logout/", "POST api/logout/"] {
+        let browser = site.logged_in("alice").await;
+        let session = browser.session_id().expect("a session cookie");
+        assert_eq!(who_has(&site, &session).await.as_deref(), Some("alice"));
+        let reply = match logout {
+            "GET logout/" => browser.get(&site.path("logout/")).await,
+            _ => {
+                browser
+                    .post_json(&site.url("api/logout/"), &json!({}))
+                    .await
+            }
+        };
+        assert!(
+            matches!(reply.status, StatusCode::FOUND | StatusCode::OK),
+            "{logout}: {}",
+            reply.body
+        );
+        assert_eq!(who_has(&site, &session).await, None, "after {logout}");
+    }
 }
 
 #[track_caller]

@@ -249,3 +249,15 @@ pub async fn malformed_json_is_400<A: Adapter>() {
     }
     assert_eq!(site.sent(), 0);
 }
+
+/// The app's routes that need a login (`CurrentUser`) answer 401 `{"detail": "Authentication
+/// credentials were not provided."}` without one.
+pub async fn current_user_without_login_is_401<A: Adapter>() {
+    let site = Site::standard::<A>();
+    let reply = site.browser().get("/whoami").await;
+    assert_json(
+        &reply,
+        StatusCode::UNAUTHORIZED,
+        json!({ "detail": text::UNAUTHENTICATED }),
+    );
+}

@@ -174,3 +174,50 @@ pub async fn next_from_the_form_is_where_the_login_goes<A: Adapter>() {
     assert_eq!(login.location(), "/inbox?folder=2");
     assert_eq!(browser.whoami().await.as_deref(), Some("alice"));
 }
+
+/// A file in `template_dir` named like a built-in page replaces it (HTML auto-escaped); the
+/// other pages stay built-in.
+pub async fn templates_are_overridden_by_name<A: Adapter>() {
+    let dir = std::env::temp_dir().join(format!(
+        "nopassword-conformance-{}-{}",
+        std::process::id(),
+        std::any::type_name::<A>().replace(':', "_")
+    ));
+    std::fs::create_dir_all(&dir).expect("a template dir");
+    std::fs::write(
+        dir.join("login_sent.html"),
+        "<p id=custom>{{ message }} for {{ expires_in }} {{ '<b>' }}</p>",
+    )
+    .expect("an override");
+    let site = Site::start::<A>(|s| s.template_dir = Some(dir.clone()));
+    let browser = site.browser();
+    let form = browser.get(&site.path("login/")).await;
+    form.expect(StatusCode::OK);
+    assert!(
+        html::input(&form.body, "username").is_some(),
+        "built-in form"
+    );
+    let reply = browser
+        .post_form(
+            &site.path("login/"),
+            &[("csrfmiddlewaretoken", &form.csrf()), ("username", "alice")],
+        )
+        .await;
+    reply.expect(StatusCode::OK);
+    assert_eq!(
+        reply.body,
+        format!("<p id=custom>{} for 15 minutes &lt;b&gt;</p>", text::SENT)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `HEAD` of the form pages: 200 like `GET`, without a body.
+pub async fn head_of_the_forms_is_200_without_a_body<A: Adapter>() {
+    let site = Site::standard::<A>();
+    let browser = site.browser();
+    for route in ["login/", "login/code/"] {
+        let reply = browser.head(&site.path(route)).await;
+        reply.expect(StatusCode::OK);
+        assert!(reply.body.is_empty(), "HEAD {route}: {}", reply.body);
+    }
+}

@@ -3,7 +3,7 @@
 //! manual clock, and a cookie-keeping client that does not follow redirects.
 //!
 //! Nothing here knows a web framework: an adapter plugs in through [`Adapter`], and the test
-//! bodies in `contract/` speak plain HTTP. The actix adapter reuses this folder as it is.
+//! bodies in [`contract`](crate::contract) speak plain HTTP.
 
 pub mod html;
 

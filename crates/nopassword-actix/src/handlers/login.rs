@@ -1,0 +1,95 @@
+//! `GET`/`POST login/`: ask for a login code.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use nopassword_core::{
+    LoginRequest, LoginUser,
+    forms::{FormErrors, LoginForm},
+    http::Failure,
+    pages::Page,
+};
+use serde::Deserialize;
+
+use super::{NextQuery, query};
+use crate::{
+    request_info,
+    session::{csrf_token, csrf_valid, session},
+    state::{AppState, form_body},
+};
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LoginBody {
+    username: Option<String>,
+    next: Option<String>,
+    csrfmiddlewaretoken: Option<String>,
+}
+
+fn render_form<U: LoginUser>(
+    state: &AppState<U>,
+    req: &HttpRequest,
+    username: &str,
+    next: Option<&str>,
+    errors: &FormErrors,
+) -> Result<HttpResponse, Failure> {
+    let token = csrf_token(&session::<U>(req)?)?;
+    Ok(state.page(Page::LoginForm {
+        csrf_token: &token,
+        username,
+        next,
+        errors,
+    }))
+}
+
+/// The login form; `?next=` is carried in a hidden field when it is safe.
+#[tracing::instrument(name = "nopassword.login_form", skip_all)]
+pub(crate) async fn form<U: LoginUser>(
+    req: HttpRequest,
+    state: web::Data<AppState<U>>,
+) -> HttpResponse {
+    let NextQuery { next } = query(&req);
+    render_form(&state, &req, "", next.as_deref(), &FormErrors::default())
+        .unwrap_or_else(|failure| state.html_failure(failure))
+}
+
+/// Sends a code; the same "sent" page for known, unknown and inactive users.
+#[tracing::instrument(name = "nopassword.login", skip_all)]
+pub(crate) async fn submit<U: LoginUser>(
+    req: HttpRequest,
+    state: web::Data<AppState<U>>,
+    payload: web::Payload,
+) -> HttpResponse {
+    submit_inner(&state, &req, payload)
+        .await
+        .unwrap_or_else(|failure| state.html_failure(failure))
+}
+
+async fn submit_inner<U: LoginUser>(
+    state: &AppState<U>,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Failure> {
+    let body: LoginBody = form_body(req, payload).await?;
+    if !csrf_valid(&session::<U>(req)?, body.csrfmiddlewaretoken.as_deref())? {
+        return Err(Failure::Csrf);
+    }
+    let form = LoginForm {
+        username: body.username,
+        next: body.next,
+    };
+    let username = match form.validate() {
+        Ok(username) => username,
+        Err(errors) => {
+            let typed = form.username.as_deref().unwrap_or("");
+            return render_form(state, req, typed, form.next.as_deref(), &errors);
+        }
+    };
+    let info = request_info(req, &state.settings().trusted_proxies);
+    let request = LoginRequest {
+        username,
+        next: form.next.as_deref(),
+        host: info.host.as_deref(),
+        secure: info.secure,
+        client: info.client,
+    };
+    state.service.request_login(request).await?;
+    Ok(state.page(Page::Sent))
+}

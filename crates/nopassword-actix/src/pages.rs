@@ -1,0 +1,115 @@
+//! The HTML pages: nopassword-core's built-in templates, overridable by name from
+//! `template_dir`, compiled with minijinja.
+
+use std::{fmt, path::Path};
+
+use minijinja::Environment;
+/// Every page template, by the name an app overrides it with, and its built-in source.
+pub use nopassword_core::pages::TEMPLATES;
+use nopassword_core::pages::sources;
+use serde::Serialize;
+
+/// A page template that could not be loaded or rendered.
+#[derive(Debug, thiserror::Error)]
+#[error("page template {name}: {reason}")]
+pub struct TemplateError {
+    /// The template's file name.
+    pub name: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// The loaded page templates. HTML is auto-escaped.
+///
+/// ```
+/// use nopassword_actix::Pages;
+///
+/// let pages = Pages::load(None).unwrap();
+/// let html = pages.render("error.html", serde_json::json!({ "title": "<Oops>", "message": "m" })).unwrap();
+/// assert!(html.contains("&lt;Oops&gt;"));
+/// ```
+pub struct Pages {
+    env: Environment<'static>,
+}
+
+impl fmt::Debug for Pages {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pages").finish_non_exhaustive()
+    }
+}
+
+impl Pages {
+    /// Loads the built-in templates, replacing each with the file of the same name in
+    /// `template_dir` when there is one. A template that does not parse is an error naming it.
+    pub fn load(template_dir: Option<&Path>) -> Result<Self, TemplateError> {
+        let mut env = Environment::new();
+        let sources = sources(template_dir).map_err(|e| TemplateError {
+            name: e.name,
+            reason: e.reason,
+        })?;
+        for (name, source) in sources {
+            env.add_template_owned(name, source)
+                .map_err(|e| TemplateError {
+                    name: name.to_owned(),
+                    reason: e.to_string(),
+                })?;
+        }
+        Ok(Self { env })
+    }
+
+    /// Renders a page with any serializable context.
+    pub fn render(&self, name: &str, context: impl Serialize) -> Result<String, TemplateError> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(minijinja::value::Serde(&context)))
+            .map_err(|e| TemplateError {
+                name: name.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nopassword_core::{
+        Settings,
+        forms::FormErrors,
+        pages::{LOGIN_FORM, Page},
+    };
+
+    use super::*;
+
+    #[test]
+    fn html_is_escaped() {
+        let pages = Pages::load(None).expect("built-ins parse");
+        let settings = Settings::default();
+        let errors = FormErrors::default();
+        let page = Page::LoginForm {
+            csrf_token: "t",
+            username: "<script>x</script>",
+            next: None,
+            errors: &errors,
+        };
+        let html = pages
+            .render(LOGIN_FORM, page.context(&settings))
+            .expect("renders");
+        assert!(html.contains("&lt;script&gt;x&lt;"), "{html}");
+        assert!(!html.contains("<script>x"));
+    }
+
+    #[test]
+    fn templates_are_overridden_by_name() {
+        let dir = std::env::temp_dir().join(format!("np-actix-pages-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("login_sent.html"), "custom {{ message }}").expect("write");
+        let pages = Pages::load(Some(&dir)).expect("loads");
+        let rendered = pages
+            .render("login_sent.html", serde_json::json!({ "message": "hi" }))
+            .expect("renders");
+        assert_eq!(rendered, "custom hi");
+        std::fs::write(dir.join("login_sent.html"), "{% if %}").expect("write");
+        let err = Pages::load(Some(&dir)).expect_err("broken template");
+        assert!(err.to_string().contains("login_sent.html"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -1,0 +1,57 @@
+//! The HTTP contract suite (SPEC sections 5 and 7) against nopassword-actix: a real actix-web
+//! server on a free port, driven over plain HTTP.
+//!
+//! The suite lives in `nopassword-conformance` and knows no web framework; this file is the
+//! only actix-specific part: how an app assembles nopassword-actix.
+
+use std::{sync::mpsc, thread};
+
+use actix_web::{App, HttpResponse, HttpServer, rt::System, web};
+use nopassword_actix::{CurrentUser, MemorySessionStore, configure, login_middleware};
+use nopassword_conformance::{
+    conformance_tests,
+    support::{Adapter, ServerHandle},
+};
+use nopassword_core::{NoPassword, User};
+use serde_json::json;
+
+/// nopassword-actix, assembled as an app does: the routes, `login_middleware` over a
+/// `MemorySessionStore`, and the app's own `/whoami` using [`CurrentUser`].
+struct Actix;
+
+async fn whoami(CurrentUser(user): CurrentUser<User>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "username": user.username }))
+}
+
+impl Adapter for Actix {
+    fn serve(service: NoPassword<User>, listener: std::net::TcpListener) -> ServerHandle {
+        let routes = configure(service.clone()).expect("built-in templates parse");
+        let sessions = MemorySessionStore::default();
+        let (started, handle) = mpsc::channel();
+        // actix-web runs on its own runtime (actix-rt), beside the test's tokio runtime.
+        thread::spawn(move || {
+            System::new().block_on(async move {
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .route("/whoami", web::get().to(whoami))
+                        .configure(routes.clone())
+                        .wrap(login_middleware(&service, sessions.clone()))
+                })
+                .workers(2)
+                .disable_signals()
+                .listen(listener)
+                .expect("serve on the listener")
+                .run();
+                started.send(server.handle()).expect("the test waits");
+                server.await.expect("the server runs");
+            });
+        });
+        let handle = handle.recv().expect("the server started");
+        ServerHandle::new(move || {
+            // Sends the stop command at once; the server thread then ends by itself.
+            drop(handle.stop(false));
+        })
+    }
+}
+
+conformance_tests!(Actix);

@@ -1,0 +1,49 @@
+//! The HTTP contract of nopassword-rs (SPEC sections 5 and 7), written once against plain HTTP
+//! so that every web adapter passes the same suite.
+//!
+//! An adapter's test file implements [`support::Adapter`] (serve a [`NoPassword`] service on a
+//! listener, with sessions, plus an app route `GET /whoami`) and instantiates every test with
+//! one macro call:
+//!
+//! ```no_run
+//! use nopassword_conformance::{
+//!     conformance_tests,
+//!     support::{Adapter, ServerHandle},
+//! };
+//! use nopassword_core::{NoPassword, User};
+//!
+//! struct MyFramework;
+//!
+//! impl Adapter for MyFramework {
+//!     fn serve(service: NoPassword<User>, listener: std::net::TcpListener) -> ServerHandle {
+//!         // Start the app on `listener` here; the handle stops it when dropped.
+//!         let _ = (service, listener);
+//!         ServerHandle::new(|| {})
+//!     }
+//! }
+//!
+//! conformance_tests!(MyFramework);
+//! # fn main() {}
+//! ```
+//!
+//! `support` is the harness (sites on free ports, users, a store and a sender that can be
+//! switched into an outage, a manual clock, a cookie-keeping client); `contract` holds the
+//! tests, one module per group of routes. Nothing here knows a web framework.
+//!
+//! [`NoPassword`]: nopassword_core::NoPassword
+
+pub mod contract;
+pub mod support;
+
+use std::future::Future;
+
+/// Runs one contract test on a fresh two-thread tokio runtime (what `conformance_tests!`
+/// expands to), so adapter crates need no tokio macros of their own.
+pub fn run<F: Future<Output = ()>>(test: F) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(test);
+}

@@ -1,0 +1,379 @@
+//! The framework-neutral half of the HTTP contract (SPEC section 5), written once so that every
+//! web adapter answers alike: how failures map to status codes and pages, which content types
+//! the routes take, the CSRF token, the headers on every answer, the session cookie, and what a
+//! request says about itself behind a proxy.
+//!
+//! Adapters keep only the glue: reading a request, writing a response, their session crate.
+
+use std::{net::IpAddr, time::Duration};
+
+use crate::{CodeRng, Error, SecretString, Settings, forms::messages, safe_next};
+
+/// The form field that carries the CSRF token (Django's name, so templates port over).
+pub const CSRF_FIELD: &str = "csrfmiddlewaretoken";
+
+/// The session key under which the CSRF token is kept.
+pub const CSRF_SESSION_KEY: &str = "nopassword.csrf";
+
+/// Headers on every answer of the contract's routes: pages that carry codes or CSRF tokens are
+/// never cached and never leak their URL as a referrer, nor render in a frame.
+pub const SECURITY_HEADERS: [(&str, &str); 4] = [
+    ("cache-control", "no-store"),
+    ("referrer-policy", "no-referrer"),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+];
+
+/// How long a session lives without requests: two weeks (Django's default).
+pub const SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(14 * 24 * 3600);
+
+/// The session cookie's name: `{namespace}_session`.
+///
+/// ```
+/// use nopassword_core::{Settings, http::session_cookie_name};
+///
+/// assert_eq!(session_cookie_name(&Settings::default()), "nopassword_session");
+/// ```
+pub fn session_cookie_name(settings: &Settings) -> String {
+    format!("{}_session", settings.namespace)
+}
+
+/// A fresh CSRF token: 32 random bytes as 64 hex digits.
+///
+/// ```
+/// use nopassword_core::{SystemRng, http::new_csrf_token};
+///
+/// let token = new_csrf_token(&SystemRng);
+/// assert_eq!(token.len(), 64);
+/// assert_ne!(token, new_csrf_token(&SystemRng));
+/// ```
+pub fn new_csrf_token(rng: &dyn CodeRng) -> String {
+    let mut bytes = [0u8; 32];
+    rng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether a posted CSRF token is the session's (constant-time). No session token, or none
+/// posted, never matches.
+///
+/// ```
+/// use nopassword_core::http::csrf_matches;
+///
+/// assert!(csrf_matches(Some("abc"), Some("abc")));
+/// assert!(!csrf_matches(Some("abc"), Some("abd")));
+/// assert!(!csrf_matches(None, None));
+/// ```
+pub fn csrf_matches(expected: Option<&str>, presented: Option<&str>) -> bool {
+    match (expected, presented) {
+        (Some(expected), Some(presented)) if !expected.is_empty() => {
+            SecretString::new(expected) == SecretString::new(presented)
+        }
+        _ => false,
+    }
+}
+
+/// The media type of a `Content-Type` value, lower-cased, without parameters.
+fn media_type(content_type: Option<&str>) -> Option<String> {
+    content_type
+        .and_then(|v| v.split(';').next())
+        .map(|mime| mime.trim().to_ascii_lowercase())
+}
+
+/// Whether a `Content-Type` is JSON: `application/json` or any `+json` type. The JSON API
+/// requires it, which is also what keeps cross-site forms out of it.
+///
+/// ```
+/// use nopassword_core::http::is_json;
+///
+/// assert!(is_json(Some("application/json; charset=utf-8")));
+/// assert!(is_json(Some("application/merge-patch+json")));
+/// assert!(!is_json(Some("text/plain")));
+/// assert!(!is_json(None));
+/// ```
+pub fn is_json(content_type: Option<&str>) -> bool {
+    media_type(content_type).is_some_and(|mime| {
+        mime == "application/json" || (mime.len() > 5 && mime.ends_with("+json"))
+    })
+}
+
+/// Whether a `Content-Type` is a urlencoded form, the only body the HTML routes take.
+///
+/// ```
+/// use nopassword_core::http::is_form;
+///
+/// assert!(is_form(Some("application/x-www-form-urlencoded")));
+/// assert!(!is_form(Some("multipart/form-data; boundary=x")));
+/// ```
+pub fn is_form(content_type: Option<&str>) -> bool {
+    media_type(content_type).is_some_and(|mime| mime == "application/x-www-form-urlencoded")
+}
+
+/// A `Set-Cookie` value with `Secure` added, or `None` when it already has it. Adapters apply it
+/// to responses to secure requests, so one app serves both HTTP in development and HTTPS.
+///
+/// ```
+/// use nopassword_core::http::secure_set_cookie;
+///
+/// assert_eq!(secure_set_cookie("s=1; HttpOnly").as_deref(), Some("s=1; HttpOnly; Secure"));
+/// assert_eq!(secure_set_cookie("s=1; Secure"), None);
+/// ```
+pub fn secure_set_cookie(set_cookie: &str) -> Option<String> {
+    let has_secure = set_cookie
+        .split(';')
+        .skip(1)
+        .any(|attribute| attribute.trim().eq_ignore_ascii_case("secure"));
+    (!has_secure).then(|| format!("{set_cookie}; Secure"))
+}
+
+/// Where a logout goes: a safe `next`, else the login page.
+///
+/// ```
+/// use nopassword_core::{Settings, http::logout_target};
+///
+/// let settings = Settings::default();
+/// assert_eq!(logout_target(&settings, Some("/bye")), "/bye");
+/// assert_eq!(logout_target(&settings, Some("//evil.com")), "/accounts/login/");
+/// ```
+pub fn logout_target(settings: &Settings, next: Option<&str>) -> String {
+    match next.and_then(safe_next) {
+        Some(next) => next.to_owned(),
+        None => format!("{}/login/", settings.mount_path),
+    }
+}
+
+/// What the connection itself says about a request, before any proxy header.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Connection<'a> {
+    /// The peer's address, when the server knows it.
+    pub peer: Option<IpAddr>,
+    /// Whether the connection is TLS (or the request URI says `https`).
+    pub https: bool,
+    /// The `Host` header (or the URI's authority).
+    pub host: Option<&'a str>,
+}
+
+/// Facts about a request that the login flow needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestInfo {
+    /// Whether the client used HTTPS (links then use `https`, cookies get `Secure`).
+    pub secure: bool,
+    /// The `Host` the client asked for (checked against `allowed_hosts` before use in a link).
+    pub host: Option<String>,
+    /// The client's address, for rate limits.
+    pub client: Option<IpAddr>,
+}
+
+impl RequestInfo {
+    /// Combines the connection's facts with the proxy headers. `X-Forwarded-Proto`,
+    /// `X-Forwarded-Host` and `X-Forwarded-For` (read through `header`, by lower-case name)
+    /// count only when the peer is one of `trusted`.
+    ///
+    /// ```
+    /// use nopassword_core::http::{Connection, RequestInfo};
+    ///
+    /// let proxy = "10.0.0.1".parse().unwrap();
+    /// let connection = Connection { peer: Some(proxy), https: false, host: Some("internal:80") };
+    /// let header = |name: &str| match name {
+    ///     "x-forwarded-proto" => Some("https"),
+    ///     "x-forwarded-host" => Some("example.com"),
+    ///     "x-forwarded-for" => Some("198.51.100.7, 10.0.0.1"),
+    ///     _ => None,
+    /// };
+    /// let info = RequestInfo::resolve(connection, header, &[proxy]);
+    /// assert!(info.secure);
+    /// assert_eq!(info.host.as_deref(), Some("example.com"));
+    /// assert_eq!(info.client, "198.51.100.7".parse().ok());
+    ///
+    /// // The same headers from anyone else change nothing.
+    /// let direct = RequestInfo::resolve(connection, header, &[]);
+    /// assert_eq!((direct.secure, direct.host.as_deref()), (false, Some("internal:80")));
+    /// ```
+    pub fn resolve<'h>(
+        connection: Connection<'_>,
+        header: impl Fn(&str) -> Option<&'h str>,
+        trusted: &[IpAddr],
+    ) -> Self {
+        let peer = connection.peer;
+        let header = |name: &str| header(name).map(str::trim).filter(|v| !v.is_empty());
+        let mut secure = connection.https;
+        let mut host = connection
+            .host
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned);
+        let mut client = peer;
+        if peer.is_some_and(|p| trusted.contains(&p)) {
+            if let Some(proto) = header("x-forwarded-proto") {
+                secure = proto
+                    .split(',')
+                    .next()
+                    .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+            }
+            if let Some(forwarded) = header("x-forwarded-host") {
+                host = forwarded.split(',').next().map(|h| h.trim().to_owned());
+            }
+            if let Some(chain) = header("x-forwarded-for") {
+                // The right-most address not of our own proxies is the client.
+                client = chain
+                    .split(',')
+                    .rev()
+                    .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+                    .find(|a| !trusted.contains(a))
+                    .or(peer);
+            }
+        }
+        Self {
+            secure,
+            host,
+            client,
+        }
+    }
+}
+
+/// Why a request did not get its normal answer; each adapter turns it into its framework's
+/// response in one place, as a page ([`Page::Failure`](crate::pages::Page::Failure)) or as
+/// JSON `{"detail": message}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// 400: a body that does not decode, with what was wrong.
+    BadRequest(String),
+    /// 403: a form POST without the session's CSRF token.
+    Csrf,
+    /// 413: a body over [`MAX_BODY_BYTES`](crate::forms::MAX_BODY_BYTES).
+    TooLarge,
+    /// 415: a body of the wrong content type, with the expected one.
+    UnsupportedMediaType(String),
+    /// 429: too many requests; `Retry-After` in whole seconds.
+    RateLimited(Duration),
+    /// 503: the store, directory, sender or session store failed (details only in the log).
+    Unavailable,
+    /// 404: an unknown, expired or used login link.
+    NotFound,
+}
+
+impl Failure {
+    /// 415 for a JSON route.
+    pub fn expected_json() -> Self {
+        Self::UnsupportedMediaType(messages::EXPECTED_JSON.into())
+    }
+
+    /// 415 for a form route.
+    pub fn expected_form() -> Self {
+        Self::UnsupportedMediaType(messages::EXPECTED_FORM.into())
+    }
+
+    /// The HTTP status code.
+    ///
+    /// ```
+    /// use nopassword_core::http::Failure;
+    ///
+    /// assert_eq!(Failure::NotFound.status(), 404);
+    /// assert_eq!(Failure::Unavailable.status(), 503);
+    /// ```
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest(_) => 400,
+            Self::Csrf => 403,
+            Self::TooLarge => 413,
+            Self::UnsupportedMediaType(_) => 415,
+            Self::RateLimited(_) => 429,
+            Self::Unavailable => 503,
+            Self::NotFound => 404,
+        }
+    }
+
+    /// What the client is told.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::BadRequest(detail) | Self::UnsupportedMediaType(detail) => detail,
+            Self::Csrf => messages::CSRF_FAILED,
+            Self::TooLarge => messages::TOO_LARGE,
+            Self::RateLimited(_) => messages::RATE_LIMITED,
+            Self::Unavailable => messages::UNAVAILABLE,
+            Self::NotFound => messages::CODE_NOT_FOUND,
+        }
+    }
+
+    /// The page title.
+    pub fn title(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) | Self::UnsupportedMediaType(_) => "Bad request",
+            Self::Csrf => "Form expired",
+            Self::TooLarge => "Request too large",
+            Self::RateLimited(_) => "Too many attempts",
+            Self::Unavailable => "Temporarily unavailable",
+            Self::NotFound => "Login link not valid",
+        }
+    }
+
+    /// The `Retry-After` value in seconds, for 429 answers.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited(after) => Some(after.as_secs().max(1)),
+            _ => None,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::RateLimited { retry_after } => Self::RateLimited(retry_after),
+            Error::MissingUsername => Self::BadRequest(messages::FIELD_REQUIRED.into()),
+            error => {
+                // The details go to the log, never to the client.
+                tracing::error!(%error, "login service unavailable");
+                Self::Unavailable
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types() {
+        assert!(is_json(Some("Application/JSON")));
+        assert!(!is_json(Some("+json")));
+        assert!(!is_json(Some("application/jsonx")));
+        assert!(is_form(Some(
+            "application/x-www-form-urlencoded; charset=UTF-8"
+        )));
+        assert!(!is_form(None));
+    }
+
+    #[test]
+    fn secure_is_added_once() {
+        assert_eq!(
+            secure_set_cookie("a=secure"),
+            Some("a=secure; Secure".into())
+        );
+        assert_eq!(secure_set_cookie("a=1; path=/; SECURE"), None);
+    }
+
+    #[test]
+    fn proxy_headers_count_only_from_trusted_peers() {
+        let headers = |name: &str| match name {
+            "x-forwarded-proto" => Some("https"),
+            "x-forwarded-host" => Some("evil.com"),
+            "x-forwarded-for" => Some("198.51.100.7"),
+            _ => None,
+        };
+        let peer: IpAddr = "203.0.113.5".parse().expect("ip");
+        let connection = Connection {
+            peer: Some(peer),
+            https: false,
+            host: Some("localhost:8000"),
+        };
+        let direct = RequestInfo::resolve(connection, headers, &[]);
+        assert_eq!(direct.host.as_deref(), Some("localhost:8000"));
+        assert!(!direct.secure);
+        assert_eq!(direct.client, Some(peer));
+        let proxied = RequestInfo::resolve(connection, headers, &[peer]);
+        assert!(proxied.secure);
+        assert_eq!(proxied.host.as_deref(), Some("evil.com"));
+        assert_eq!(proxied.client, "198.51.100.7".parse().ok());
+    }
+}
