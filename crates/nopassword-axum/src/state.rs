@@ -115,26 +115,41 @@ impl<U: LoginUser, T: DeserializeOwned> FromRequest<AppState<U>> for ApiJson<T> 
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState<U>) -> Result<Self, Response> {
-        let value = match Json::<serde_json::Value>::from_request(req, state).await {
-            Ok(Json(value)) => value,
+        let content_type = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if !nopassword_core::http::is_json(content_type) {
+            return Err(json_failure(Failure::expected_json()));
+        }
+        let body = match axum::body::Bytes::from_request(req, state).await {
+            Ok(body) => body,
             Err(rejection) => {
                 return Err(json_failure(match rejection.status() {
                     StatusCode::PAYLOAD_TOO_LARGE => Failure::TooLarge,
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE => Failure::expected_json(),
                     _ => Failure::BadRequest(rejection.body_text()),
                 }));
             }
         };
         // serde reads a JSON array into a struct by position; the API takes objects only.
-        if !value.is_object() {
-            return Err(json_failure(Failure::BadRequest(
-                messages::EXPECTED_JSON_OBJECT.into(),
-            )));
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            let message = if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() {
+                messages::EXPECTED_JSON_OBJECT.to_owned()
+            } else {
+                format!("Invalid JSON body: {}.", invalid_json(&body))
+            };
+            return Err(json_failure(Failure::BadRequest(message)));
         }
-        serde_json::from_value(value)
+        serde_json::from_slice(&body)
             .map(Self)
             .map_err(|e| json_failure(Failure::BadRequest(format!("Invalid JSON body: {e}."))))
     }
+}
+
+fn invalid_json(body: &[u8]) -> String {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .err()
+        .map_or_else(|| "expected an object".to_owned(), |e| e.to_string())
 }
 
 /// Requires `Content-Type: application/json` on a POST whose body is ignored (`api/logout/`),

@@ -32,7 +32,11 @@ pub(crate) async fn start_session<U: LoginUser>(
     auth: &mut Auth<U>,
     login: &Login<U>,
 ) -> Result<(), Failure> {
-    auth.session.cycle_id().await.map_err(session_failure)?;
+    // axum-login cycles the id when the session had no login; a session already logged in (as
+    // someone else, say) must get a fresh id too.
+    if auth.user.is_some() {
+        auth.session.cycle_id().await.map_err(session_failure)?;
+    }
     auth.login(&SessionUser::new(&state.service, login.user.clone()))
         .await
         .map_err(|error| {
