@@ -310,8 +310,25 @@ pub struct MemorySessionStore {
 /// A session's state, as actix-session hands it to stores.
 type SessionState = HashMap<String, String>;
 
-/// Session key → state and deadline.
-type SessionMap = HashMap<String, (SessionState, Instant)>;
+/// Session key → state and deadline, and the size at which the next sweep runs.
+#[derive(Default)]
+struct SessionMap {
+    sessions: HashMap<String, (SessionState, Instant)>,
+    sweep_at: usize,
+}
+
+impl std::ops::Deref for SessionMap {
+    type Target = HashMap<String, (SessionState, Instant)>;
+    fn deref(&self) -> &Self::Target {
+        &self.sessions
+    }
+}
+
+impl std::ops::DerefMut for SessionMap {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.sessions
+    }
+}
 
 impl fmt::Debug for MemorySessionStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -321,7 +338,8 @@ impl fmt::Debug for MemorySessionStore {
     }
 }
 
-/// Sessions that outgrow this many are swept for expired ones on the next save.
+/// Sessions that outgrow this many are swept for expired ones on the next save; after a sweep
+/// the next one waits until the live sessions double, so sweeping costs O(1) per save amortised.
 const SWEEP_AT: usize = 1024;
 
 impl MemorySessionStore {
@@ -353,9 +371,10 @@ impl MemorySessionStore {
     fn insert(&self, state: HashMap<String, String>, ttl: &Duration) -> SessionKey {
         let key = Self::new_key();
         let mut sessions = self.lock();
-        if sessions.len() >= SWEEP_AT {
+        if sessions.len() >= sessions.sweep_at.max(SWEEP_AT) {
             let now = Instant::now();
             sessions.retain(|_, (_, deadline)| *deadline > now);
+            sessions.sweep_at = (sessions.len() * 2).max(SWEEP_AT);
         }
         sessions.insert(key.clone(), (state, Self::deadline(ttl)));
         SessionKey::try_from(key).expect("64 hex digits make a valid session key")

@@ -15,6 +15,10 @@
 //! `cargo bench -p axum-demo --bench load` (and `cargo xtask bench`). Run without `--bench`
 //! (`cargo test --benches`), it does a short smoke run instead.
 
+/// The demo's allocator (see `src/main.rs`), for the servers and the client alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::{
     net::SocketAddr,
     sync::{

@@ -11,7 +11,7 @@ use crate::{cmd::Cmd, error::Result, preflight::Need};
 
 pub(super) const SERVICE: Service = Service {
     name: "redis",
-    needed_by: &["crates/nopassword-store"],
+    needed_by: &["crates/nopassword-store", "examples/actix-demo"],
     needs: &[REDIS_SERVER, REDIS_CLI, OPENSSL, KILL],
     start,
 };

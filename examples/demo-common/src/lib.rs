@@ -1,0 +1,36 @@
+//! What the demo login sites share, whatever their web framework: the configuration they read
+//! from the environment, the built-in users, the senders and Redis code store the settings
+//! switch on, the service assembled from them, and the HTML of the home and outbox pages.
+//!
+//! `axum-demo` and `actix-demo` add only their framework's glue: routes, sessions, serving.
+//!
+//! ```
+//! use demo_common::{demo_service, demo_users, home_html};
+//! use nopassword_core::{Outbox, Settings};
+//!
+//! let settings = Settings {
+//!     secret_key: Some("0123456789abcdef0123456789abcdef".into()),
+//!     ..Settings::default()
+//! };
+//! let outbox = Outbox::new(10).quiet();
+//! let service = demo_service(settings, demo_users(), &outbox, None, None).unwrap();
+//!
+//! let alice = demo_users().into_iter().next();
+//! let page = home_html(alice.as_ref(), &service.settings().mount_path);
+//! assert!(page.contains("Logged in as <strong id=\"username\">alice</strong>"));
+//! assert!(page.contains("href=\"/accounts/logout/\""));
+//! ```
+
+mod config;
+mod error;
+mod pages;
+mod redis_sessions;
+mod service;
+
+pub use config::{DemoConfig, demo_users, read_users};
+pub use error::DemoError;
+pub use pages::{
+    OUTBOX_HEADERS, home_html, not_logged_in_json, outbox_html, outbox_json, whoami_json,
+};
+pub use redis_sessions::{PutIf, SessionRedis};
+pub use service::{code_store, configured_senders, demo_service};
