@@ -18,8 +18,7 @@ use crate::{
     state::{AppState, form_body, found},
 };
 
-/// The segments of a login link.
-#[derive(Debug)]
+/// The segments of a login link (no `Debug`: it holds a code).
 struct Link {
     username: Option<String>,
     code: String,
@@ -65,7 +64,8 @@ impl Link {
     }
 }
 
-#[derive(Debug, Deserialize)]
+// No Debug: it holds a code or a CSRF token.
+#[derive(Deserialize)]
 pub(crate) struct CsrfBody {
     csrfmiddlewaretoken: Option<String>,
 }
@@ -159,7 +159,8 @@ pub(crate) struct UsernameQuery {
     username: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+// No Debug: it holds a code or a CSRF token.
+#[derive(Deserialize)]
 pub(crate) struct CodeBody {
     username: Option<String>,
     code: Option<String>,

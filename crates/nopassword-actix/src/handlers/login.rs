@@ -16,7 +16,8 @@ use crate::{
     state::{AppState, form_body},
 };
 
-#[derive(Debug, Deserialize)]
+// No Debug: it holds a code or a CSRF token.
+#[derive(Deserialize)]
 pub(crate) struct LoginBody {
     username: Option<String>,
     next: Option<String>,

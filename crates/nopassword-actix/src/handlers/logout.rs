@@ -13,7 +13,8 @@ use crate::{
     state::{AppState, form_body, found},
 };
 
-#[derive(Debug, Deserialize)]
+// No Debug: it holds a code or a CSRF token.
+#[derive(Deserialize)]
 pub(crate) struct LogoutBody {
     next: Option<String>,
     csrfmiddlewaretoken: Option<String>,

@@ -22,7 +22,8 @@ use crate::{
 };
 
 /// The path parameters of a login link.
-#[derive(Debug, Deserialize)]
+// No Debug: it holds a code or a CSRF token.
+#[derive(Deserialize)]
 pub(crate) struct Link {
     #[serde(default)]
     username: Option<String>,
@@ -45,7 +46,8 @@ impl Link {
     }
 }
 
-#[derive(Debug, Deserialize)]
+// No Debug: it holds a code or a CSRF token.
+#[derive(Deserialize)]
 pub(crate) struct CsrfBody {
     csrfmiddlewaretoken: Option<String>,
 }
@@ -144,7 +146,8 @@ pub(crate) struct UsernameQuery {
     username: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+// No Debug: it holds a code or a CSRF token.
+#[derive(Deserialize)]
 pub(crate) struct CodeBody {
     username: Option<String>,
     code: Option<String>,

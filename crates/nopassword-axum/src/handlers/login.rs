@@ -25,7 +25,8 @@ pub(crate) struct NextQuery {
     next: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+// No Debug: it holds a code or a CSRF token.
+#[derive(Deserialize)]
 pub(crate) struct LoginBody {
     username: Option<String>,
     next: Option<String>,

@@ -22,7 +22,8 @@ pub(crate) struct NextQuery {
     next: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+// No Debug: it holds a code or a CSRF token.
+#[derive(Deserialize)]
 pub(crate) struct LogoutBody {
     next: Option<String>,
     csrfmiddlewaretoken: Option<String>,
