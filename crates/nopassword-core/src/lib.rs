@@ -61,7 +61,7 @@ pub use code::{
 pub use error::{BoxError, Error};
 pub use hashing::{CodeHasher, CodeKey, CodeRng, HashedCode, KEY_LEN, SeededRng, SystemRng};
 pub use memory::MemoryStore;
-pub use redirect::{MAX_NEXT_LENGTH, safe_next};
+pub use redirect::{MAX_NEXT_LENGTH, OPEN_REDIRECT_PAYLOADS, safe_next};
 pub use secret::{PlaintextCode, SecretString};
 pub use sender::{
     AllSenders, LoginCodeSender, NoSenders, NullSender, Outbox, OutboxMessage, SendError,
