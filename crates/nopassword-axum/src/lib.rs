@@ -5,7 +5,7 @@
 //! use axum::{Router, routing::get};
 //! use nopassword_axum::{MaybeUser, login_layer, router};
 //! use nopassword_core::{MemoryDirectory, NoPassword, Outbox, Settings, User};
-//! use tower_sessions::MemoryStore;
+//! use nopassword_axum::MemorySessionStore;
 //!
 //! async fn home(MaybeUser(user): MaybeUser<User>) -> String {
 //!     user.map_or("Hello, stranger".into(), |u| format!("Hello, {}", u.username))
@@ -19,7 +19,7 @@
 //! let app = Router::new()
 //!     .route("/", get(home))
 //!     .merge(router(service.clone())?) // /accounts/login/, /accounts/login-code/..., /accounts/api/...
-//!     .layer(login_layer(&service, MemoryStore::default()));
+//!     .layer(login_layer(&service, MemorySessionStore::default()));
 //!
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
 //! axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
@@ -33,6 +33,7 @@ mod backend;
 mod extract;
 mod forwarded;
 mod handlers;
+mod memory_sessions;
 mod pages;
 mod session;
 mod state;
@@ -51,6 +52,7 @@ pub use backend::{Credentials, NoPasswordBackend, SessionUser};
 pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::RequestInfo;
 use handlers::{api, code, login, logout};
+pub use memory_sessions::MemorySessionStore;
 use nopassword_core::{LoginUser, NoPassword, forms::MAX_BODY_BYTES, http::SECURITY_HEADERS};
 pub use pages::{Pages, TEMPLATES, TemplateError};
 pub use session::{CSRF_FIELD, LoginLayer, SecureCookieLayer, SecureCookies, login_layer};

@@ -44,7 +44,7 @@ pub type LoginLayer<U, Store> =
 /// ```
 /// use axum::Router;
 /// use nopassword_core::{MemoryDirectory, NoPassword, Outbox, Settings, User};
-/// use tower_sessions::MemoryStore;
+/// use nopassword_axum::MemorySessionStore;
 ///
 /// let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };
 /// let service = NoPassword::builder(settings, MemoryDirectory::new([User::new("1", "alice")]))
@@ -53,7 +53,7 @@ pub type LoginLayer<U, Store> =
 ///     .unwrap();
 /// let app: Router = Router::new()
 ///     .merge(nopassword_axum::router(service.clone()).unwrap())
-///     .layer(nopassword_axum::login_layer(&service, MemoryStore::default()));
+///     .layer(nopassword_axum::login_layer(&service, MemorySessionStore::default()));
 /// ```
 pub fn login_layer<U, Store>(service: &NoPassword<U>, store: Store) -> LoginLayer<U, Store>
 where

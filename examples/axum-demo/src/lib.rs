@@ -112,7 +112,7 @@ impl Demo {
             Some(sessions) => app.layer(login_layer(&service, sessions)),
             None => app.layer(login_layer(
                 &service,
-                tower_sessions::MemoryStore::default(),
+                nopassword_axum::MemorySessionStore::default(),
             )),
         };
         Ok(Self {
