@@ -9,15 +9,8 @@ pub use nopassword_core::pages::TEMPLATES;
 use nopassword_core::pages::sources;
 use serde::Serialize;
 
-/// A page template that could not be loaded or rendered.
-#[derive(Debug, thiserror::Error)]
-#[error("page template {name}: {reason}")]
-pub struct TemplateError {
-    /// The template's file name.
-    pub name: String,
-    /// What went wrong.
-    pub reason: String,
-}
+/// A page template that could not be loaded or rendered (one type for both adapters).
+pub use nopassword_core::pages::TemplateError;
 
 /// The loaded page templates. HTML is auto-escaped.
 ///
@@ -43,10 +36,7 @@ impl Pages {
     /// `template_dir` when there is one. A template that does not parse is an error naming it.
     pub fn load(template_dir: Option<&Path>) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
-        let sources = sources(template_dir).map_err(|e| TemplateError {
-            name: e.name,
-            reason: e.reason,
-        })?;
+        let sources = sources(template_dir)?;
         for (name, source) in sources {
             env.add_template_owned(name, source)
                 .map_err(|e| TemplateError {

@@ -9,15 +9,8 @@ use nopassword_core::pages::sources;
 /// Every page template, by the name an app overrides it with, and its built-in source (kept in
 /// nopassword-core, so both web adapters show the same pages).
 pub use nopassword_core::pages::TEMPLATES;
-/// A page template that could not be loaded.
-#[derive(Debug, thiserror::Error)]
-#[error("page template {name}: {reason}")]
-pub struct TemplateError {
-    /// The template's file name.
-    pub name: String,
-    /// What went wrong.
-    pub reason: String,
-}
+/// A page template that could not be loaded or rendered (one type for both adapters).
+pub use nopassword_core::pages::TemplateError;
 
 /// The loaded page templates. HTML is auto-escaped.
 pub struct Pages {
@@ -35,10 +28,7 @@ impl Pages {
     /// `template_dir` when there is one. A template that does not parse is an error naming it.
     pub fn load(template_dir: Option<&Path>) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
-        let sources = sources(template_dir).map_err(|e| TemplateError {
-            name: e.name,
-            reason: e.reason,
-        })?;
+        let sources = sources(template_dir)?;
         for (name, source) in sources {
             env.add_template_owned(name, source)
                 .map_err(|e| TemplateError {

@@ -66,10 +66,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (ERROR, include_str!("../templates/error.html")),
 ];
 
-/// A page template that could not be read.
+/// A page template that could not be read, parsed or rendered (shared by both web adapters).
 #[derive(Debug, thiserror::Error)]
 #[error("page template {name}: {reason}")]
-pub struct SourceError {
+pub struct TemplateError {
     /// The template's file.
     pub name: String,
     /// What went wrong.
@@ -85,13 +85,13 @@ pub struct SourceError {
 /// let builtins = sources(None).unwrap();
 /// assert_eq!(builtins.len(), TEMPLATES.len());
 /// ```
-pub fn sources(template_dir: Option<&Path>) -> Result<Vec<(&'static str, String)>, SourceError> {
+pub fn sources(template_dir: Option<&Path>) -> Result<Vec<(&'static str, String)>, TemplateError> {
     TEMPLATES
         .iter()
         .map(|&(name, builtin)| {
             let source = match template_dir.map(|dir| dir.join(name)) {
                 Some(path) if path.is_file() => {
-                    std::fs::read_to_string(&path).map_err(|e| SourceError {
+                    std::fs::read_to_string(&path).map_err(|e| TemplateError {
                         name: path.display().to_string(),
                         reason: e.to_string(),
                     })?
