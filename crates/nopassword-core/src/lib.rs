@@ -71,7 +71,7 @@ pub use service::{
 };
 pub use settings::{
     CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE, HashAlgorithm, KEYS, MAX_SECONDS, MAX_USER_FAILURES_CAP,
-    MIN_CODE_LENGTH, MIN_SECRET_KEY_LENGTH, Settings, SettingsError,
+    MIN_CODE_LENGTH, MIN_SECRET_KEY_LENGTH, Settings, SettingsError, is_valid_namespace,
 };
 pub use store::{CodeRecord, CodeStore, RecordError, StoreError, StoredCode};
 pub use user::{LoginUser, MemoryDirectory, User, UserDirectory};

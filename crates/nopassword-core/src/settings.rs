@@ -405,12 +405,7 @@ impl Settings {
                 ),
             ));
         }
-        if self.namespace.is_empty()
-            || !self
-                .namespace
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        {
+        if !is_valid_namespace(&self.namespace) {
             return Err(SettingsError::invalid(
                 "namespace",
                 &self.namespace,
@@ -595,6 +590,20 @@ impl Provider for EnvSettings {
         }
         Ok(Profile::Default.collect(dict))
     }
+}
+
+/// Whether `namespace` is a valid installation name: non-empty ASCII letters, digits, `_`, `-`
+/// and `.`. Stores build keys from it, so it keeps braces (Redis hash tags) and separators out.
+///
+/// ```
+/// assert!(nopassword_core::is_valid_namespace("my-app_2.prod"));
+/// assert!(!nopassword_core::is_valid_namespace("a{b}"));
+/// ```
+pub fn is_valid_namespace(namespace: &str) -> bool {
+    !namespace.is_empty()
+        && namespace
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 /// `"/accounts/"` → `"/accounts"`, `"/"` → `""` (mounted at the root).

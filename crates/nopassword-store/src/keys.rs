@@ -87,14 +87,8 @@ impl Keys {
     }
 }
 
-/// Whether `namespace` is a valid installation name (the rule `Settings::validate` applies):
-/// it keeps braces, which would break hash tags, and separators out of keys.
-pub(crate) fn valid_namespace(namespace: &str) -> bool {
-    !namespace.is_empty()
-        && namespace
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
+/// Whether `namespace` is a valid installation name: core's rule.
+pub(crate) use nopassword_core::is_valid_namespace as valid_namespace;
 
 #[cfg(test)]
 mod tests {
