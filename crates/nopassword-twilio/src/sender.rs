@@ -250,6 +250,7 @@ impl TwilioSender {
         let url = code.login_url(secure, host);
         self.inner.template.render(&SmsContext {
             url: &url,
+            site: code.link_host(host),
             code: code.code().expose(),
             username: &code.user().username,
             valid_for: code.valid_for(),
