@@ -1,21 +1,15 @@
 //! Load run: the actix demo's JSON API under 32 concurrent keep-alive connections, measured in
 //! the same run as a bare actix-web handler that returns a fixed 200 (the HTTP stack's own
-//! limit on this machine, which client and servers share). The same run as axum-demo's
-//! `benches/load.rs`, on actix-web.
+//! limit on this machine, which client and servers share). The scenarios, client and report are
+//! `demo_common::load`'s, shared with axum-demo; this file only serves the apps on actix-web.
 //!
 //! - baseline: `GET /` on an actix-web app with that one handler;
-//! - (a) `POST {mount}/api/login/`, usernames cycling over known, inactive and unknown ones,
-//!   on the demo with a null sender;
-//! - (b) `POST {mount}/api/login/code/` with a fresh valid code per request, codes issued
-//!   through the service before the timed run and read back from a quiet outbox.
-//!
-//! Both demos use the in-memory store and in-memory sessions, with the per-address and per-user
-//! rate limits raised out of the way (the whole run is one client address). The target is at
-//! least 50% of the baseline's requests/s for (a) and (b).
+//! - (a) `POST {mount}/api/login/` on the demo with a null sender;
+//! - (b) `POST {mount}/api/login/code/` with a fresh valid code per request.
 //!
 //! Each server runs in a thread of its own with its own actix `System` and as many workers as
 //! the machine has cores (baseline and demo alike); the client is a tokio runtime in the main
-//! thread. Every request has a deadline, so a stuck server fails the run instead of hanging it.
+//! thread.
 //!
 //! `cargo bench -p actix-demo --bench load` (and `cargo xtask bench`). Run without `--bench`
 //! (`cargo test --benches`), it does a short smoke run instead.
@@ -27,13 +21,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::{
     io,
     net::{SocketAddr, TcpListener},
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-        mpsc,
-    },
+    sync::{Arc, mpsc},
     thread,
-    time::{Duration, Instant},
 };
 
 use actix_demo::{Demo, Running};
@@ -43,294 +32,47 @@ use actix_web::{
     rt::System,
     web,
 };
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper::{Method, Request, StatusCode, header};
-use hyper_util::rt::TokioIo;
-use nopassword_core::{LoginRequest, NullSender, Outbox, SecretString, Settings, User};
-use serde_json::json;
-use tokio::net::TcpStream;
-
-/// The Python original (django-nopassword) on this kind of machine, requests/s.
-const PYTHON_REQUEST_CODE: f64 = 170.0;
-const PYTHON_LOGIN_CODE: f64 = 60.0;
-/// The target: each API route at least this share of the baseline's requests/s.
-const TARGET: f64 = 0.5;
-/// Users for (b), so codes spread over many users as on a real site.
-const CODE_USERS: usize = 1000;
-/// Codes issued between two reads of the outbox.
-const ISSUE_BATCH: usize = 10_000;
-/// The longest one request may take before the run fails.
-const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
-
-/// How hard and how long to push.
-#[derive(Debug, Clone, Copy)]
-struct Plan {
-    connections: usize,
-    warm_up: Duration,
-    measure: Duration,
-}
-
-impl Plan {
-    /// `cargo bench` passes `--bench`; anything else is a quick smoke run that only checks that
-    /// every scenario works.
-    fn from_args() -> (Self, bool) {
-        if std::env::args().any(|arg| arg == "--bench") {
-            let plan = Self {
-                connections: 32,
-                warm_up: Duration::from_secs(1),
-                measure: Duration::from_secs(5),
-            };
-            (plan, true)
-        } else {
-            let plan = Self {
-                connections: 4,
-                warm_up: Duration::from_millis(100),
-                measure: Duration::from_millis(300),
-            };
-            (plan, false)
-        }
-    }
-}
-
-/// What a scenario sends and what it expects back.
-struct Workload {
-    name: String,
-    method: Method,
-    path: String,
-    host: String,
-    /// JSON bodies (none for a GET).
-    bodies: Vec<Bytes>,
-    /// Cycle over `bodies`; otherwise each is sent once and the run ends when they run out.
-    cycle: bool,
-    next: AtomicUsize,
-    /// A 200 whose body contains this.
-    expect_body: &'static str,
-    /// The answer must set a cookie (a login).
-    expect_cookie: bool,
-}
-
-impl Workload {
-    fn request(&self) -> Option<Request<Full<Bytes>>> {
-        let i = self.next.fetch_add(1, Ordering::Relaxed);
-        let body = if self.bodies.is_empty() {
-            Bytes::new()
-        } else if self.cycle {
-            self.bodies[i % self.bodies.len()].clone()
-        } else {
-            self.bodies.get(i)?.clone()
-        };
-        let mut request = Request::builder()
-            .method(self.method.clone())
-            .uri(&self.path)
-            .header(header::HOST, &self.host);
-        if !body.is_empty() {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-        }
-        Some(request.body(Full::new(body)).expect("a valid request"))
-    }
-}
-
-/// What one connection saw.
-#[derive(Default)]
-struct ConnectionStats {
-    latencies: Vec<Duration>,
-    errors: usize,
-    first_error: Option<String>,
-    exhausted: bool,
-    last_done: Option<Instant>,
-}
-
-/// A scenario's result.
-struct Measured {
-    name: String,
-    requests: usize,
-    per_second: f64,
-    p50: Duration,
-    p99: Duration,
-    errors: usize,
-    first_error: Option<String>,
-    /// The run ended early because the workload ran out (fresh codes).
-    exhausted_after: Option<Duration>,
-}
+use demo_common::load::{self, Framework};
+use nopassword_core::{LoginCodeSender, NoPassword, Outbox, Settings, User};
 
 fn main() {
-    let (plan, full) = Plan::from_args();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    runtime.block_on(run(plan, full));
+    let workers = thread::available_parallelism().map_or(1, |n| n.get());
+    load::run(Actix { workers });
 }
 
-async fn run(plan: Plan, full: bool) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!(
-        "load: {} connections, {:?} warm-up, {:?} measured; client and servers share {cores} cores, \
-         {cores} actix workers per server",
-        plan.connections, plan.warm_up, plan.measure
-    );
-
-    let server = serve_baseline(cores);
-    let baseline_addr = server.addr();
-    let baseline = measure(
-        baseline_addr,
-        Workload {
-            name: "baseline: GET / (fixed 200)".into(),
-            method: Method::GET,
-            path: "/".into(),
-            host: baseline_addr.to_string(),
-            bodies: Vec::new(),
-            cycle: true,
-            next: AtomicUsize::new(0),
-            expect_body: "ok",
-            expect_cookie: false,
-        },
-        plan,
-    )
-    .await;
-    server.stop().await;
-
-    // (a): the demo with a null sender.
-    let demo = Demo::build_with(
-        settings(),
-        actix_demo::demo_users(),
-        Outbox::new(1).quiet(),
-        Some(Arc::new(NullSender)),
-    )
-    .expect("the demo builds");
-    let mount = demo.service.settings().mount_path.clone();
-    let server = serve_demo(&demo, cores);
-    let request_addr = server.addr();
-    drop(demo);
-    // Known (alice, bob, carol), inactive (dave) and unknown users, all answered alike.
-    let usernames = [
-        "alice",
-        "bob",
-        "carol+test@example.com",
-        "dave",
-        "nobody",
-        "mallory@example.com",
-    ];
-    let request_code = measure(
-        request_addr,
-        Workload {
-            name: format!("(a) POST {mount}/api/login/"),
-            method: Method::POST,
-            path: format!("{mount}/api/login/"),
-            host: request_addr.to_string(),
-            bodies: usernames
-                .iter()
-                .map(|username| json_body(&json!({ "username": username })))
-                .collect(),
-            cycle: true,
-            next: AtomicUsize::new(0),
-            expect_body: "Login code has been sent.",
-            expect_cookie: false,
-        },
-        plan,
-    )
-    .await;
-    server.stop().await;
-
-    // (b): enough fresh codes to last the whole run at the baseline's rate, which no route
-    // of the demo can beat; should they run out anyway, the run ends there and says so.
-    let run_seconds = (plan.warm_up + plan.measure).as_secs_f64();
-    let codes_needed = ((baseline.per_second * run_seconds * 1.1) as usize).max(1000);
-    let users: Vec<User> = (0..CODE_USERS)
-        .map(|i| {
-            User::new(format!("{}", 100 + i), format!("user{i:04}"))
-                .with_email(format!("user{i:04}@example.com"))
-        })
-        .collect();
-    // The outbox holds one batch at a time (read after each), which keeps memory down.
-    let outbox = Outbox::new(ISSUE_BATCH).quiet();
-    let demo =
-        Demo::build_with(settings(), users.clone(), outbox.clone(), None).expect("the demo builds");
-    let server = serve_demo(&demo, cores);
-    let code_addr = server.addr();
-    let issuing = Instant::now();
-    let mut codes = Vec::with_capacity(codes_needed);
-    while codes.len() < codes_needed {
-        let batch = ISSUE_BATCH.min(codes_needed - codes.len());
-        for i in codes.len()..codes.len() + batch {
-            let request = LoginRequest {
-                username: &users[i % users.len()].username,
-                host: Some("127.0.0.1"),
-                ..LoginRequest::default()
-            };
-            demo.service
-                .request_login(request)
-                .await
-                .expect("the service issues a code");
-        }
-        // The newest `batch` messages are this batch's.
-        codes.extend(
-            outbox
-                .messages()
-                .into_iter()
-                .take(batch)
-                .map(|m| json_body(&json!({ "username": m.username, "code": m.code.expose() }))),
-        );
-    }
-    println!(
-        "issued {codes_needed} codes for {CODE_USERS} users in {:.1?}",
-        issuing.elapsed()
-    );
-    drop((demo, outbox));
-    let login_code = measure(
-        code_addr,
-        Workload {
-            name: format!("(b) POST {mount}/api/login/code/"),
-            method: Method::POST,
-            path: format!("{mount}/api/login/code/"),
-            host: code_addr.to_string(),
-            bodies: codes,
-            cycle: false,
-            next: AtomicUsize::new(0),
-            expect_body: "\"next\"",
-            expect_cookie: true,
-        },
-        plan,
-    )
-    .await;
-    server.stop().await;
-
-    report(&baseline, &[&request_code, &login_code], full);
-    let failed: Vec<_> = [&baseline, &request_code, &login_code]
-        .into_iter()
-        .filter(|m| m.errors > 0)
-        .collect();
-    for m in &failed {
-        eprintln!(
-            "{}: {} unexpected answers, the first: {}",
-            m.name,
-            m.errors,
-            m.first_error.as_deref().unwrap_or("?")
-        );
-    }
-    assert!(
-        failed.is_empty(),
-        "some requests got unexpected answers: the figures above are not valid"
-    );
+/// Serves each app in a thread of its own with its own `System` and `workers` workers.
+struct Actix {
+    workers: usize,
 }
 
-/// Settings for a load run from one client address: rate limits out of the way, codes valid
-/// for longer than the run.
-fn settings() -> Settings {
-    Settings {
-        secret_key: Some(SecretString::new(
-            "load-benchmark-secret-key-0123456789abcdef",
-        )),
-        max_requests_per_ip_per_minute: u32::MAX,
-        max_sends_per_user_per_hour: u32::MAX,
-        login_code_timeout: 3600,
-        ..Settings::default()
-    }
-}
+impl Framework for Actix {
+    type Server = Server;
 
-fn json_body(value: &serde_json::Value) -> Bytes {
-    Bytes::from(value.to_string())
+    fn note(&self) -> String {
+        format!(", {} actix workers per server", self.workers)
+    }
+
+    async fn serve_baseline(&self) -> Server {
+        serve_baseline(self.workers)
+    }
+
+    async fn serve_demo(
+        &self,
+        settings: Settings,
+        users: Vec<User>,
+        outbox: Outbox,
+        sender: Option<Arc<dyn LoginCodeSender>>,
+    ) -> (Server, NoPassword<User>) {
+        let demo = Demo::build_with(settings, users, outbox, sender).expect("the demo builds");
+        let running = demo
+            .spawn(free_listener(), self.workers)
+            .expect("the demo serves");
+        let server = Server::Demo {
+            addr: running.addr(),
+            running,
+        };
+        (server, demo.service)
+    }
 }
 
 /// A server running in a thread of its own.
@@ -345,7 +87,7 @@ enum Server {
     },
 }
 
-impl Server {
+impl load::Server for Server {
     fn addr(&self) -> SocketAddr {
         match self {
             Self::Demo { addr, .. } | Self::Baseline { addr, .. } => *addr,
@@ -374,17 +116,6 @@ fn free_listener() -> TcpListener {
     TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("cannot bind 127.0.0.1:0")
 }
 
-/// The demo on a free port with `workers` actix workers.
-fn serve_demo(demo: &Demo, workers: usize) -> Server {
-    let running = demo
-        .spawn(free_listener(), workers)
-        .expect("the demo serves");
-    Server::Demo {
-        addr: running.addr(),
-        running,
-    }
-}
-
 /// The baseline, `GET /` answering a fixed 200 "ok", served as [`Demo::spawn`] serves the
 /// demo: its own thread and `System`, `workers` workers, no signal handling.
 fn serve_baseline(workers: usize) -> Server {
@@ -408,173 +139,5 @@ fn serve_baseline(workers: usize) -> Server {
         addr,
         handle,
         thread,
-    }
-}
-
-/// Runs `workload` over `plan.connections` connections and measures the part after warm-up.
-async fn measure(addr: SocketAddr, workload: Workload, plan: Plan) -> Measured {
-    let workload = Arc::new(workload);
-    let started = Instant::now();
-    let measure_from = started + plan.warm_up;
-    let until = measure_from + plan.measure;
-    let connections: Vec<_> = (0..plan.connections)
-        .map(|_| tokio::spawn(connection(addr, Arc::clone(&workload), measure_from, until)))
-        .collect();
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    let mut first_error = None;
-    let mut exhausted = false;
-    let mut last_done = measure_from;
-    for connection in connections {
-        let stats = connection.await.expect("a client connection panicked");
-        latencies.extend(stats.latencies);
-        errors += stats.errors;
-        first_error = first_error.or(stats.first_error);
-        exhausted |= stats.exhausted;
-        last_done = last_done.max(stats.last_done.unwrap_or(measure_from));
-    }
-    let window = if exhausted {
-        last_done.saturating_duration_since(measure_from)
-    } else {
-        plan.measure
-    };
-    latencies.sort_unstable();
-    let measured = Measured {
-        name: workload.name.clone(),
-        requests: latencies.len(),
-        per_second: latencies.len() as f64 / window.as_secs_f64().max(1e-9),
-        p50: percentile(&latencies, 0.50),
-        p99: percentile(&latencies, 0.99),
-        errors,
-        first_error,
-        exhausted_after: exhausted.then_some(window),
-    };
-    println!(
-        "{}: {:.0} requests/s, p99 {:.2?}",
-        measured.name, measured.per_second, measured.p99
-    );
-    measured
-}
-
-/// One keep-alive HTTP/1.1 connection sending requests back to back until `until`.
-async fn connection(
-    addr: SocketAddr,
-    workload: Arc<Workload>,
-    measure_from: Instant,
-    until: Instant,
-) -> ConnectionStats {
-    let stream = TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
-    stream.set_nodelay(true).expect("TCP_NODELAY");
-    let (mut sender, driver) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("HTTP/1.1 handshake");
-    let deadline = |what: &str| {
-        format!(
-            "{}: {what} took over {REQUEST_DEADLINE:?}: the server is stuck",
-            workload.name
-        )
-    };
-    let driver = tokio::spawn(driver);
-    let mut stats = ConnectionStats::default();
-    loop {
-        let sent = Instant::now();
-        if sent >= until {
-            break;
-        }
-        let Some(request) = workload.request() else {
-            stats.exhausted = true;
-            break;
-        };
-        sender.ready().await.expect("the connection stays open");
-        let response = tokio::time::timeout(REQUEST_DEADLINE, sender.send_request(request))
-            .await
-            .unwrap_or_else(|_| panic!("{}", deadline("a request")))
-            .unwrap_or_else(|e| panic!("{}: request failed: {e}", workload.name));
-        let status = response.status();
-        let sets_cookie = response.headers().contains_key(header::SET_COOKIE);
-        let body = tokio::time::timeout(REQUEST_DEADLINE, response.into_body().collect())
-            .await
-            .unwrap_or_else(|_| panic!("{}", deadline("reading an answer")))
-            .unwrap_or_else(|e| panic!("{}: reading the answer failed: {e}", workload.name))
-            .to_bytes();
-        let done = Instant::now();
-        let expected = status == StatusCode::OK
-            && (sets_cookie || !workload.expect_cookie)
-            && contains(&body, workload.expect_body.as_bytes());
-        if !expected {
-            stats.errors += 1;
-            stats.first_error.get_or_insert_with(|| {
-                format!(
-                    "{status}{} {}",
-                    if sets_cookie { " (sets a cookie)" } else { "" },
-                    String::from_utf8_lossy(&body)
-                )
-            });
-        }
-        if sent >= measure_from && done <= until {
-            stats.latencies.push(done - sent);
-            stats.last_done = Some(done);
-        }
-    }
-    drop(sender);
-    let _ = driver.await;
-    stats
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// The `q` quantile of sorted latencies (nearest rank).
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-fn report(baseline: &Measured, routes: &[&Measured], full: bool) {
-    println!();
-    println!("| scenario | requests | requests/s | of baseline | p50 | p99 |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for m in std::iter::once(baseline).chain(routes.iter().copied()) {
-        let ratio = m.per_second / baseline.per_second.max(1e-9);
-        println!(
-            "| {} | {} | {:.0} | {:.0}% | {:.2?} | {:.2?} |",
-            m.name,
-            m.requests,
-            m.per_second,
-            ratio * 100.0,
-            m.p50,
-            m.p99
-        );
-    }
-    println!();
-    for (m, python) in routes.iter().zip([PYTHON_REQUEST_CODE, PYTHON_LOGIN_CODE]) {
-        let ratio = m.per_second / baseline.per_second.max(1e-9);
-        println!(
-            "{}: {:.0}% of baseline ({}target {:.0}%); {:.0}x the Python original's ~{python:.0} requests/s",
-            m.name,
-            ratio * 100.0,
-            if ratio >= TARGET {
-                "meets the "
-            } else {
-                "BELOW the "
-            },
-            TARGET * 100.0,
-            m.per_second / python
-        );
-        if let Some(after) = m.exhausted_after {
-            println!(
-                "  note: its fresh codes ran out {after:.1?} into the measured window; \
-                 the figures cover that window"
-            );
-        }
-    }
-    if !full {
-        println!("(smoke run: figures are not meaningful; `cargo bench` runs the real thing)");
     }
 }

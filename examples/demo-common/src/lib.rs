@@ -23,6 +23,9 @@
 
 mod config;
 mod error;
+/// The load benchmark the demos' `benches/load.rs` share (feature `load`).
+#[cfg(feature = "load")]
+pub mod load;
 mod pages;
 mod redis_sessions;
 mod service;
