@@ -16,8 +16,9 @@
 //! Everything here is framework-neutral: the client (one raw HTTP/1.1 keep-alive connection per
 //! task on a tokio runtime, so it spends as little of the shared CPU as possible), the
 //! scenarios, the measurement and the report. A bench only says how its framework serves the
-//! baseline and the demo, by implementing [`Framework`], and calls [`run`]. Every request has a
-//! deadline, so a stuck server fails the run instead of hanging it.
+//! baseline and the demo, by implementing [`Framework`](crate::load::Framework), and calls
+//! [`run`](crate::load::run). Every request has a deadline, so a stuck server fails the run
+//! instead of hanging it.
 //!
 //! Run with `--bench` (as `cargo bench` does), it pushes for real; otherwise (`cargo test
 //! --benches`) it does a short smoke run that only checks that every scenario works.
