@@ -137,3 +137,73 @@ fn workspace_lints_check_reads_each_form() {
         "[package]\nworkspace = true\n[lints]\n"
     ));
 }
+
+/// The packages `package` depends on for normal builds, by name (`cargo tree`, offline).
+fn normal_dependencies(package: &str) -> Vec<String> {
+    let output = std::process::Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args([
+            "tree",
+            "--offline",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
+        .args(["-p", package])
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run cargo tree: {error}"));
+    assert!(
+        output.status.success(),
+        "cargo tree -p {package} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// SPEC section 2: core has no web framework, Redis client or mailer, and the adapters and
+/// senders depend on core, never on each other.
+#[test]
+fn dependencies_point_down_only() {
+    let core = normal_dependencies("nopassword-core");
+    for forbidden in [
+        "axum",
+        "actix-web",
+        "redis",
+        "lettre",
+        "reqwest",
+        "hyper",
+        "tokio",
+    ] {
+        assert!(
+            !core.iter().any(|d| d == forbidden),
+            "nopassword-core depends on {forbidden}"
+        );
+    }
+    let siblings = [
+        "nopassword-store",
+        "nopassword-email",
+        "nopassword-twilio",
+        "nopassword-axum",
+        "nopassword-actix",
+    ];
+    for package in siblings {
+        let deps = normal_dependencies(package);
+        assert!(
+            deps.iter().any(|d| d == "nopassword-core"),
+            "{package} should build on core"
+        );
+        for other in siblings.iter().filter(|s| **s != package) {
+            assert!(
+                !deps.iter().any(|d| d == other),
+                "{package} depends on {other}"
+            );
+        }
+    }
+}
