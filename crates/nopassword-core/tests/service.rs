@@ -32,6 +32,30 @@ fn settings() -> Settings {
     }
 }
 
+/// The newest code the outbox holds for `username`.
+fn latest_code(outbox: &Outbox, username: &str) -> String {
+    outbox
+        .latest_for(username)
+        .expect("sent")
+        .code
+        .expose()
+        .to_owned()
+}
+
+/// Whether `code` logs `username` in.
+async fn logs_in(service: &NoPassword<User>, username: &str, code: &str) -> bool {
+    let attempt = CodeAttempt {
+        username: Some(username),
+        code,
+        client: None,
+    };
+    service
+        .authenticate(attempt)
+        .await
+        .expect("no outage")
+        .is_some()
+}
+
 struct Harness {
     service: NoPassword<User>,
     outbox: Outbox,
@@ -385,13 +409,7 @@ async fn next_is_kept_only_when_safe() {
             ..Default::default()
         };
         h.service.request_login(req).await.expect("request");
-        let code = h
-            .outbox
-            .latest_for("alice")
-            .expect("sent")
-            .code
-            .expose()
-            .to_owned();
+        let code = latest_code(&h.outbox, "alice");
         let login = h
             .service
             .authenticate(CodeAttempt {
@@ -423,12 +441,7 @@ async fn rotated_keys_still_accept_outstanding_codes() {
     })
     .await
     .expect("request");
-    let code = outbox
-        .latest_for("alice")
-        .expect("sent")
-        .code
-        .expose()
-        .to_owned();
+    let code = latest_code(&outbox, "alice");
     let rotated = Settings {
         secret_key: Some("a-brand-new-secret-key-after-rotation-0001".into()),
         secret_key_fallbacks: vec![SecretString::new(KEY)],
@@ -440,17 +453,7 @@ async fn rotated_keys_still_accept_outstanding_codes() {
         .clock(clock.clone())
         .build()
         .expect("service");
-    let attempt = CodeAttempt {
-        username: Some("alice"),
-        code: &code,
-        client: None,
-    };
-    assert!(
-        new.authenticate(attempt)
-            .await
-            .expect("no outage")
-            .is_some()
-    );
+    assert!(logs_in(&new, "alice", &code).await);
     // Without the fallback the old code is unknown.
     old.request_login(LoginRequest {
         username: "alice",
@@ -458,12 +461,7 @@ async fn rotated_keys_still_accept_outstanding_codes() {
     })
     .await
     .expect("request");
-    let code = outbox
-        .latest_for("alice")
-        .expect("sent")
-        .code
-        .expose()
-        .to_owned();
+    let code = latest_code(&outbox, "alice");
     let no_fallback = NoPassword::builder(
         Settings {
             secret_key_fallbacks: vec![],
@@ -476,18 +474,7 @@ async fn rotated_keys_still_accept_outstanding_codes() {
     .clock(clock)
     .build()
     .expect("service");
-    let attempt = CodeAttempt {
-        username: Some("alice"),
-        code: &code,
-        client: None,
-    };
-    assert!(
-        no_fallback
-            .authenticate(attempt)
-            .await
-            .expect("no outage")
-            .is_none()
-    );
+    assert!(!logs_in(&no_fallback, "alice", &code).await);
 }
 
 #[tokio::test]
@@ -558,33 +545,11 @@ async fn verify_user_is_asked_again_at_login() {
         })
         .await
         .expect("sent");
-    let code = outbox
-        .latest_for("alice")
-        .expect("sent")
-        .code
-        .expose()
-        .to_owned();
+    let code = latest_code(&outbox, "alice");
     *dir.0.lock().expect("lock") = false;
-    let attempt = CodeAttempt {
-        username: Some("alice"),
-        code: &code,
-        client: None,
-    };
-    assert!(
-        service
-            .authenticate(attempt)
-            .await
-            .expect("no outage")
-            .is_none()
-    );
+    assert!(!logs_in(&service, "alice", &code).await);
     *dir.0.lock().expect("lock") = true;
-    assert!(
-        service
-            .authenticate(attempt)
-            .await
-            .expect("no outage")
-            .is_some()
-    );
+    assert!(logs_in(&service, "alice", &code).await);
 }
 
 struct FailingSender;
@@ -923,24 +888,8 @@ async fn a_dispatcher_takes_delivery_off_the_request_path() {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let code = outbox
-        .latest_for("alice")
-        .expect("sent")
-        .code
-        .expose()
-        .to_owned();
-    let attempt = CodeAttempt {
-        username: Some("alice"),
-        code: &code,
-        client: None,
-    };
-    assert!(
-        service
-            .authenticate(attempt)
-            .await
-            .expect("no outage")
-            .is_some()
-    );
+    let code = latest_code(&outbox, "alice");
+    assert!(logs_in(&service, "alice", &code).await);
 }
 
 /// In the background a failed send is logged and the code withdrawn; the answer was already
