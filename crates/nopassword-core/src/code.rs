@@ -82,6 +82,50 @@ impl CodeGenerator {
         out
     }
 
+    /// Whether a code of this shape is long enough to travel in a login link by itself: at
+    /// least 64 bits of entropy (16 hex characters, 20 digits). Shorter codes are only ever
+    /// accepted from the flow that asked for them (SPEC section 8), so their links carry a
+    /// separate 128-bit secret instead.
+    ///
+    /// ```
+    /// use nopassword_core::{CodeGenerator, HashAlgorithm};
+    ///
+    /// assert!(CodeGenerator::new(HashAlgorithm::Sha256, 20, false).link_carries_code());
+    /// assert!(!CodeGenerator::new(HashAlgorithm::Sha256, 6, true).link_carries_code());
+    /// assert!(CodeGenerator::new(HashAlgorithm::Sha256, 20, true).link_carries_code());
+    /// ```
+    pub fn link_carries_code(&self) -> bool {
+        if self.numeric {
+            // 10^20 > 2^64 > 10^19.
+            self.length >= 20
+        } else {
+            self.length >= 16
+        }
+    }
+
+    /// The secret a login link carries for `code`: the code itself when it is long enough,
+    /// else [`LINK_SECRET_LEN`] fresh hex characters (128 bits).
+    pub fn link_secret(&self, code: &PlaintextCode, rng: &dyn CodeRng) -> PlaintextCode {
+        if self.link_carries_code() {
+            code.clone()
+        } else {
+            let mut bytes = [0u8; LINK_SECRET_LEN / 2];
+            rng.fill_bytes(&mut bytes);
+            PlaintextCode::new(hex(&bytes))
+        }
+    }
+
+    /// Whether `secret` has the shape of a link secret of this configuration, so malformed
+    /// links are refused before any hashing or store work.
+    pub fn is_well_formed_link(&self, secret: &str) -> bool {
+        if self.link_carries_code() {
+            self.is_well_formed(secret)
+        } else {
+            secret.len() == LINK_SECRET_LEN
+                && secret.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        }
+    }
+
     /// Whether `code` could have come from this generator (length and alphabet). Presented codes
     /// that are not are refused before any store lookup.
     pub fn is_well_formed(&self, code: &str) -> bool {
@@ -100,6 +144,9 @@ impl CodeGenerator {
         code.trim().to_ascii_lowercase()
     }
 }
+
+/// Hex characters of the separate link secret of short codes (128 bits).
+pub const LINK_SECRET_LEN: usize = 32;
 
 /// Characters left as they are in a username path segment: RFC 3986 unreserved.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -221,6 +268,7 @@ impl UrlConfig {
 pub struct LoginCode {
     user: Recipient,
     code: PlaintextCode,
+    link: PlaintextCode,
     next: Option<String>,
     expires_at: SystemTime,
     valid_for: std::time::Duration,
@@ -239,6 +287,7 @@ impl LoginCode {
     ) -> Self {
         Self {
             user,
+            link: code.clone(),
             code,
             next,
             expires_at,
@@ -250,6 +299,19 @@ impl LoginCode {
     /// The user the code logs in.
     pub fn user(&self) -> &Recipient {
         &self.user
+    }
+
+    /// Sets the secret the link carries when it differs from the code (short codes; see
+    /// [`CodeGenerator::link_secret`]). By default the link carries the code.
+    pub fn with_link_secret(mut self, link: PlaintextCode) -> Self {
+        self.link = link;
+        self
+    }
+
+    /// The secret in the login URL: the code itself, or for short codes a longer secret of
+    /// its own (the message then shows the short code to type and the link to follow).
+    pub fn link_secret(&self) -> &PlaintextCode {
+        &self.link
     }
 
     /// The plaintext code, for the message.
@@ -290,7 +352,7 @@ impl LoginCode {
         let scheme = if secure { "https" } else { "http" };
         let host = self.link_host(host);
         let mount = &self.urls.mount_path;
-        let code = self.code.expose();
+        let code = self.link.expose();
         if self.urls.hide_username {
             format!("{scheme}://{host}{mount}/login-code/{code}/")
         } else {

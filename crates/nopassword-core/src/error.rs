@@ -36,12 +36,22 @@ pub enum Error {
     /// The service was built with invalid or incomplete settings.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// The background delivery queue is full: every code request is refused alike (503)
+    /// until deliveries catch up.
+    #[error("the delivery queue is full ({in_flight} deliveries in flight)")]
+    Busy {
+        /// Deliveries running when the request came.
+        in_flight: usize,
+    },
 }
 
 impl Error {
     /// Whether this is an outage of a backing service (store, sender, directory): adapters
     /// answer 503.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Store(_) | Self::Send(_) | Self::Directory(_))
+        matches!(
+            self,
+            Self::Store(_) | Self::Send(_) | Self::Directory(_) | Self::Busy { .. }
+        )
     }
 }

@@ -31,6 +31,16 @@ pub mod messages {
     pub const RATE_LIMITED: &str = "Too many attempts. Please wait a little and try again.";
     /// A POST without a valid CSRF token.
     pub const CSRF_FAILED: &str = "This form has expired or did not come from this site. Please reload the page and try again.";
+    /// A login link opened outside its flow under `cross_device_links = "deny"` (403).
+    pub const OTHER_BROWSER: &str = "Open this link in the browser where you asked to log in.";
+    /// Title of the page a link shows another client under `cross_device_links = "confirm"`.
+    pub const CONFIRM_LOGIN: &str = "Confirm login";
+    /// Its button.
+    pub const LOG_IN: &str = "Log in";
+    /// Title of the `GET logout/` page when `logout_on_get` is off.
+    pub const LOG_OUT_TITLE: &str = "Log out?";
+    /// Its button.
+    pub const LOG_OUT: &str = "Log out";
     /// A body over the size limit.
     pub const TOO_LARGE: &str = "The request body is too large.";
     /// A JSON route got another content type.
@@ -131,6 +141,10 @@ pub struct CodeForm {
     /// The code as typed.
     #[serde(default)]
     pub code: Option<String>,
+    /// The flow token of `api/login/` for clients without a cookie jar (SPEC section 8); the
+    /// HTML form leaves it out and the flow cookie counts instead.
+    #[serde(default)]
+    pub flow: Option<String>,
 }
 
 impl std::fmt::Debug for CodeForm {
@@ -138,6 +152,7 @@ impl std::fmt::Debug for CodeForm {
         f.debug_struct("CodeForm")
             .field("username", &self.username)
             .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .field("flow", &self.flow.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
@@ -149,7 +164,7 @@ impl CodeForm {
     /// ```
     /// use nopassword_core::forms::CodeForm;
     ///
-    /// let form = CodeForm { username: None, code: Some("123456".into()) };
+    /// let form = CodeForm { username: None, code: Some("123456".into()), flow: None };
     /// assert!(form.validate(true).is_err());
     /// assert_eq!(form.validate(false).unwrap(), (None, "123456"));
     /// ```

@@ -187,6 +187,12 @@ impl fmt::Debug for CodeHasher {
 /// Domain separation: a code's hash can never equal a bucket's.
 const CODE_DOMAIN: &[u8] = b"nopassword.code\0";
 const BUCKET_DOMAIN: &[u8] = b"nopassword.bucket\0";
+const TYPED_DOMAIN: &[u8] = b"nopassword.typed\0";
+const FLOW_DOMAIN: &[u8] = b"nopassword.flow\0";
+const CSRF_DOMAIN: &[u8] = b"nopassword.csrf\0";
+
+/// Bytes kept of the keyed hashes of typed codes, flow ids and CSRF nonces: 128 bits.
+pub(crate) const CHECK_LEN: usize = 16;
 
 impl CodeHasher {
     /// Prepares HMAC states for the primary key and each fallback.
@@ -212,6 +218,48 @@ impl CodeHasher {
             .map(move |mac| split(mac.sign(&[CODE_DOMAIN, code.as_bytes()])))
     }
 
+    /// The keyed hash of a code as a person types it, kept in the record (primary key).
+    pub(crate) fn typed_check(&self, code: &str) -> Vec<u8> {
+        self.primary.sign(&[TYPED_DOMAIN, code.as_bytes()]).as_slice()[..CHECK_LEN].to_vec()
+    }
+
+    /// Whether `code` matches a stored [`typed_check`](Self::typed_check) under any key
+    /// (constant-time per key).
+    pub(crate) fn typed_matches(&self, code: &str, stored: &[u8]) -> bool {
+        self.matches(&[TYPED_DOMAIN, code.as_bytes()], stored)
+    }
+
+    /// The keyed hash of a flow id, kept in the record (primary key).
+    pub(crate) fn flow_hash(&self, flow_id: &[u8]) -> Vec<u8> {
+        self.primary.sign(&[FLOW_DOMAIN, flow_id]).as_slice()[..CHECK_LEN].to_vec()
+    }
+
+    /// Whether `flow_id` matches a stored [`flow_hash`](Self::flow_hash) under any key.
+    pub(crate) fn flow_matches(&self, flow_id: &[u8], stored: &[u8]) -> bool {
+        self.matches(&[FLOW_DOMAIN, flow_id], stored)
+    }
+
+    /// The signature of a CSRF nonce (primary key).
+    pub(crate) fn csrf_signature(&self, nonce: &[u8]) -> Vec<u8> {
+        self.primary.sign(&[CSRF_DOMAIN, nonce]).as_slice()[..CHECK_LEN].to_vec()
+    }
+
+    /// Whether `signature` signs `nonce` under any key.
+    pub(crate) fn csrf_signed(&self, nonce: &[u8], signature: &[u8]) -> bool {
+        self.matches(&[CSRF_DOMAIN, nonce], signature)
+    }
+
+    fn matches(&self, parts: &[&[u8]], stored: &[u8]) -> bool {
+        if stored.len() != CHECK_LEN {
+            return false;
+        }
+        let mut found = subtle::Choice::from(0);
+        for mac in std::iter::once(&self.primary).chain(&self.fallbacks) {
+            found |= mac.sign(parts).as_slice()[..CHECK_LEN].ct_eq(stored);
+        }
+        found.into()
+    }
+
     /// A keyed name for a rate-limit bucket, so store keys never hold a username or address.
     pub fn bucket(&self, kind: &str, value: &str) -> String {
         let digest = self
@@ -229,6 +277,20 @@ fn split(digest: DigestBuf) -> HashedCode {
         key: CodeKey(key),
         verifier: bytes[KEY_LEN..].to_vec(),
     }
+}
+
+/// Bytes from lower-case (or upper-case) hex; `None` unless `text` is exactly `N` bytes' worth.
+pub(crate) fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let text = text.as_bytes();
+    if text.len() != 2 * N {
+        return None;
+    }
+    let nibble = |c: u8| (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let mut out = [0u8; N];
+    for (i, pair) in text.chunks_exact(2).enumerate() {
+        out[i] = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(out)
 }
 
 /// Lower-case hex of `bytes`.

@@ -7,13 +7,17 @@
 
 use std::{net::IpAddr, time::Duration};
 
-use crate::{CodeRng, Error, SecretString, Settings, forms::messages, safe_next};
+use subtle::ConstantTimeEq;
+
+use crate::{
+    CodeHasher, CodeRng, Error, Settings,
+    forms::messages,
+    hashing::{CHECK_LEN, hex, unhex},
+    safe_next,
+};
 
 /// The form field that carries the CSRF token (Django's name, so templates port over).
 pub const CSRF_FIELD: &str = "csrfmiddlewaretoken";
-
-/// The session key under which the CSRF token is kept.
-pub const CSRF_SESSION_KEY: &str = "nopassword.csrf";
 
 /// Headers on every answer of the contract's routes: pages that carry codes or CSRF tokens are
 /// never cached and never leak their URL as a referrer, nor render in a frame.
@@ -38,35 +42,128 @@ pub fn session_cookie_name(settings: &Settings) -> String {
     format!("{}_session", settings.namespace)
 }
 
-/// A fresh CSRF token: 32 random bytes as 64 hex digits.
+/// The flow cookie's name: `{namespace}_flow` (SPEC section 8). It holds the
+/// [`FlowToken`](crate::FlowToken) of the browser's login flow.
 ///
 /// ```
-/// use nopassword_core::{SystemRng, http::new_csrf_token};
+/// use nopassword_core::{Settings, http::flow_cookie_name};
 ///
-/// let token = new_csrf_token(&SystemRng);
-/// assert_eq!(token.len(), 64);
-/// assert_ne!(token, new_csrf_token(&SystemRng));
+/// assert_eq!(flow_cookie_name(&Settings::default()), "nopassword_flow");
 /// ```
-pub fn new_csrf_token(rng: &dyn CodeRng) -> String {
-    let mut bytes = [0u8; 32];
-    rng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+pub fn flow_cookie_name(settings: &Settings) -> String {
+    format!("{}_flow", settings.namespace)
 }
 
-/// Whether a posted CSRF token is the session's (constant-time). No session token, or none
-/// posted, never matches.
+/// The CSRF cookie's name: `{namespace}_csrf`. It holds a signed token that the page's form
+/// repeats (the signed double-submit pattern), so anonymous pages keep no server state.
 ///
 /// ```
-/// use nopassword_core::http::csrf_matches;
+/// use nopassword_core::{Settings, http::csrf_cookie_name};
 ///
-/// assert!(csrf_matches(Some("abc"), Some("abc")));
-/// assert!(!csrf_matches(Some("abc"), Some("abd")));
-/// assert!(!csrf_matches(None, None));
+/// assert_eq!(csrf_cookie_name(&Settings::default()), "nopassword_csrf");
 /// ```
-pub fn csrf_matches(expected: Option<&str>, presented: Option<&str>) -> bool {
-    match (expected, presented) {
-        (Some(expected), Some(presented)) if !expected.is_empty() => {
-            SecretString::new(expected) == SecretString::new(presented)
+pub fn csrf_cookie_name(settings: &Settings) -> String {
+    format!("{}_csrf", settings.namespace)
+}
+
+/// The path the flow and CSRF cookies are scoped to: `mount_path`, or `/` at the root.
+///
+/// ```
+/// use nopassword_core::{Settings, http::cookie_path};
+///
+/// assert_eq!(cookie_path(&Settings::default()), "/accounts");
+/// ```
+pub fn cookie_path(settings: &Settings) -> &str {
+    if settings.mount_path.is_empty() {
+        "/"
+    } else {
+        &settings.mount_path
+    }
+}
+
+/// The `Set-Cookie` value of the flow cookie: HttpOnly, SameSite=Lax, scoped to
+/// `mount_path`, living as long as the code (`login_code_timeout`). Adapters add `Secure` on
+/// secure requests ([`secure_set_cookie`]).
+///
+/// ```
+/// use nopassword_core::{Settings, http::flow_set_cookie};
+///
+/// let cookie = flow_set_cookie(&Settings::default(), "abc");
+/// assert_eq!(cookie, "nopassword_flow=abc; Path=/accounts; Max-Age=900; HttpOnly; SameSite=Lax");
+/// ```
+pub fn flow_set_cookie(settings: &Settings, token: &str) -> String {
+    format!(
+        "{}={token}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax",
+        flow_cookie_name(settings),
+        cookie_path(settings),
+        settings.login_code_timeout
+    )
+}
+
+/// The `Set-Cookie` value of the CSRF cookie: HttpOnly (the server writes the token into the
+/// form), SameSite=Lax, scoped to `mount_path`, ending with the browser session.
+///
+/// ```
+/// use nopassword_core::{Settings, http::csrf_set_cookie};
+///
+/// let cookie = csrf_set_cookie(&Settings::default(), "t");
+/// assert_eq!(cookie, "nopassword_csrf=t; Path=/accounts; HttpOnly; SameSite=Lax");
+/// ```
+pub fn csrf_set_cookie(settings: &Settings, token: &str) -> String {
+    format!(
+        "{}={token}; Path={}; HttpOnly; SameSite=Lax",
+        csrf_cookie_name(settings),
+        cookie_path(settings)
+    )
+}
+
+/// The value of cookie `name` in a `Cookie` request header, if present.
+///
+/// ```
+/// use nopassword_core::http::cookie_value;
+///
+/// assert_eq!(cookie_value("a=1; nopassword_flow=xyz", "nopassword_flow"), Some("xyz"));
+/// assert_eq!(cookie_value("a=1", "nopassword_flow"), None);
+/// ```
+pub fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim().trim_matches('"'))
+}
+
+/// A fresh CSRF token: a 128-bit nonce and its keyed signature, in hex
+/// (`{nonce}.{signature}`). See [`NoPassword::new_csrf_token`](crate::NoPassword::new_csrf_token).
+pub(crate) fn new_csrf_token(rng: &dyn CodeRng, hasher: &CodeHasher) -> String {
+    let mut nonce = [0u8; CHECK_LEN];
+    rng.fill_bytes(&mut nonce);
+    format!("{}.{}", hex(&nonce), hex(&hasher.csrf_signature(&nonce)))
+}
+
+/// Whether `token` is a CSRF token signed under one of the keys.
+pub(crate) fn csrf_signed(hasher: &CodeHasher, token: &str) -> bool {
+    let Some((nonce, signature)) = token.split_once('.') else {
+        return false;
+    };
+    match (
+        unhex::<CHECK_LEN>(nonce),
+        unhex::<CHECK_LEN>(signature),
+    ) {
+        (Some(nonce), Some(signature)) => hasher.csrf_signed(&nonce, &signature),
+        _ => false,
+    }
+}
+
+/// The double-submit check: the form repeats the cookie's token, and the token is signed.
+pub(crate) fn csrf_pair_valid(
+    hasher: &CodeHasher,
+    cookie: Option<&str>,
+    presented: Option<&str>,
+) -> bool {
+    match (cookie, presented) {
+        (Some(cookie), Some(presented)) => {
+            bool::from(cookie.as_bytes().ct_eq(presented.as_bytes())) && csrf_signed(hasher, cookie)
         }
         _ => false,
     }
@@ -125,7 +222,7 @@ pub fn secure_set_cookie(set_cookie: &str) -> Option<String> {
     (!has_secure).then(|| format!("{set_cookie}; Secure"))
 }
 
-/// Where a logout goes: a safe `next`, else the login page.
+/// Where a logout goes: a safe `next` (normalised), else the login page.
 ///
 /// ```
 /// use nopassword_core::{Settings, http::logout_target};
@@ -136,7 +233,7 @@ pub fn secure_set_cookie(set_cookie: &str) -> Option<String> {
 /// ```
 pub fn logout_target(settings: &Settings, next: Option<&str>) -> String {
     match next.and_then(safe_next) {
-        Some(next) => next.to_owned(),
+        Some(next) => next.into_owned(),
         None => format!("{}/login/", settings.mount_path),
     }
 }
@@ -239,6 +336,8 @@ pub enum Failure {
     BadRequest(String),
     /// 403: a form POST without the session's CSRF token.
     Csrf,
+    /// 403: a login link opened outside its flow under `cross_device_links = "deny"`.
+    OtherBrowser,
     /// 413: a body over [`MAX_BODY_BYTES`](crate::forms::MAX_BODY_BYTES).
     TooLarge,
     /// 415: a body of the wrong content type, with the expected one.
@@ -273,7 +372,7 @@ impl Failure {
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest(_) => 400,
-            Self::Csrf => 403,
+            Self::Csrf | Self::OtherBrowser => 403,
             Self::TooLarge => 413,
             Self::UnsupportedMediaType(_) => 415,
             Self::RateLimited(_) => 429,
@@ -287,6 +386,7 @@ impl Failure {
         match self {
             Self::BadRequest(detail) | Self::UnsupportedMediaType(detail) => detail,
             Self::Csrf => messages::CSRF_FAILED,
+            Self::OtherBrowser => messages::OTHER_BROWSER,
             Self::TooLarge => messages::TOO_LARGE,
             Self::RateLimited(_) => messages::RATE_LIMITED,
             Self::Unavailable => messages::UNAVAILABLE,
@@ -299,6 +399,7 @@ impl Failure {
         match self {
             Self::BadRequest(_) | Self::UnsupportedMediaType(_) => "Bad request",
             Self::Csrf => "Form expired",
+            Self::OtherBrowser => "Open this link where you asked to log in",
             Self::TooLarge => "Request too large",
             Self::RateLimited(_) => "Too many attempts",
             Self::Unavailable => "Temporarily unavailable",

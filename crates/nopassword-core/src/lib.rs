@@ -22,23 +22,33 @@
 //! let outbox = Outbox::new(10).quiet(); // a development sender
 //! let service = NoPassword::builder(settings, users).sender(outbox.clone()).build()?;
 //!
-//! // POST login/ with username=alice: a code goes out...
-//! service.request_login(LoginRequest { username: "alice", host: Some("localhost:8000"), ..Default::default() }).await?;
+//! // POST login/ with username=alice: a code goes out, bound to the flow of the client that
+//! // asked (the adapters keep it in a cookie)...
+//! let started = service.request_login(LoginRequest { username: "alice", host: Some("localhost:8000"), ..Default::default() }).await?;
+//! let flow = started.flow.expose();
 //! let mail = outbox.latest_for("alice").expect("sent");
 //! assert!(mail.url.starts_with("http://localhost:8000/accounts/login-code/alice/"));
 //!
-//! // ...and following the link logs alice in, once.
-//! let attempt = CodeAttempt { username: Some("alice"), code: mail.code.expose(), client: None };
+//! // ...and typing the code in that flow logs alice in, once.
+//! let attempt = CodeAttempt { username: Some("alice"), code: mail.code.expose(), flow: Some(&flow), ..Default::default() };
 //! let login = service.authenticate(attempt).await?.expect("valid");
 //! assert_eq!((login.user.username.as_str(), login.next.as_str()), ("alice", "/"));
 //! assert!(service.authenticate(attempt).await?.is_none());
+//!
+//! // Without the flow, even the right code is refused.
+//! service.request_login(LoginRequest { username: "alice", ..Default::default() }).await?;
+//! let mail = outbox.latest_for("alice").expect("sent");
+//! let stranger = CodeAttempt { username: Some("alice"), code: mail.code.expose(), ..Default::default() };
+//! assert!(service.authenticate(stranger).await?.is_none());
 //! # Ok::<_, nopassword_core::Error>(())
 //! # }).unwrap();
 //! ```
 
 mod clock;
 mod code;
+mod dispatch;
 mod error;
+mod flow;
 pub mod forms;
 mod hashing;
 pub mod http;
@@ -56,9 +66,12 @@ mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use code::{
-    CodeGenerator, LoginCode, Recipient, UrlConfig, duration_in_words, encode_username,
+    CodeGenerator, LINK_SECRET_LEN, LoginCode, Recipient, UrlConfig, duration_in_words,
+    encode_username,
 };
+pub use dispatch::{BackgroundTask, Dispatch, Dispatcher};
 pub use error::{BoxError, Error};
+pub use flow::{FLOW_ID_LEN, FLOW_TOKEN_LEN, FlowToken};
 pub use hashing::{CodeHasher, CodeKey, CodeRng, HashedCode, KEY_LEN, SeededRng, SystemRng};
 pub use memory::MemoryStore;
 pub use redirect::{MAX_NEXT_LENGTH, OPEN_REDIRECT_PAYLOADS, safe_next};
@@ -67,10 +80,10 @@ pub use sender::{
     AllSenders, LoginCodeSender, NoSenders, NullSender, Outbox, OutboxMessage, SendError,
 };
 pub use service::{
-    BackgroundTask, Builder, CodeAttempt, Dispatch, Login, LoginRequest, NoPassword,
+    Builder, CodeAttempt, LinkAction, LinkLogin, Login, LoginRequest, LoginStarted, NoPassword,
 };
 pub use settings::{
-    CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE, HashAlgorithm, KEYS, MAX_SECONDS, MAX_USER_FAILURES_CAP,
+    CONFIG_FILE_ENV, CrossDeviceLinks, DEFAULT_CONFIG_FILE, HashAlgorithm, KEYS, MAX_SECONDS, MAX_USER_FAILURES_CAP,
     MIN_CODE_LENGTH, MIN_SECRET_KEY_LENGTH, Settings, SettingsError, is_valid_namespace,
 };
 pub use store::{CodeRecord, CodeStore, RecordError, StoreError, StoredCode};

@@ -28,8 +28,8 @@ use crate::{Clock, CodeKey, CodeRecord, CodeStore, StoreError, StoredCode, Syste
 /// let clock = ManualClock::new();
 /// let store = MemoryStore::with_clock(clock.clone());
 /// let hashed = CodeHasher::new(HashAlgorithm::Sha256, &SecretString::new("k".repeat(32)), &[]).hash("code");
-/// let record = CodeRecord { user_id: "1".into(), verifier: hashed.verifier.clone(), next: None,
-///     created_at: 0, expires_at: 900, failures_at_issue: 0 };
+/// let record = CodeRecord { user_id: "1".into(), verifier: hashed.verifier.clone(),
+///     code_check: vec![0; 16], flow: vec![0; 16], next: None, created_at: 0, expires_at: 900 };
 /// store.put(&hashed.key, &record, Duration::from_secs(900)).await.unwrap();
 /// assert!(store.get(&hashed.key).await.unwrap().is_some());
 /// clock.advance(Duration::from_secs(900));
@@ -215,9 +215,17 @@ impl CodeStore for MemoryStore {
         }))
     }
 
-    async fn incr_user_failures(&self, user_id: &str, window: Duration) -> Result<u32, StoreError> {
+    async fn incr_user_failures(
+        &self,
+        user_id: &str,
+        window: Duration,
+        cap: u32,
+    ) -> Result<Option<u32>, StoreError> {
         let name = format!("f:{user_id}");
         let (mut state, now) = self.counter_shard(&name);
+        if state.counters.get(&name).map_or(0, |e| e.value) >= cap {
+            return Ok(None);
+        }
         let expires = deadline(now, window);
         let entry = state
             .counters
@@ -227,7 +235,7 @@ impl CodeStore for MemoryStore {
         entry.expires = expires;
         let count = entry.value;
         state.queue.push(Reverse((expires, Slot::Counter(name))));
-        Ok(count)
+        Ok(Some(count))
     }
 
     async fn user_failures(&self, user_id: &str) -> Result<u32, StoreError> {
@@ -268,10 +276,11 @@ mod tests {
         CodeRecord {
             user_id: "1".into(),
             verifier: vec![1; 16],
+            code_check: vec![2; 16],
+            flow: vec![3; 16],
             next: None,
             created_at: 0,
             expires_at: 0,
-            failures_at_issue: 0,
         }
     }
 
@@ -295,7 +304,7 @@ mod tests {
                 .await
                 .expect("hit");
             store
-                .incr_user_failures(&i.to_string(), Duration::from_secs(60))
+                .incr_user_failures(&i.to_string(), Duration::from_secs(60), 100)
                 .await
                 .expect("fail");
         }
@@ -312,11 +321,11 @@ mod tests {
         let clock = ManualClock::new();
         let store = MemoryStore::with_clock(clock.clone());
         let window = Duration::from_secs(10);
-        store.incr_user_failures("u", window).await.expect("fail");
+        store.incr_user_failures("u", window, 100).await.expect("fail");
         clock.advance(Duration::from_secs(8));
         assert_eq!(
-            store.incr_user_failures("u", window).await.expect("fail"),
-            2
+            store.incr_user_failures("u", window, 100).await.expect("fail"),
+            Some(2)
         );
         clock.advance(Duration::from_secs(8));
         assert_eq!(store.user_failures("u").await.expect("read"), 2);
@@ -330,7 +339,7 @@ mod tests {
         let store = MemoryStore::with_clock(clock.clone());
         for _ in 0..10_000 {
             store
-                .incr_user_failures("u", Duration::from_secs(10))
+                .incr_user_failures("u", Duration::from_secs(10), u32::MAX)
                 .await
                 .expect("fail");
         }

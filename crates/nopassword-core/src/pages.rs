@@ -11,6 +11,8 @@
 //! | `login_form.html` | `csrf_token`, `next`, `username`, `errors`, `mount_path` |
 //! | `login_sent.html` | `message`, `expires_in`, `mount_path` |
 //! | `login_submit.html` | `title`, `button`, `action`, `csrf_token`, `mount_path` |
+//! | `login_confirm.html` | `title`, `button`, `action`, `csrf_token`, `username`, `requested_at`, `mount_path` |
+//! | `logout_form.html` | `title`, `button`, `action`, `csrf_token`, `next`, `mount_path` |
 //! | `login_code_form.html` | `csrf_token`, `username`, `ask_username`, `numeric`, `errors`, `mount_path` |
 //! | `login_code_invalid.html`, `error.html` | `title`, `message`, `mount_path` |
 //!
@@ -35,6 +37,10 @@ pub const LOGIN_FORM: &str = "login_form.html";
 pub const LOGIN_SENT: &str = "login_sent.html";
 /// `GET` of a login link: "Logging in...", a form that posts itself.
 pub const LOGIN_SUBMIT: &str = "login_submit.html";
+/// `GET` of a login link by a client without its flow, under `cross_device_links = "confirm"`.
+pub const LOGIN_CONFIRM: &str = "login_confirm.html";
+/// `GET logout/` with `logout_on_get` off: a form whose POST logs out.
+pub const LOGOUT_FORM: &str = "logout_form.html";
 /// `login/code/`: the typed-code form.
 pub const LOGIN_CODE_FORM: &str = "login_code_form.html";
 /// An unknown, expired or used login link (404).
@@ -55,6 +61,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (LOGIN_FORM, include_str!("../templates/login_form.html")),
     (LOGIN_SENT, include_str!("../templates/login_sent.html")),
     (LOGIN_SUBMIT, include_str!("../templates/login_submit.html")),
+    (LOGIN_CONFIRM, include_str!("../templates/login_confirm.html")),
+    (LOGOUT_FORM, include_str!("../templates/logout_form.html")),
     (
         LOGIN_CODE_FORM,
         include_str!("../templates/login_code_form.html"),
@@ -138,6 +146,26 @@ pub enum Page<'a> {
         /// The session's CSRF token.
         csrf_token: &'a str,
     },
+    /// `login_confirm.html`: "Confirm login", naming the account, with a button and no script.
+    Confirm {
+        /// The link's path.
+        action: &'a str,
+        /// The page's CSRF token.
+        csrf_token: &'a str,
+        /// The account the link logs into.
+        username: &'a str,
+        /// When the code was requested.
+        requested_at: std::time::SystemTime,
+    },
+    /// `logout_form.html`: "Log out?" with a button that posts the logout.
+    LogoutForm {
+        /// The logout route's path.
+        action: &'a str,
+        /// The page's CSRF token.
+        csrf_token: &'a str,
+        /// Where to go after logout, as given (kept only when safe).
+        next: Option<&'a str>,
+    },
     /// `login_code_form.html`.
     CodeForm {
         /// The session's CSRF token.
@@ -165,6 +193,8 @@ impl<'a> Page<'a> {
             Self::LoginForm { .. } => LOGIN_FORM,
             Self::Sent => LOGIN_SENT,
             Self::Submit { .. } => LOGIN_SUBMIT,
+            Self::Confirm { .. } => LOGIN_CONFIRM,
+            Self::LogoutForm { .. } => LOGOUT_FORM,
             Self::CodeForm { .. } => LOGIN_CODE_FORM,
             Self::Failure(Failure::NotFound) => LOGIN_CODE_INVALID,
             Self::Failure(_) => ERROR,
@@ -208,7 +238,7 @@ impl Serialize for PageContext<'_> {
                 errors,
             } => {
                 map.serialize_entry("csrf_token", csrf_token)?;
-                map.serialize_entry("next", next.and_then(safe_next).unwrap_or(""))?;
+                map.serialize_entry("next", &next.and_then(safe_next).unwrap_or_default())?;
                 map.serialize_entry("username", username)?;
                 map.serialize_entry("errors", errors)?;
             }
@@ -221,6 +251,30 @@ impl Serialize for PageContext<'_> {
                 map.serialize_entry("button", messages::CLICK_TO_LOGIN)?;
                 map.serialize_entry("action", action)?;
                 map.serialize_entry("csrf_token", csrf_token)?;
+            }
+            Page::Confirm {
+                action,
+                csrf_token,
+                username,
+                requested_at,
+            } => {
+                map.serialize_entry("title", messages::CONFIRM_LOGIN)?;
+                map.serialize_entry("button", messages::LOG_IN)?;
+                map.serialize_entry("action", action)?;
+                map.serialize_entry("csrf_token", csrf_token)?;
+                map.serialize_entry("username", username)?;
+                map.serialize_entry("requested_at", &utc_minute(requested_at))?;
+            }
+            Page::LogoutForm {
+                action,
+                csrf_token,
+                next,
+            } => {
+                map.serialize_entry("title", messages::LOG_OUT_TITLE)?;
+                map.serialize_entry("button", messages::LOG_OUT)?;
+                map.serialize_entry("action", action)?;
+                map.serialize_entry("csrf_token", csrf_token)?;
+                map.serialize_entry("next", &next.and_then(safe_next).unwrap_or_default())?;
             }
             Page::CodeForm {
                 csrf_token,
@@ -240,6 +294,34 @@ impl Serialize for PageContext<'_> {
         }
         map.end()
     }
+}
+
+/// `2026-12-02 03:45 UTC`: a time to the minute, in UTC (no time zone database in core).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use nopassword_core::pages::utc_minute;
+///
+/// assert_eq!(utc_minute(UNIX_EPOCH + Duration::from_secs(1_795_751_100)), "2026-11-27 03:45 UTC");
+/// assert_eq!(utc_minute(UNIX_EPOCH), "1970-01-01 00:00 UTC");
+/// ```
+pub fn utc_minute(time: std::time::SystemTime) -> String {
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let (hour, minute) = (secs % 86_400 / 3600, secs % 3600 / 60);
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
 }
 
 #[cfg(test)]

@@ -2,47 +2,23 @@
 //! login flow.
 
 use std::{
+    borrow::Cow,
     fmt,
-    future::Future,
     net::IpAddr,
-    pin::Pin,
-    sync::Arc,
-    time::{Duration, UNIX_EPOCH},
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use tracing::{Instrument, debug, field, info, info_span, warn};
 
 use crate::{
-    Clock, CodeGenerator, CodeHasher, CodeKey, CodeRecord, CodeRng, CodeStore, Error, LoginCode,
-    LoginCodeSender, LoginUser, MemoryStore, Settings, SettingsError, SystemClock, SystemRng,
-    UrlConfig, UserDirectory, safe_next,
+    Clock, CodeGenerator, CodeHasher, CodeKey, CodeRecord, CodeRng, CodeStore, CrossDeviceLinks,
+    Dispatch, Error, FlowToken, LoginCode, LoginCodeSender, LoginUser, MemoryStore, Settings,
+    SettingsError, SystemClock, SystemRng, UrlConfig, UserDirectory, safe_next,
 };
-
-/// A task [`Dispatch`] runs in the background.
-pub type BackgroundTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-
-/// Runs delivery in the background, so that a real user's answer takes as long as an unknown
-/// user's (the mail or SMS round trip no longer shows in the response time).
-///
-/// The price: a sender outage is then logged, not answered with 503 (the user sees "sent" and
-/// gets nothing). Without a dispatcher (the default) delivery happens during the request and
-/// outages answer 503. The web adapters offer a Tokio implementation.
-///
-/// ```
-/// use nopassword_core::{BackgroundTask, Dispatch};
-///
-/// struct Tokio;
-///
-/// impl Dispatch for Tokio {
-///     fn dispatch(&self, task: BackgroundTask) {
-///         tokio::spawn(task);
-///     }
-/// }
-/// ```
-pub trait Dispatch: Send + Sync {
-    /// Runs `task` to completion, off the caller's path.
-    fn dispatch(&self, task: BackgroundTask);
-}
 
 /// The longest user id a record holds.
 const MAX_USER_ID_LEN: usize = 255;
@@ -60,17 +36,24 @@ pub struct LoginRequest<'a> {
     pub secure: bool,
     /// The client's address, for the per-address rate limit.
     pub client: Option<IpAddr>,
+    /// The flow the client already holds (its flow cookie), if any: the new code joins that
+    /// flow, so links of earlier codes still open as "the same browser".
+    pub flow: Option<&'a str>,
 }
 
-/// A presented code (from a login link or the typed-code form). `Debug` hides the code.
+/// A presented code: the secret of a login link ([`NoPassword::open_link`],
+/// [`NoPassword::login_with_link`]) or a typed code ([`NoPassword::authenticate`]). `Debug`
+/// hides the code and the flow.
 #[derive(Clone, Copy, Default)]
 pub struct CodeAttempt<'a> {
     /// The username from the link or the form; `None` for `hide_username` links.
     pub username: Option<&'a str>,
-    /// The code as presented.
+    /// The code (or link secret) as presented.
     pub code: &'a str,
     /// The client's address, for the per-address rate limit.
     pub client: Option<IpAddr>,
+    /// The flow token the client holds (flow cookie or the API's `"flow"`), if any.
+    pub flow: Option<&'a str>,
 }
 
 impl fmt::Debug for CodeAttempt<'_> {
@@ -79,8 +62,50 @@ impl fmt::Debug for CodeAttempt<'_> {
             .field("username", &self.username)
             .field("code", &"[redacted]")
             .field("client", &self.client)
+            .field("flow", &self.flow.map(|_| "[redacted]"))
             .finish()
     }
+}
+
+/// What the `GET` of a login link should show (SPEC sections 5 and 8), decided from the code,
+/// the client's flow, `post_redirect` and `cross_device_links`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkAction {
+    /// Unknown, expired, used or malformed: 404.
+    NotFound,
+    /// The "Logging in..." page that posts itself (the flow's own browser, or any client
+    /// under `cross_device_links = "allow"`).
+    Submit,
+    /// Log in right away (`post_redirect = false`, for a client allowed to).
+    LogIn,
+    /// Another client under `confirm`: the "Confirm login" page, no script.
+    Confirm {
+        /// The account the link logs into.
+        username: String,
+        /// When the code was requested.
+        requested_at: SystemTime,
+    },
+    /// Another client under `deny`: 403, nothing spent.
+    Denied,
+}
+
+/// The outcome of posting a login link ([`NoPassword::login_with_link`]).
+#[derive(Debug, Clone)]
+pub enum LinkLogin<U> {
+    /// Logged in: start the session.
+    LoggedIn(Login<U>),
+    /// Unknown, expired, used or malformed: 404.
+    NotFound,
+    /// Another client under `cross_device_links = "deny"`: 403, nothing spent.
+    Denied,
+}
+
+/// What a code request hands back: the flow the client must keep (a cookie, or the API's
+/// `"flow"`). Unknown and inactive users get one too, of the same shape.
+#[derive(Debug, Clone)]
+pub struct LoginStarted {
+    /// The flow token.
+    pub flow: FlowToken,
 }
 
 /// A successful login.
@@ -145,7 +170,10 @@ struct Inner<U: LoginUser> {
     sender: Arc<dyn LoginCodeSender>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn CodeRng>,
-    dispatch: Option<Arc<dyn Dispatch>>,
+    /// `Some(dispatcher)`: background delivery; `None`: during the request. Unset until the
+    /// builder or an adapter ([`NoPassword::deliver_in_background_by_default`]) chooses.
+    dispatch: OnceLock<Option<Arc<dyn Dispatch>>>,
+    delivery_failures: AtomicU64,
 }
 
 /// Builds a [`NoPassword`]; see [`NoPassword::builder`].
@@ -156,7 +184,7 @@ pub struct Builder<U: LoginUser> {
     sender: Option<Arc<dyn LoginCodeSender>>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn CodeRng>,
-    dispatch: Option<Arc<dyn Dispatch>>,
+    dispatch: OnceLock<Option<Arc<dyn Dispatch>>>,
 }
 
 impl<U: LoginUser> fmt::Debug for Builder<U> {
@@ -205,10 +233,27 @@ impl<U: LoginUser> Builder<U> {
     }
 
     /// Sends codes in the background through `dispatch` (see [`Dispatch`] for the trade-off).
-    /// Default: delivery during the request.
-    pub fn dispatch(mut self, dispatch: impl Dispatch + 'static) -> Self {
-        self.dispatch = Some(Arc::new(dispatch));
-        self
+    /// Default: during the request, until a web adapter mounts the service and installs its
+    /// bounded [`Dispatcher`](crate::Dispatcher) (both adapters do).
+    pub fn dispatch(self, dispatch: impl Dispatch + 'static) -> Self {
+        let chosen = OnceLock::new();
+        let _ = chosen.set(Some(Arc::new(dispatch) as Arc<dyn Dispatch>));
+        Self {
+            dispatch: chosen,
+            ..self
+        }
+    }
+
+    /// Sends codes during the request, even under a web adapter: a sender outage is then a
+    /// 503, at the cost of response times that tell real users from unknown ones (SPEC
+    /// section 8). Meant for tests and for senders that only enqueue.
+    pub fn deliver_inline(self) -> Self {
+        let chosen = OnceLock::new();
+        let _ = chosen.set(None);
+        Self {
+            dispatch: chosen,
+            ..self
+        }
     }
 
     /// Validates the settings and assembles the service.
@@ -230,15 +275,6 @@ impl<U: LoginUser> Builder<U> {
             }
             .into());
         };
-        if settings.hide_username && settings.numeric_codes && settings.code_length < 10 {
-            // Without a username, a guess may hit any user's code: short digit codes then
-            // rest on the per-address rate limit alone.
-            warn!(
-                code_length = settings.code_length,
-                "hide_username with short numeric codes: guesses are not tied to a user; \
-                 use code_length >= 10 or hex codes"
-            );
-        }
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryStore::with_shared_clock(Arc::clone(&self.clock))));
@@ -258,15 +294,18 @@ impl<U: LoginUser> Builder<U> {
                 clock: self.clock,
                 rng: self.rng,
                 dispatch: self.dispatch,
+                delivery_failures: AtomicU64::new(0),
             }),
         })
     }
 }
 
-/// What `verify` found.
-enum Verdict<U> {
-    Valid { user: U, key: CodeKey },
-    Invalid,
+/// A live code found by its link secret.
+struct Found<U> {
+    key: CodeKey,
+    record: CodeRecord,
+    user: U,
+    same_flow: bool,
 }
 
 impl<U: LoginUser> NoPassword<U> {
@@ -290,7 +329,7 @@ impl<U: LoginUser> NoPassword<U> {
             sender: None,
             clock: Arc::new(SystemClock),
             rng: Arc::new(SystemRng),
-            dispatch: None,
+            dispatch: OnceLock::new(),
         }
     }
 
@@ -320,21 +359,65 @@ impl<U: LoginUser> NoPassword<U> {
         self.inner.hasher.bucket("session", user_id)
     }
 
-    /// `next` if it is a safe same-site path, else `login_redirect_url`.
+    /// `next` (normalised) if it is a safe same-site path, else `login_redirect_url`.
     pub fn redirect_target(&self, next: Option<&str>) -> String {
-        next.and_then(safe_next)
-            .unwrap_or(&self.inner.settings.login_redirect_url)
-            .to_owned()
+        next.and_then(safe_next).map_or_else(
+            || self.inner.settings.login_redirect_url.clone(),
+            Cow::into_owned,
+        )
+    }
+
+    /// Makes delivery run in the background through `dispatch()` unless the builder chose
+    /// ([`Builder::dispatch`] or [`Builder::deliver_inline`]). The web adapters call it when
+    /// they mount the service, so background delivery is their default. Returns whether
+    /// delivery is now in the background.
+    pub fn deliver_in_background_by_default(
+        &self,
+        dispatch: impl FnOnce() -> Arc<dyn Dispatch>,
+    ) -> bool {
+        self.inner.dispatch.get_or_init(|| Some(dispatch())).is_some()
+    }
+
+    /// Deliveries that failed since start (in the background or not); each is also logged
+    /// with the user id.
+    pub fn delivery_failures(&self) -> u64 {
+        self.inner.delivery_failures.load(Ordering::Relaxed)
+    }
+
+    fn dispatcher(&self) -> Option<&Arc<dyn Dispatch>> {
+        self.inner.dispatch.get().and_then(Option::as_ref)
+    }
+
+    /// A fresh CSRF token for a page's form, to be set in the CSRF cookie too (the signed
+    /// double-submit pattern: no server state for anonymous visitors; see
+    /// [`http::csrf_cookie_name`](crate::http::csrf_cookie_name)).
+    pub fn new_csrf_token(&self) -> String {
+        crate::http::new_csrf_token(&*self.inner.rng, &self.inner.hasher)
+    }
+
+    /// Whether the CSRF cookie holds a token this service signed (its own, or under a
+    /// fallback key): it may then be reused for the next page.
+    pub fn csrf_cookie_valid(&self, cookie: &str) -> bool {
+        crate::http::csrf_signed(&self.inner.hasher, cookie)
+    }
+
+    /// Whether a form's CSRF token is the one in the CSRF cookie and was signed by this
+    /// service (constant-time).
+    pub fn csrf_valid(&self, cookie: Option<&str>, presented: Option<&str>) -> bool {
+        crate::http::csrf_pair_valid(&self.inner.hasher, cookie, presented)
     }
 
     /// Sends a login code to `request.username` if that user exists and passes
-    /// [`UserDirectory::verify_user`].
+    /// [`UserDirectory::verify_user`], bound to a flow the caller hands to the client
+    /// (SPEC section 8).
     ///
     /// Unknown and inactive users, and users no sender can reach (no e-mail address, say), get
-    /// the same `Ok(())` as real ones, so the answer reveals nothing. Errors: [`Error::MissingUsername`], [`Error::RateLimited`] (per client address,
-    /// and per username whether or not it exists), and outages of the store, directory or
-    /// sender (when sending fails the stored code is withdrawn).
-    pub async fn request_login(&self, request: LoginRequest<'_>) -> Result<(), Error> {
+    /// the same answer as real ones (a flow of the same shape, after the same store work), so
+    /// the answer reveals nothing. Errors: [`Error::MissingUsername`], [`Error::RateLimited`]
+    /// (per client address, and per username whether or not it exists), [`Error::Busy`] when
+    /// the background delivery queue is full, and outages of the store, directory or sender
+    /// (with delivery during the request; the stored code is then withdrawn).
+    pub async fn request_login(&self, request: LoginRequest<'_>) -> Result<LoginStarted, Error> {
         let span = info_span!(
             "nopassword.request_login",
             namespace = %self.inner.settings.namespace,
@@ -344,12 +427,19 @@ impl<U: LoginUser> NoPassword<U> {
         self.request_login_inner(request).instrument(span).await
     }
 
-    async fn request_login_inner(&self, request: LoginRequest<'_>) -> Result<(), Error> {
+    async fn request_login_inner(
+        &self,
+        request: LoginRequest<'_>,
+    ) -> Result<LoginStarted, Error> {
         let inner = &*self.inner;
         let settings = &inner.settings;
         let username = request.username.trim();
         if username.is_empty() {
             return Err(Error::MissingUsername);
+        }
+        if let Some(in_flight) = self.dispatcher().and_then(|d| d.full()) {
+            warn!(in_flight, "delivery queue full; code request refused");
+            return Err(Error::Busy { in_flight });
         }
         self.limit_client(request.client).await?;
         let hour = Duration::from_secs(3600);
@@ -361,43 +451,62 @@ impl<U: LoginUser> NoPassword<U> {
             debug!("send limit reached for this username");
             return Err(Error::RateLimited { retry_after: hour });
         }
-        let Some(user) = inner
+        let held = request.flow.and_then(FlowToken::parse);
+        let code = inner.generator.generate(&*inner.rng);
+        let link = inner.generator.link_secret(&code, &*inner.rng);
+        let hashed = inner.hasher.hash(link.expose());
+        let flow = match &held {
+            Some(held) => held.continued(hashed.key),
+            None => FlowToken::new(&*inner.rng, hashed.key),
+        };
+        let user = match inner
             .users
             .find_by_username(username)
             .await
             .map_err(Error::Directory)?
-        else {
-            debug!("no such user; answering as if a code was sent");
-            return Ok(());
+        {
+            Some(user) => {
+                tracing::Span::current().record("user_id", field::display(user.id()));
+                if inner
+                    .users
+                    .verify_user(&user)
+                    .await
+                    .map_err(Error::Directory)?
+                {
+                    Some(user)
+                } else {
+                    info!("user did not pass verify_user; no code sent");
+                    None
+                }
+            }
+            None => {
+                debug!("no such user; answering as if a code was sent");
+                None
+            }
+        };
+        let Some(user) = user else {
+            // The same store round trip a real user's code costs, so the answer's timing
+            // does not tell who has an account.
+            inner.store.get(&hashed.key).await?;
+            return Ok(LoginStarted { flow });
         };
         let user_id = user.id();
-        tracing::Span::current().record("user_id", field::display(&user_id));
-        if !inner
-            .users
-            .verify_user(&user)
-            .await
-            .map_err(Error::Directory)?
-        {
-            info!("user did not pass verify_user; no code sent");
-            return Ok(());
-        }
         if user_id.len() > MAX_USER_ID_LEN {
             return Err(Error::Directory(
                 format!("user id longer than {MAX_USER_ID_LEN} bytes").into(),
             ));
         }
-        let code = inner.generator.generate(&*inner.rng);
-        let hashed = inner.hasher.hash(code.expose());
         tracing::Span::current().record("code_key", field::debug(&hashed.key));
         let now = inner.clock.unix_seconds();
         let validity = settings.code_validity();
         let record = CodeRecord {
-            user_id: user_id.clone(),
+            user_id,
             verifier: hashed.verifier.clone(),
-            next: request.next.and_then(safe_next).map(str::to_owned),
+            code_check: inner.hasher.typed_check(code.expose()),
+            flow: inner.hasher.flow_hash(&flow.id),
+            next: request.next.and_then(safe_next).map(Cow::into_owned),
             created_at: now,
             expires_at: now.saturating_add(settings.login_code_timeout),
-            failures_at_issue: inner.store.user_failures(&user_id).await?,
         };
         inner.store.put(&hashed.key, &record, validity).await?;
         let login_code = LoginCode::new(
@@ -407,8 +516,9 @@ impl<U: LoginUser> NoPassword<U> {
             UNIX_EPOCH + Duration::from_secs(record.expires_at),
             validity,
             Arc::clone(&inner.urls),
-        );
-        match &inner.dispatch {
+        )
+        .with_link_secret(link);
+        match self.dispatcher() {
             Some(dispatch) => {
                 // Off the request path: a real user's answer then takes as long as an unknown
                 // user's, whatever the mail server does.
@@ -421,13 +531,13 @@ impl<U: LoginUser> NoPassword<U> {
                         .await;
                 };
                 dispatch.dispatch(Box::pin(task.instrument(tracing::Span::current())));
-                Ok(())
             }
             None => {
                 self.deliver(&login_code, hashed.key, request.secure, request.host)
-                    .await
+                    .await?;
             }
         }
+        Ok(LoginStarted { flow })
     }
 
     /// Hands a stored code to the sender; withdraws it when sending fails.
@@ -448,32 +558,86 @@ impl<U: LoginUser> NoPassword<U> {
                 info!(%error, "the user cannot be reached by any sender; no code sent");
                 return Ok(());
             }
-            warn!(%error, "sending the login code failed; code withdrawn");
+            inner.delivery_failures.fetch_add(1, Ordering::Relaxed);
+            warn!(
+                user_id = %login_code.user().id,
+                %error,
+                "sending the login code failed; code withdrawn"
+            );
             return Err(Error::Send(error));
         }
         info!("login code sent");
         Ok(())
     }
 
-    /// Whether `attempt` names a live code that would log in, without consuming it (the GET of
-    /// a login link). A miss counts as a failed try, like a wrong POST, so GET is no free oracle.
-    pub async fn check(&self, attempt: CodeAttempt<'_>) -> Result<bool, Error> {
+    /// What the `GET` (or `HEAD`) of a login link should do, without consuming anything: the
+    /// "Logging in..." page, an immediate login, the "Confirm login" page, 403 or 404
+    /// (SPEC section 8). A miss spends nothing of any user's (link secrets have at least 64
+    /// bits; the per-address rate limit applies).
+    pub async fn open_link(&self, attempt: CodeAttempt<'_>) -> Result<LinkAction, Error> {
         let span = info_span!(
-            "nopassword.check",
+            "nopassword.open_link",
             namespace = %self.inner.settings.namespace,
             user_id = field::Empty,
             code_key = field::Empty,
         );
-        let verdict = self.verify(attempt).instrument(span).await?;
-        Ok(matches!(verdict, Verdict::Valid { .. }))
+        async {
+            let Some(found) = self.find_link(attempt).await? else {
+                return Ok(LinkAction::NotFound);
+            };
+            let settings = &self.inner.settings;
+            let allowed = found.same_flow || settings.cross_device_links == CrossDeviceLinks::Allow;
+            Ok(match (allowed, settings.cross_device_links) {
+                (true, _) if settings.post_redirect => LinkAction::Submit,
+                (true, _) => LinkAction::LogIn,
+                (false, CrossDeviceLinks::Deny) => LinkAction::Denied,
+                (false, _) => LinkAction::Confirm {
+                    username: found.user.username().to_owned(),
+                    requested_at: UNIX_EPOCH + Duration::from_secs(found.record.created_at),
+                },
+            })
+        }
+        .instrument(span)
+        .await
     }
 
-    /// Logs in with a code: constant-time match of its keyed hash, expiry, attempt limits,
-    /// `verify_user` again, and an atomic take so that of concurrent attempts with one code
-    /// exactly one succeeds.
+    /// Logs in with a login link (its `POST`, or its `GET` when [`open_link`](Self::open_link)
+    /// said [`LinkAction::LogIn`]): the flow's own browser always, another client unless
+    /// `cross_device_links = "deny"`. Atomic single use: of concurrent posts of one link
+    /// exactly one logs in.
+    pub async fn login_with_link(&self, attempt: CodeAttempt<'_>) -> Result<LinkLogin<U>, Error> {
+        let span = info_span!(
+            "nopassword.login_with_link",
+            namespace = %self.inner.settings.namespace,
+            user_id = field::Empty,
+            code_key = field::Empty,
+        );
+        async {
+            let Some(found) = self.find_link(attempt).await? else {
+                return Ok(LinkLogin::NotFound);
+            };
+            if !found.same_flow && self.inner.settings.cross_device_links == CrossDeviceLinks::Deny
+            {
+                info!("link opened outside its flow; denied");
+                return Ok(LinkLogin::Denied);
+            }
+            Ok(match self.finish(found.key, found.user).await? {
+                Some(login) => LinkLogin::LoggedIn(login),
+                None => LinkLogin::NotFound,
+            })
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Logs in with a typed code (`login/code/`, `api/login/code/`): only with the flow that
+    /// asked for it (SPEC section 8).
     ///
-    /// `Ok(None)` for anything that does not log in (unknown, expired, used, mistyped, locked
-    /// out), all alike. Errors: [`Error::RateLimited`] per client address, and outages.
+    /// Without that flow even the right code is refused and nothing of the user's is spent.
+    /// Within it, every try counts against the code's `max_code_attempts` and the user's
+    /// `max_user_failures` before it is judged, atomically, so parallel guesses can neither
+    /// count as fewer nor pass a cap. `Ok(None)` for anything that does not log in, all alike.
+    /// Errors: [`Error::RateLimited`] per client address, and outages.
     pub async fn authenticate(&self, attempt: CodeAttempt<'_>) -> Result<Option<Login<U>>, Error> {
         let span = info_span!(
             "nopassword.authenticate",
@@ -481,123 +645,131 @@ impl<U: LoginUser> NoPassword<U> {
             user_id = field::Empty,
             code_key = field::Empty,
         );
-        async {
-            let Verdict::Valid { user, key } = self.verify(attempt).await? else {
-                return Ok(None);
-            };
-            let inner = &*self.inner;
-            let Some(record) = inner.store.take(&key).await? else {
-                debug!("another request used this code first");
-                return Ok(None);
-            };
-            inner.store.clear_user_failures(&record.user_id).await?;
-            info!("logged in with a login code");
-            let next = self.redirect_target(record.next.as_deref());
-            Ok(Some(Login { user, next }))
-        }
-        .instrument(span)
-        .await
+        self.authenticate_inner(attempt).instrument(span).await
     }
 
-    async fn verify(&self, attempt: CodeAttempt<'_>) -> Result<Verdict<U>, Error> {
+    async fn authenticate_inner(&self, attempt: CodeAttempt<'_>) -> Result<Option<Login<U>>, Error> {
         let inner = &*self.inner;
         let settings = &inner.settings;
         self.limit_client(attempt.client).await?;
-
-        let named = match attempt.username {
-            Some(name) => match inner
-                .users
-                .find_by_username(name)
-                .await
-                .map_err(Error::Directory)?
-            {
-                Some(user) => Some(user),
-                None => {
-                    debug!("no such user");
-                    return Ok(Verdict::Invalid);
-                }
-            },
-            None => None,
+        let Some(flow) = attempt.flow.and_then(FlowToken::parse) else {
+            debug!("typed code without a flow; refused, nothing spent");
+            return Ok(None);
         };
-        if let Some(user) = &named {
-            tracing::Span::current().record("user_id", field::display(user.id()));
-            if self.locked_out(&user.id()).await? {
-                return Ok(Verdict::Invalid);
-            }
-        }
-
-        let code = inner.generator.normalise(attempt.code);
-        let mut found = None;
-        if inner.generator.is_well_formed(&code) {
-            for hashed in inner.hasher.candidates(&code) {
-                if let Some(stored) = inner.store.get(&hashed.key).await?
-                    && hashed.verifies(&stored.record.verifier)
-                {
-                    found = Some((hashed.key, stored));
-                    break;
-                }
-            }
-        }
-        let Some((key, stored)) = found else {
-            debug!("no such code");
-            if let Some(user) = &named {
-                self.count_user_failure(&user.id()).await?;
-            }
-            return Ok(Verdict::Invalid);
+        let key = flow.code_key();
+        let Some(stored) = inner.store.get(&key).await? else {
+            debug!("the flow's code is gone");
+            return Ok(None);
         };
-        tracing::Span::current().record("code_key", field::debug(&key));
         let record = stored.record;
-
+        if !inner.hasher.flow_matches(&flow.id, &record.flow) {
+            debug!("flow does not match the code; refused, nothing spent");
+            return Ok(None);
+        }
+        tracing::Span::current().record("code_key", field::debug(&key));
+        tracing::Span::current().record("user_id", field::display(&record.user_id));
         if inner.clock.unix_seconds() >= record.expires_at {
             debug!("code expired");
             inner.store.take(&key).await?;
-            return Ok(Verdict::Invalid);
+            return Ok(None);
         }
-
-        let user = match named {
-            Some(user) if user.id() == record.user_id => user,
-            Some(user) => {
-                debug!("code belongs to another user");
-                self.count_user_failure(&user.id()).await?;
-                inner.store.incr_code_failures(&key).await?;
-                return Ok(Verdict::Invalid);
-            }
-            None => match inner
+        // Within its flow every try counts before it is judged: the user's consecutive
+        // failures (capped, atomically), then the code's own tries.
+        let window = Duration::from_secs(settings.lockout_seconds.max(settings.login_code_timeout));
+        if inner
+            .store
+            .incr_user_failures(&record.user_id, window, settings.max_user_failures)
+            .await?
+            .is_none()
+        {
+            warn!(
+                max = settings.max_user_failures,
+                "user locked out after consecutive failures"
+            );
+            return Ok(None);
+        }
+        let Some(tries) = inner.store.incr_code_failures(&key).await? else {
+            debug!("another request used this code first");
+            return Ok(None);
+        };
+        if tries > settings.max_code_attempts {
+            info!(tries, "code withdrawn after too many failed tries");
+            inner.store.take(&key).await?;
+            return Ok(None);
+        }
+        let code = inner.generator.normalise(attempt.code);
+        let mut right = inner.generator.is_well_formed(&code)
+            && inner.hasher.typed_matches(&code, &record.code_check);
+        let user = if right {
+            inner
                 .users
                 .find_by_id(&record.user_id)
                 .await
                 .map_err(Error::Directory)?
-            {
-                Some(user) => {
-                    tracing::Span::current().record("user_id", field::display(&record.user_id));
-                    if self.locked_out(&record.user_id).await? {
-                        return Ok(Verdict::Invalid);
-                    }
-                    user
-                }
-                None => {
-                    debug!("the code's user no longer exists");
-                    inner.store.take(&key).await?;
-                    return Ok(Verdict::Invalid);
-                }
-            },
+        } else {
+            None
         };
-
-        // Tries at this code: refused uses of it, plus the user's failures since it was issued
-        // (a guess at alice's code with the wrong digits cannot name the code it missed).
-        let failures = inner.store.user_failures(&record.user_id).await?;
-        // A count below the one at issue means the counter was reset or expired since: every
-        // failure it holds came after the code was issued.
-        let since_issue = failures
-            .checked_sub(record.failures_at_issue)
-            .unwrap_or(failures);
-        let tries = stored.failures.saturating_add(since_issue);
-        if tries >= settings.max_code_attempts {
-            info!(tries, "code withdrawn after too many failed tries");
-            inner.store.take(&key).await?;
-            return Ok(Verdict::Invalid);
+        if let (Some(user), Some(named)) = (&user, attempt.username)
+            && user.username() != named.trim()
+        {
+            debug!("code belongs to another user");
+            right = false;
         }
+        let Some(user) = user.filter(|_| right) else {
+            debug!(tries, "wrong code");
+            if tries >= settings.max_code_attempts {
+                info!(tries, "code withdrawn after too many failed tries");
+                inner.store.take(&key).await?;
+            }
+            return Ok(None);
+        };
+        self.finish(key, user).await
+    }
 
+    /// A live code whose link secret is `attempt.code`, with its user, or `None` (which
+    /// spends nothing).
+    async fn find_link(&self, attempt: CodeAttempt<'_>) -> Result<Option<Found<U>>, Error> {
+        let inner = &*self.inner;
+        self.limit_client(attempt.client).await?;
+        let secret = inner.generator.normalise(attempt.code);
+        if !inner.generator.is_well_formed_link(&secret) {
+            debug!("malformed link");
+            return Ok(None);
+        }
+        let mut found = None;
+        for hashed in inner.hasher.candidates(&secret) {
+            if let Some(stored) = inner.store.get(&hashed.key).await?
+                && hashed.verifies(&stored.record.verifier)
+            {
+                found = Some((hashed.key, stored.record));
+                break;
+            }
+        }
+        let Some((key, record)) = found else {
+            debug!("no such code");
+            return Ok(None);
+        };
+        tracing::Span::current().record("code_key", field::debug(&key));
+        tracing::Span::current().record("user_id", field::display(&record.user_id));
+        if inner.clock.unix_seconds() >= record.expires_at {
+            debug!("code expired");
+            inner.store.take(&key).await?;
+            return Ok(None);
+        }
+        let Some(user) = inner
+            .users
+            .find_by_id(&record.user_id)
+            .await
+            .map_err(Error::Directory)?
+        else {
+            debug!("the code's user no longer exists");
+            inner.store.take(&key).await?;
+            return Ok(None);
+        };
+        if attempt.username.is_some_and(|named| named != user.username()) {
+            debug!("link names another user");
+            return Ok(None);
+        }
         if !inner
             .users
             .verify_user(&user)
@@ -605,28 +777,41 @@ impl<U: LoginUser> NoPassword<U> {
             .map_err(Error::Directory)?
         {
             info!("user did not pass verify_user");
-            inner.store.incr_code_failures(&key).await?;
-            return Ok(Verdict::Invalid);
+            return Ok(None);
         }
-        Ok(Verdict::Valid { user, key })
+        let same_flow = attempt
+            .flow
+            .and_then(FlowToken::parse)
+            .is_some_and(|flow| inner.hasher.flow_matches(&flow.id, &record.flow));
+        Ok(Some(Found {
+            key,
+            record,
+            user,
+            same_flow,
+        }))
     }
 
-    async fn locked_out(&self, user_id: &str) -> Result<bool, Error> {
-        let failures = self.inner.store.user_failures(user_id).await?;
-        let locked = failures >= self.inner.settings.max_user_failures;
-        if locked {
-            warn!(failures, "user locked out after consecutive failures");
+    /// The end of every login: `verify_user` again, the atomic take, the user's failures
+    /// cleared.
+    async fn finish(&self, key: CodeKey, user: U) -> Result<Option<Login<U>>, Error> {
+        let inner = &*self.inner;
+        if !inner
+            .users
+            .verify_user(&user)
+            .await
+            .map_err(Error::Directory)?
+        {
+            info!("user did not pass verify_user");
+            return Ok(None);
         }
-        Ok(locked)
-    }
-
-    async fn count_user_failure(&self, user_id: &str) -> Result<(), Error> {
-        // The count must outlive every code issued while it ran, or a code's tries (measured
-        // against the count at issue) would start again from zero.
-        let settings = &self.inner.settings;
-        let window = Duration::from_secs(settings.lockout_seconds.max(settings.login_code_timeout));
-        self.inner.store.incr_user_failures(user_id, window).await?;
-        Ok(())
+        let Some(record) = inner.store.take(&key).await? else {
+            debug!("another request used this code first");
+            return Ok(None);
+        };
+        inner.store.clear_user_failures(&record.user_id).await?;
+        info!("logged in with a login code");
+        let next = self.redirect_target(record.next.as_deref());
+        Ok(Some(Login { user, next }))
     }
 
     async fn limit_client(&self, client: Option<IpAddr>) -> Result<(), Error> {

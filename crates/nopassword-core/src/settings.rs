@@ -49,6 +49,8 @@ pub const KEYS: &[&str] = &[
     "lockout_seconds",
     "max_sends_per_user_per_hour",
     "max_requests_per_ip_per_minute",
+    "cross_device_links",
+    "logout_on_get",
 ];
 
 /// The smallest accepted `code_length`.
@@ -63,6 +65,62 @@ pub const MAX_SECONDS: u64 = 7 * 24 * 3600;
 
 /// NIST SP 800-63B caps consecutive failed attempts on one account at 100.
 pub const MAX_USER_FAILURES_CAP: u32 = 100;
+
+/// What a login link does when it is opened by a client that does not hold the flow that asked
+/// for it (another browser or device, a mail scanner).
+///
+/// ```
+/// use nopassword_core::CrossDeviceLinks;
+///
+/// assert_eq!("deny".parse::<CrossDeviceLinks>().unwrap(), CrossDeviceLinks::Deny);
+/// assert_eq!(CrossDeviceLinks::default(), CrossDeviceLinks::Confirm);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrossDeviceLinks {
+    /// A "Confirm login" page naming the account, with a real button and no script (default):
+    /// scanners spend nothing, and a victim of login CSRF sees whose account it is.
+    #[default]
+    Confirm,
+    /// The original's behaviour: the auto-submitting "Logging in..." page for anyone.
+    Allow,
+    /// 403 "Open this link in the browser where you asked to log in."; nothing is spent.
+    Deny,
+}
+
+impl CrossDeviceLinks {
+    /// The settings name (`"confirm"`, `"allow"`, `"deny"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Confirm => "confirm",
+            Self::Allow => "allow",
+            Self::Deny => "deny",
+        }
+    }
+}
+
+impl fmt::Display for CrossDeviceLinks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for CrossDeviceLinks {
+    type Err = SettingsError;
+
+    fn from_str(s: &str) -> Result<Self, SettingsError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "confirm" => Ok(Self::Confirm),
+            "allow" => Ok(Self::Allow),
+            "deny" => Ok(Self::Deny),
+            _ => Err(SettingsError::invalid(
+                "cross_device_links",
+                s,
+                "one of confirm, allow, deny",
+            )),
+        }
+    }
+}
 
 /// The sha2-family hash used to shape codes and to key-hash them at rest.
 ///
@@ -296,6 +354,11 @@ pub struct Settings {
     pub max_sends_per_user_per_hour: u32,
     /// Code requests and code submissions from one client address per minute. Default `60`.
     pub max_requests_per_ip_per_minute: u32,
+    /// What a login link does when opened by a client without its flow. Default `confirm`.
+    pub cross_device_links: CrossDeviceLinks,
+    /// `GET logout/` logs out (the original's behaviour); `false` (default): it shows a form
+    /// whose POST logs out, so no other site can log a user out with a link or an image.
+    pub logout_on_get: bool,
 }
 
 impl Default for Settings {
@@ -329,6 +392,8 @@ impl Default for Settings {
             lockout_seconds: 900,
             max_sends_per_user_per_hour: 10,
             max_requests_per_ip_per_minute: 60,
+            cross_device_links: CrossDeviceLinks::Confirm,
+            logout_on_get: false,
         }
     }
 }
@@ -544,6 +609,7 @@ const TEXT_KEYS: &[&str] = &[
     "redis_url",
     "smtp_url",
     "template_dir",
+    "cross_device_links",
 ];
 
 /// List keys: `[a, b]` or `a,b`.

@@ -6,23 +6,25 @@ use async_trait::async_trait;
 
 use crate::{BoxError, CodeKey};
 
-/// What a store keeps for one outstanding code: nothing that reveals the code, the user's
-/// e-mail or phone. Stores persist it with [`CodeRecord::encode`].
+/// What a store keeps for one outstanding code: nothing that reveals the code, the flow that
+/// asked for it, the user's e-mail or phone. Stores persist it with [`CodeRecord::encode`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeRecord {
     /// The user the code logs in.
     pub user_id: String,
-    /// The second part of the code's keyed hash, compared in constant time.
+    /// The second part of the link secret's keyed hash, compared in constant time.
     pub verifier: Vec<u8>,
+    /// A keyed hash of the code a person types (the link secret itself when it is long
+    /// enough, else the short code the message shows), compared in constant time.
+    pub code_check: Vec<u8>,
+    /// A keyed hash of the flow id of the client that asked for the code (SPEC section 8).
+    pub flow: Vec<u8>,
     /// The safe `next` path given when the code was requested.
     pub next: Option<String>,
     /// Issue time, seconds since the Unix epoch.
     pub created_at: u64,
     /// Expiry time, seconds since the Unix epoch (the store's TTL ends then too).
     pub expires_at: u64,
-    /// The user's consecutive-failure count when the code was issued: failures after that
-    /// count as tries at this code.
-    pub failures_at_issue: u32,
 }
 
 /// A stored code with its own failure count.
@@ -34,7 +36,7 @@ pub struct StoredCode {
     pub failures: u32,
 }
 
-const RECORD_VERSION: u8 = 2;
+const RECORD_VERSION: u8 = 3;
 const HAS_NEXT: u8 = 0x01;
 
 /// Why a record could not be read back.
@@ -43,11 +45,9 @@ const HAS_NEXT: u8 = 0x01;
 pub struct RecordError(&'static str);
 
 impl CodeRecord {
-    /// A compact binary form: a version byte, a flags byte, LEB128 varints for the issue time,
-    /// the validity (`expires_at - created_at`) and the failure count, then length-prefixed
-    /// verifier and user id, and `next` to the end. A typical record is 30 to 50 bytes, which
-    /// keeps it within Redis's single-allocation strings (44 bytes) and its memory per code
-    /// low.
+    /// A compact binary form: a version byte, a flags byte, LEB128 varints for the issue time
+    /// and the validity (`expires_at - created_at`), then length-prefixed verifier, code check,
+    /// flow hash and user id, and `next` to the end. A typical record is 70 to 90 bytes.
     ///
     /// ```
     /// use nopassword_core::CodeRecord;
@@ -55,28 +55,33 @@ impl CodeRecord {
     /// let record = CodeRecord {
     ///     user_id: "42".into(),
     ///     verifier: vec![7; 16],
+    ///     code_check: vec![8; 16],
+    ///     flow: vec![9; 16],
     ///     next: Some("/inbox".into()),
     ///     created_at: 1_700_000_000,
     ///     expires_at: 1_700_000_900,
-    ///     failures_at_issue: 0,
     /// };
     /// let bytes = record.encode();
-    /// assert!(bytes.len() <= 36);
+    /// assert!(bytes.len() <= 70);
     /// assert_eq!(CodeRecord::decode(&bytes).unwrap(), record);
     /// ```
     pub fn encode(&self) -> Vec<u8> {
         let next = self.next.as_deref().unwrap_or("");
         // Ids and verifiers are capped at 255 bytes by the service; the cap keeps lengths
         // to one byte.
-        let verifier = &self.verifier[..self.verifier.len().min(255)];
-        let id = &self.user_id.as_bytes()[..self.user_id.len().min(255)];
-        let mut out = Vec::with_capacity(20 + verifier.len() + id.len() + next.len());
+        let cap = |field: &'_ [u8]| field.len().min(255);
+        let verifier = &self.verifier[..cap(&self.verifier)];
+        let code_check = &self.code_check[..cap(&self.code_check)];
+        let flow = &self.flow[..cap(&self.flow)];
+        let id = &self.user_id.as_bytes()[..cap(self.user_id.as_bytes())];
+        let mut out = Vec::with_capacity(
+            24 + verifier.len() + code_check.len() + flow.len() + id.len() + next.len(),
+        );
         out.push(RECORD_VERSION);
         out.push(if self.next.is_some() { HAS_NEXT } else { 0 });
         varint(&mut out, self.created_at);
         varint(&mut out, self.expires_at.saturating_sub(self.created_at));
-        varint(&mut out, u64::from(self.failures_at_issue));
-        for field in [verifier, id] {
+        for field in [verifier, code_check, flow, id] {
             out.push(u8::try_from(field.len()).unwrap_or(u8::MAX));
             out.extend_from_slice(field);
         }
@@ -95,10 +100,9 @@ impl CodeRecord {
         let expires_at = created_at
             .checked_add(r.varint()?)
             .ok_or(RecordError("expiry out of range"))?;
-        let failures_at_issue =
-            u32::try_from(r.varint()?).map_err(|_| RecordError("failure count out of range"))?;
-        let len = usize::from(r.take(1)?[0]);
-        let verifier = r.take(len)?.to_vec();
+        let verifier = r.field()?.to_vec();
+        let code_check = r.field()?.to_vec();
+        let flow = r.field()?.to_vec();
         let len = usize::from(r.take(1)?[0]);
         let user_id =
             String::from_utf8(r.take(len)?.to_vec()).map_err(|_| RecordError("user id"))?;
@@ -106,10 +110,11 @@ impl CodeRecord {
         Ok(Self {
             user_id,
             verifier,
+            code_check,
+            flow,
             next: (flags & HAS_NEXT != 0).then(|| next.to_owned()),
             created_at,
             expires_at,
-            failures_at_issue,
         })
     }
 }
@@ -133,6 +138,12 @@ impl<'a> Reader<'a> {
         let (head, tail) = self.0.split_at(n);
         self.0 = tail;
         Ok(head)
+    }
+
+    /// A field prefixed with its one-byte length.
+    fn field(&mut self) -> Result<&'a [u8], RecordError> {
+        let len = usize::from(self.take(1)?[0]);
+        self.take(len)
     }
 
     fn varint(&mut self) -> Result<u64, RecordError> {
@@ -193,9 +204,17 @@ pub trait CodeStore: Send + Sync {
     /// The count lives and dies with the code.
     async fn incr_code_failures(&self, key: &CodeKey) -> Result<Option<u32>, StoreError>;
 
-    /// Counts a failed login for a user; the count expires `window` after the latest failure
-    /// (so it measures consecutive failures while they keep coming). Returns the new count.
-    async fn incr_user_failures(&self, user_id: &str, window: Duration) -> Result<u32, StoreError>;
+    /// Counts a failed (or not yet judged) login for a user, atomically and only while the
+    /// count is below `cap`: returns `Some(new count)`, or `None` when the count had already
+    /// reached `cap` (the user is locked out, and the count stays at `cap`). The count expires
+    /// `window` after the latest failure, so it measures consecutive failures while they keep
+    /// coming. Of N concurrent calls, exactly `min(N, cap - count)` get `Some`.
+    async fn incr_user_failures(
+        &self,
+        user_id: &str,
+        window: Duration,
+        cap: u32,
+    ) -> Result<Option<u32>, StoreError>;
 
     /// A user's current consecutive-failure count.
     async fn user_failures(&self, user_id: &str) -> Result<u32, StoreError>;
@@ -220,12 +239,13 @@ mod tests {
             user_id in "\\PC{0,60}",
             verifier in proptest::collection::vec(any::<u8>(), 0..48),
             next in proptest::option::of("/[ -~]{0,100}"),
+            code_check in proptest::collection::vec(any::<u8>(), 0..48),
+            flow in proptest::collection::vec(any::<u8>(), 0..48),
             created_at in 0u64..u64::MAX / 2,
             validity in 0u64..u64::MAX / 2,
-            failures_at_issue: u32,
         ) {
             let expires_at = created_at + validity;
-            let record = CodeRecord { user_id, verifier, next, created_at, expires_at, failures_at_issue };
+            let record = CodeRecord { user_id, verifier, code_check, flow, next, created_at, expires_at };
             prop_assert_eq!(CodeRecord::decode(&record.encode()).expect("decodes"), record);
         }
 
@@ -240,10 +260,11 @@ mod tests {
         let record = CodeRecord {
             user_id: "1".into(),
             verifier: vec![1; 16],
+            code_check: vec![2; 16],
+            flow: vec![3; 16],
             next: None,
             created_at: 1,
             expires_at: 2,
-            failures_at_issue: 0,
         };
         let bytes = record.encode();
         for cut in 0..bytes.len() {

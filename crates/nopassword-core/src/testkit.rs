@@ -51,7 +51,9 @@ pub async fn run_conformance(store: Arc<dyn CodeStore>, time: TimeControl) {
     code_failures(&*store).await;
     user_failures(&*store, &time).await;
     rate_counters(&*store, &time).await;
+    capped_user_failures(&*store).await;
     concurrent_hits(&store).await;
+    concurrent_user_failures(&store).await;
     concurrent_takes(&store).await;
 }
 
@@ -69,10 +71,11 @@ fn record(user_id: &str) -> CodeRecord {
     CodeRecord {
         user_id: user_id.to_owned(),
         verifier: vec![0xab; 16],
+        code_check: vec![0xcd; 16],
+        flow: vec![0xef; 16],
         next: Some("/after?x=1".into()),
         created_at: 1_767_225_600,
         expires_at: 1_767_226_500,
-        failures_at_issue: 3,
     }
 }
 
@@ -209,8 +212,8 @@ async fn user_failures(store: &dyn CodeStore, time: &TimeControl) {
     assert_eq!(store.user_failures(&user).await.expect("read"), 0);
     for expected in 1..=3 {
         assert_eq!(
-            store.incr_user_failures(&user, LONG).await.expect("incr"),
-            expected
+            store.incr_user_failures(&user, LONG, 100).await.expect("incr"),
+            Some(expected)
         );
     }
     assert_eq!(store.user_failures(&user).await.expect("read"), 3);
@@ -226,7 +229,7 @@ async fn user_failures(store: &dyn CodeStore, time: &TimeControl) {
         "clear resets"
     );
     store
-        .incr_user_failures(&user, Duration::from_secs(1))
+        .incr_user_failures(&user, Duration::from_secs(1), 100)
         .await
         .expect("incr");
     time.pass(Duration::from_millis(1_600)).await;
@@ -235,6 +238,29 @@ async fn user_failures(store: &dyn CodeStore, time: &TimeControl) {
         0,
         "failures expire with their window"
     );
+}
+
+async fn capped_user_failures(store: &dyn CodeStore) {
+    let user = random_name("user");
+    for expected in 1..=3 {
+        assert_eq!(
+            store.incr_user_failures(&user, LONG, 3).await.expect("incr"),
+            Some(expected)
+        );
+    }
+    for _ in 0..3 {
+        assert_eq!(
+            store.incr_user_failures(&user, LONG, 3).await.expect("incr"),
+            None,
+            "a count at its cap is not incremented"
+        );
+    }
+    assert_eq!(
+        store.user_failures(&user).await.expect("read"),
+        3,
+        "the count never passes its cap"
+    );
+    store.clear_user_failures(&user).await.expect("clear");
 }
 
 async fn rate_counters(store: &dyn CodeStore, time: &TimeControl) {
@@ -279,6 +305,49 @@ async fn concurrent_hits(store: &Arc<dyn CodeStore>) {
         seen, expected,
         "concurrent hits must each see a distinct count"
     );
+}
+
+async fn concurrent_user_failures(store: &Arc<dyn CodeStore>) {
+    let takers = u32::try_from(TAKERS).unwrap_or(u32::MAX);
+    // Below the cap every concurrent failure counts; at the cap none passes it.
+    for cap in [takers + 36, takers - 14] {
+        let user = Arc::new(random_name("user"));
+        let barrier = Arc::new(Barrier::new(TAKERS));
+        let tasks: Vec<_> = (0..TAKERS)
+            .map(|_| {
+                let (store, user, barrier) =
+                    (Arc::clone(store), Arc::clone(&user), Arc::clone(&barrier));
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store
+                        .incr_user_failures(&user, LONG, cap)
+                        .await
+                        .expect("incr")
+                })
+            })
+            .collect();
+        let mut seen = HashSet::new();
+        let mut refused = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                Some(count) => assert!(seen.insert(count), "count {count} seen twice"),
+                None => refused += 1,
+            }
+        }
+        let counted = takers.min(cap);
+        assert_eq!(
+            seen,
+            (1..=counted).collect::<HashSet<u32>>(),
+            "{TAKERS} concurrent failures under cap {cap} must count 1..={counted}"
+        );
+        assert_eq!(refused, TAKERS - seen.len(), "the rest are refused");
+        assert_eq!(
+            store.user_failures(&user).await.expect("read"),
+            counted,
+            "the count moved by exactly the failures counted"
+        );
+        store.clear_user_failures(&user).await.expect("clear");
+    }
 }
 
 async fn concurrent_takes(store: &Arc<dyn CodeStore>) {
