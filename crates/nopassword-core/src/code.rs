@@ -122,7 +122,9 @@ impl CodeGenerator {
             self.is_well_formed(secret)
         } else {
             secret.len() == LINK_SECRET_LEN
-                && secret.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                && secret
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         }
     }
 

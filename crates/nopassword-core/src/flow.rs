@@ -98,7 +98,10 @@ mod tests {
         let text = token.expose();
         assert_eq!(text.len(), FLOW_TOKEN_LEN);
         assert_eq!(FlowToken::parse(&text), Some(token.clone()));
-        assert_eq!(FlowToken::parse(&text.to_ascii_uppercase()), Some(token.clone()));
+        assert_eq!(
+            FlowToken::parse(&text.to_ascii_uppercase()),
+            Some(token.clone())
+        );
         let next = token.continued(CodeKey::from_bytes([8; KEY_LEN]));
         assert_eq!(next.id, token.id);
         assert_ne!(next.expose(), text);
@@ -106,7 +109,12 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_refused() {
-        for bad in ["", "zz", &"g".repeat(FLOW_TOKEN_LEN), &"a".repeat(FLOW_TOKEN_LEN - 1)] {
+        for bad in [
+            "",
+            "zz",
+            &"g".repeat(FLOW_TOKEN_LEN),
+            &"a".repeat(FLOW_TOKEN_LEN - 1),
+        ] {
             assert!(FlowToken::parse(bad).is_none(), "{bad:?}");
         }
         // Multi-byte characters of the right byte length do not panic.

@@ -220,7 +220,10 @@ impl CodeHasher {
 
     /// The keyed hash of a code as a person types it, kept in the record (primary key).
     pub(crate) fn typed_check(&self, code: &str) -> Vec<u8> {
-        self.primary.sign(&[TYPED_DOMAIN, code.as_bytes()]).as_slice()[..CHECK_LEN].to_vec()
+        self.primary
+            .sign(&[TYPED_DOMAIN, code.as_bytes()])
+            .as_slice()[..CHECK_LEN]
+            .to_vec()
     }
 
     /// Whether `code` matches a stored [`typed_check`](Self::typed_check) under any key

@@ -146,10 +146,7 @@ pub(crate) fn csrf_signed(hasher: &CodeHasher, token: &str) -> bool {
     let Some((nonce, signature)) = token.split_once('.') else {
         return false;
     };
-    match (
-        unhex::<CHECK_LEN>(nonce),
-        unhex::<CHECK_LEN>(signature),
-    ) {
+    match (unhex::<CHECK_LEN>(nonce), unhex::<CHECK_LEN>(signature)) {
         (Some(nonce), Some(signature)) => hasher.csrf_signed(&nonce, &signature),
         _ => false,
     }

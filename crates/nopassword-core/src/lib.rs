@@ -83,8 +83,9 @@ pub use service::{
     Builder, CodeAttempt, LinkAction, LinkLogin, Login, LoginRequest, LoginStarted, NoPassword,
 };
 pub use settings::{
-    CONFIG_FILE_ENV, CrossDeviceLinks, DEFAULT_CONFIG_FILE, HashAlgorithm, KEYS, MAX_SECONDS, MAX_USER_FAILURES_CAP,
-    MIN_CODE_LENGTH, MIN_SECRET_KEY_LENGTH, Settings, SettingsError, is_valid_namespace,
+    CONFIG_FILE_ENV, CrossDeviceLinks, DEFAULT_CONFIG_FILE, HashAlgorithm, KEYS, MAX_SECONDS,
+    MAX_USER_FAILURES_CAP, MIN_CODE_LENGTH, MIN_SECRET_KEY_LENGTH, Settings, SettingsError,
+    is_valid_namespace,
 };
 pub use store::{CodeRecord, CodeStore, RecordError, StoreError, StoredCode};
 pub use user::{LoginUser, MemoryDirectory, User, UserDirectory};

@@ -321,10 +321,16 @@ mod tests {
         let clock = ManualClock::new();
         let store = MemoryStore::with_clock(clock.clone());
         let window = Duration::from_secs(10);
-        store.incr_user_failures("u", window, 100).await.expect("fail");
+        store
+            .incr_user_failures("u", window, 100)
+            .await
+            .expect("fail");
         clock.advance(Duration::from_secs(8));
         assert_eq!(
-            store.incr_user_failures("u", window, 100).await.expect("fail"),
+            store
+                .incr_user_failures("u", window, 100)
+                .await
+                .expect("fail"),
             Some(2)
         );
         clock.advance(Duration::from_secs(8));

@@ -61,7 +61,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (LOGIN_FORM, include_str!("../templates/login_form.html")),
     (LOGIN_SENT, include_str!("../templates/login_sent.html")),
     (LOGIN_SUBMIT, include_str!("../templates/login_submit.html")),
-    (LOGIN_CONFIRM, include_str!("../templates/login_confirm.html")),
+    (
+        LOGIN_CONFIRM,
+        include_str!("../templates/login_confirm.html"),
+    ),
     (LOGOUT_FORM, include_str!("../templates/logout_form.html")),
     (
         LOGIN_CODE_FORM,

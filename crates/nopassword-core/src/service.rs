@@ -375,7 +375,10 @@ impl<U: LoginUser> NoPassword<U> {
         &self,
         dispatch: impl FnOnce() -> Arc<dyn Dispatch>,
     ) -> bool {
-        self.inner.dispatch.get_or_init(|| Some(dispatch())).is_some()
+        self.inner
+            .dispatch
+            .get_or_init(|| Some(dispatch()))
+            .is_some()
     }
 
     /// Deliveries that failed since start (in the background or not); each is also logged
@@ -427,10 +430,7 @@ impl<U: LoginUser> NoPassword<U> {
         self.request_login_inner(request).instrument(span).await
     }
 
-    async fn request_login_inner(
-        &self,
-        request: LoginRequest<'_>,
-    ) -> Result<LoginStarted, Error> {
+    async fn request_login_inner(&self, request: LoginRequest<'_>) -> Result<LoginStarted, Error> {
         let inner = &*self.inner;
         let settings = &inner.settings;
         let username = request.username.trim();
@@ -648,7 +648,10 @@ impl<U: LoginUser> NoPassword<U> {
         self.authenticate_inner(attempt).instrument(span).await
     }
 
-    async fn authenticate_inner(&self, attempt: CodeAttempt<'_>) -> Result<Option<Login<U>>, Error> {
+    async fn authenticate_inner(
+        &self,
+        attempt: CodeAttempt<'_>,
+    ) -> Result<Option<Login<U>>, Error> {
         let inner = &*self.inner;
         let settings = &inner.settings;
         self.limit_client(attempt.client).await?;
@@ -766,7 +769,10 @@ impl<U: LoginUser> NoPassword<U> {
             inner.store.take(&key).await?;
             return Ok(None);
         };
-        if attempt.username.is_some_and(|named| named != user.username()) {
+        if attempt
+            .username
+            .is_some_and(|named| named != user.username())
+        {
             debug!("link names another user");
             return Ok(None);
         }

@@ -212,7 +212,10 @@ async fn user_failures(store: &dyn CodeStore, time: &TimeControl) {
     assert_eq!(store.user_failures(&user).await.expect("read"), 0);
     for expected in 1..=3 {
         assert_eq!(
-            store.incr_user_failures(&user, LONG, 100).await.expect("incr"),
+            store
+                .incr_user_failures(&user, LONG, 100)
+                .await
+                .expect("incr"),
             Some(expected)
         );
     }
@@ -244,13 +247,19 @@ async fn capped_user_failures(store: &dyn CodeStore) {
     let user = random_name("user");
     for expected in 1..=3 {
         assert_eq!(
-            store.incr_user_failures(&user, LONG, 3).await.expect("incr"),
+            store
+                .incr_user_failures(&user, LONG, 3)
+                .await
+                .expect("incr"),
             Some(expected)
         );
     }
     for _ in 0..3 {
         assert_eq!(
-            store.incr_user_failures(&user, LONG, 3).await.expect("incr"),
+            store
+                .incr_user_failures(&user, LONG, 3)
+                .await
+                .expect("incr"),
             None,
             "a count at its cap is not incremented"
         );
