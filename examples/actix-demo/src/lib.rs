@@ -39,7 +39,7 @@ use actix_web::{
 pub use demo_common::{DemoConfig, DemoError, demo_users};
 use demo_common::{
     OUTBOX_HEADERS, code_store, configured_senders, demo_service, home_html, not_logged_in_json,
-    outbox_html, outbox_json, whoami_json,
+    outbox_html, outbox_json, outbox_served, whoami_json,
 };
 use nopassword_actix::{LoginMiddleware, MaybeUser, MemorySessionStore, login_middleware};
 use nopassword_core::{CodeStore, LoginCodeSender, NoPassword, Outbox, Settings, User};
@@ -72,6 +72,8 @@ impl fmt::Debug for Demo {
 struct Site {
     mount: String,
     outbox: Outbox,
+    /// Whether `/outbox` is served: only while no real sender is configured.
+    outbox_served: bool,
 }
 
 /// nopassword-actix's routes (what `configure` returns), boxed so that [`Demo`] can hold and
@@ -152,6 +154,7 @@ impl Demo {
         let site = web::Data::new(Site {
             mount: service.settings().mount_path.clone(),
             outbox: outbox.clone(),
+            outbox_served: outbox_served(service.settings()),
         });
         Ok(Self {
             service,
@@ -163,15 +166,17 @@ impl Demo {
         })
     }
 
-    /// Every route of the site, for [`App::configure`]: `/`, `/whoami`, `/outbox`,
-    /// `/outbox.json`, and nopassword's under `mount_path`. The app also needs
-    /// [`Demo::login_middleware`].
+    /// Every route of the site, for [`App::configure`]: `/`, `/whoami`, `/outbox` and
+    /// `/outbox.json` (only while no real sender is configured: they show live codes), and
+    /// nopassword's under `mount_path`. The app also needs [`Demo::login_middleware`].
     pub fn configure(&self, cfg: &mut ServiceConfig) {
         cfg.app_data(self.site.clone())
             .route("/", web::get().to(home))
-            .route("/whoami", web::get().to(whoami))
-            .route("/outbox", web::get().to(outbox_page))
-            .route("/outbox.json", web::get().to(outbox_list));
+            .route("/whoami", web::get().to(whoami));
+        if self.site.outbox_served {
+            cfg.route("/outbox", web::get().to(outbox_page))
+                .route("/outbox.json", web::get().to(outbox_list));
+        }
         (self.routes)(cfg);
     }
 
@@ -280,7 +285,7 @@ impl Drop for Running {
 async fn home(MaybeUser(user): MaybeUser<User>, site: web::Data<Site>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::html())
-        .body(home_html(user.as_ref(), &site.mount))
+        .body(home_html(user.as_ref(), &site.mount, site.outbox_served))
 }
 
 async fn whoami(MaybeUser(user): MaybeUser<User>) -> HttpResponse {

@@ -43,6 +43,21 @@ fn browser() -> Client {
         .expect("an HTTP client")
 }
 
+/// The newest message for `username`, waiting for the background delivery to reach the outbox.
+async fn message_for(demo: &Demo, username: &str) -> nopassword_core::OutboxMessage {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(message) = demo.outbox.latest_for(username) {
+            return message;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no message for {username} reached the outbox"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 async fn text_of(response: reqwest::Response) -> String {
     response.text().await.expect("the body reads")
 }
@@ -79,8 +94,14 @@ async fn logs_in_through_the_json_api() {
         .await
         .expect("POST api/login/");
     assert_eq!(reply.status(), StatusCode::OK);
-    assert_eq!(json_of(reply).await, json!({ "detail": text::CODE_SENT }));
-    let message = demo.outbox.latest_for("alice").expect("a code for alice");
+    let answer = json_of(reply).await;
+    assert_eq!(answer["detail"], text::CODE_SENT);
+    assert_eq!(
+        answer["flow"].as_str().map(str::len),
+        Some(64),
+        "the answer carries the flow token: {answer}"
+    );
+    let message = message_for(&demo, "alice").await;
 
     // The outbox shows it, as JSON too, uncached.
     let reply = client
@@ -140,7 +161,7 @@ async fn logs_in_through_the_json_api() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_in_through_the_html_pages() {
-    let (_demo, site) = start();
+    let (demo, site) = start();
     let client = browser();
 
     let home = text_of(client.get(site.url("/")).send().await.expect("GET /")).await;
@@ -168,7 +189,9 @@ async fn logs_in_through_the_html_pages() {
     let sent = text_of(reply).await;
     assert!(sent.contains(text::SENT), "{sent}");
 
-    // The link, from the outbox page as a person would take it.
+    // The link, from the outbox page as a person would take it (once the background delivery
+    // has reached it).
+    message_for(&demo, "alice").await;
     let reply = client
         .get(site.url("/outbox"))
         .send()
@@ -228,7 +251,7 @@ async fn refuses_a_login_post_without_the_csrf_token() {
         .await
         .expect("POST api/login/");
     assert_eq!(reply.status(), StatusCode::OK);
-    let link = demo.outbox.latest_for("bob").expect("a code for bob").url;
+    let link = message_for(&demo, "bob").await.url;
     let reply = client
         .post(&link)
         .form(&[("csrfmiddlewaretoken", "forged")])
@@ -279,10 +302,12 @@ async fn two_instances_share_codes_and_sessions(redis_url: String, label: &str) 
         .await
         .expect("request a code on A");
     assert_eq!(reply.status(), StatusCode::OK);
-    let code = demo_a
-        .outbox
-        .latest_for("alice")
-        .expect("A sent a code")
+    let flow = json_of(reply).await["flow"]
+        .as_str()
+        .expect("a flow token")
+        .to_owned();
+    let code = message_for(&demo_a, "alice")
+        .await
         .code
         .expose()
         .to_owned();
@@ -291,10 +316,19 @@ async fn two_instances_share_codes_and_sessions(redis_url: String, label: &str) 
         "B sent nothing"
     );
 
-    // B accepts A's code...
+    // Without its flow even the right code is refused (SPEC section 8)...
     let reply = client
         .post(b.url("/accounts/api/login/code/"))
         .json(&json!({ "username": "alice", "code": code }))
+        .send()
+        .await
+        .expect("log in on B without the flow");
+    assert_eq!(reply.status(), StatusCode::BAD_REQUEST);
+
+    // ...and B accepts A's code in A's flow (it travels with the code in Redis)...
+    let reply = client
+        .post(b.url("/accounts/api/login/code/"))
+        .json(&json!({ "username": "alice", "code": code, "flow": flow }))
         .send()
         .await
         .expect("log in on B");
@@ -311,7 +345,7 @@ async fn two_instances_share_codes_and_sessions(redis_url: String, label: &str) 
     // ...once: A refuses it now.
     let reply = client
         .post(a.url("/accounts/api/login/code/"))
-        .json(&json!({ "username": "alice", "code": code }))
+        .json(&json!({ "username": "alice", "code": code, "flow": flow }))
         .send()
         .await
         .expect("replay on A");

@@ -24,7 +24,7 @@ use axum::{
 pub use demo_common::{DemoConfig, DemoError, demo_users};
 use demo_common::{
     OUTBOX_HEADERS, code_store, configured_senders, demo_service, home_html, not_logged_in_json,
-    outbox_html, outbox_json, whoami_json,
+    outbox_html, outbox_json, outbox_served, whoami_json,
 };
 use nopassword_axum::{CurrentUser, MaybeUser, login_layer, router};
 use nopassword_core::{CodeStore, LoginCodeSender, NoPassword, Outbox, Settings, User};
@@ -94,20 +94,25 @@ impl Demo {
     ) -> Result<Self, DemoError> {
         let service = demo_service(settings, users, &outbox, sender, store)?;
         let mount = service.settings().mount_path.clone();
+        let served = outbox_served(service.settings());
         let outbox_page = outbox.clone();
         let outbox_list = outbox.clone();
-        let app = Router::new()
-            .route("/", get(move |user| home(user, mount.clone())))
-            .route("/whoami", get(whoami))
-            .route(
-                "/outbox",
-                get(move || async move { (OUTBOX_HEADERS, Html(outbox_html(&outbox_page))) }),
-            )
-            .route(
-                "/outbox.json",
-                get(move || async move { (OUTBOX_HEADERS, Json(outbox_json(&outbox_list))) }),
-            )
-            .merge(router(service.clone()).map_err(DemoError::template)?);
+        let mut app = Router::new()
+            .route("/", get(move |user| home(user, mount.clone(), served)))
+            .route("/whoami", get(whoami));
+        // The outbox shows live codes: only while no real sender is configured.
+        if served {
+            app = app
+                .route(
+                    "/outbox",
+                    get(move || async move { (OUTBOX_HEADERS, Html(outbox_html(&outbox_page))) }),
+                )
+                .route(
+                    "/outbox.json",
+                    get(move || async move { (OUTBOX_HEADERS, Json(outbox_json(&outbox_list))) }),
+                );
+        }
+        let app = app.merge(router(service.clone()).map_err(DemoError::template)?);
         let app = match sessions {
             Some(sessions) => app.layer(login_layer(&service, sessions)),
             None => app.layer(login_layer(
@@ -135,8 +140,8 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::R
     .await
 }
 
-async fn home(MaybeUser(user): MaybeUser<User>, mount: String) -> Html<String> {
-    Html(home_html(user.as_ref(), &mount))
+async fn home(MaybeUser(user): MaybeUser<User>, mount: String, outbox: bool) -> Html<String> {
+    Html(home_html(user.as_ref(), &mount, outbox))
 }
 
 async fn whoami(user: Result<CurrentUser<User>, Response>) -> Response {

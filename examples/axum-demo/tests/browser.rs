@@ -100,6 +100,55 @@ async fn the_link_logs_in_with_the_noscript_button_when_javascript_is_off() {
     );
 }
 
+/// SPEC section 8 end to end: a link opened in a second browser profile (another device, or a
+/// mail scanner that runs JavaScript) shows "Confirm login" naming the account, spends nothing
+/// however long it stays open, and logs in that browser only when its button is clicked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_opened_in_another_browser_asks_to_confirm_and_spends_nothing_until_the_click() {
+    let env = BrowserEnv::from_env();
+    let site = RunningDemo::start().await;
+    let asking = Session::start(&env, JavaScript::Enabled).await;
+    let link = request_link(&asking, &site, "alice").await;
+
+    let other = Session::start(&env, JavaScript::Enabled).await;
+    other.goto(&link).await;
+    other
+        .wait_until("the confirmation page", WAIT, || async {
+            (other.title().await == messages::CONFIRM_LOGIN).then_some(())
+        })
+        .await;
+    let text = other.text_of("body").await.unwrap_or_default();
+    assert!(
+        text.contains("alice"),
+        "the confirmation page does not name the account: {text}"
+    );
+    assert!(
+        !other.source().await.contains("<script"),
+        "the confirmation page must not carry a script"
+    );
+    // JavaScript is on, and still nothing submits the page: the link stays live.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(other.url().await, link, "the confirmation page left by itself");
+    let client = reqwest::Client::new();
+    let head = client.head(&link).send().await.expect("HEAD").status();
+    assert_eq!(head, reqwest::StatusCode::OK, "the link was spent before the click");
+    other
+        .screenshot(&screenshot_path("confirm-login.png"))
+        .await;
+
+    let button = other.wait_for("form button[type=submit]", WAIT).await;
+    assert_eq!(button.text().await, messages::LOG_IN);
+    button.click().await;
+    assert_logged_in_as(&other, &site, "alice").await;
+    // The browser that asked is not logged in by someone else's click.
+    asking.goto(&site.url("/")).await;
+    assert_eq!(
+        asking.text_of("#status").await.as_deref(),
+        Some("Not logged in.")
+    );
+    assert_used_link_is_gone(&other, &link).await;
+}
+
 /// Fills in the login form for `username`, waits for the "sent" page, and returns the newest
 /// login link from the demo's outbox page.
 async fn request_link(browser: &Session, site: &RunningDemo, username: &str) -> String {
@@ -125,6 +174,12 @@ async fn request_link(browser: &Session, site: &RunningDemo, username: &str) -> 
         )
         .await;
 
+    // Delivery runs in the background: let it reach the outbox before the page is read.
+    let deadline = Instant::now() + WAIT;
+    while site.demo.outbox.latest_for(username).is_none() {
+        assert!(Instant::now() < deadline, "no message for {username} reached the outbox");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     browser.goto(&site.url("/outbox")).await;
     let newest = browser
         .wait_for("#messages li:first-child a.login-link", WAIT)

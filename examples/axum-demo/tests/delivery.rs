@@ -93,13 +93,22 @@ async fn the_demo_sends_real_mail_and_sms_when_configured() {
     demo.service
         .request_login(request)
         .await
-        .expect("the SMS was accepted");
-    let text = String::from_utf8(logs.0.lock().expect("lock").clone()).expect("utf8");
+        .expect("the code request was accepted");
+    // Delivery runs in the background (the adapter's default): wait for its log lines.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let text = String::from_utf8(logs.0.lock().expect("lock").clone()).expect("utf8");
+        if text.contains("login code sent") || Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert!(
         text.contains("login SMS accepted by Twilio"),
         "no SMS was accepted:\n{text}"
     );
     assert!(text.contains("login code sent"), "{text}");
+    assert_eq!(demo.service.delivery_failures(), 0);
 
     let frank = format!("frank-{unique}");
     let request = LoginRequest {
@@ -110,7 +119,7 @@ async fn the_demo_sends_real_mail_and_sms_when_configured() {
     demo.service
         .request_login(request)
         .await
-        .expect("the mail was delivered");
+        .expect("the code request was accepted");
     assert!(
         received(
             &maildir,
@@ -123,4 +132,34 @@ async fn the_demo_sends_real_mail_and_sms_when_configured() {
         demo.outbox.messages().is_empty(),
         "with smtp_url the outbox is not used"
     );
+}
+
+/// With a real sender configured the development outbox, which shows live codes, is not served.
+#[tokio::test(flavor = "current_thread")]
+async fn the_outbox_is_not_served_with_a_real_sender() {
+    use tower::ServiceExt as _;
+
+    let settings = Settings {
+        secret_key: Some("demo-delivery-test-secret-key-0123456789".into()),
+        smtp_url: Some(SecretString::new(env("NOPASSWORD_TEST_SMTP_URL"))),
+        ..Settings::default()
+    };
+    let demo = Demo::build(settings, demo_users()).expect("demo");
+    for path in ["/outbox", "/outbox.json"] {
+        let request = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let response = demo.app.clone().oneshot(request).await.expect("answer");
+        assert_eq!(response.status(), 404, "{path} is served with smtp_url set");
+    }
+    let settings = Settings {
+        secret_key: Some("demo-delivery-test-secret-key-0123456789".into()),
+        ..Settings::default()
+    };
+    let demo = Demo::build(settings, demo_users()).expect("demo");
+    let request = axum::http::Request::get("/outbox")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = demo.app.clone().oneshot(request).await.expect("answer");
+    assert_eq!(response.status(), 200, "the outbox is served without a real sender");
 }

@@ -53,18 +53,31 @@ async fn two_instances_share_codes_and_sessions(redis_url: String) {
         .await
         .expect("request a code on A");
     assert_eq!(reply.status(), 200);
-    let code = demo_a
-        .outbox
-        .latest_for("alice")
-        .expect("A sent a code")
-        .code
-        .expose()
-        .to_owned();
+    let answer: Value = reply.json().await.expect("json");
+    let flow = answer["flow"].as_str().expect("a flow token").to_owned();
+    // Delivery runs in the background.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let code = loop {
+        if let Some(message) = demo_a.outbox.latest_for("alice") {
+            break message.code.expose().to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "A sent no code");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
 
-    // B accepts A's code...
+    // Without its flow, even the right code is refused (SPEC section 8)...
     let reply = client
         .post(format!("{b}/accounts/api/login/code/"))
         .json(&json!({ "username": "alice", "code": code }))
+        .send()
+        .await
+        .expect("log in on B without the flow");
+    assert_eq!(reply.status(), 400);
+
+    // ...and B accepts A's code in A's flow (the flow travels with the code in Redis)...
+    let reply = client
+        .post(format!("{b}/accounts/api/login/code/"))
+        .json(&json!({ "username": "alice", "code": code, "flow": flow }))
         .send()
         .await
         .expect("log in on B");
@@ -82,7 +95,7 @@ async fn two_instances_share_codes_and_sessions(redis_url: String) {
     // ...once: A refuses it now.
     let reply = client
         .post(format!("{a}/accounts/api/login/code/"))
-        .json(&json!({ "username": "alice", "code": code }))
+        .json(&json!({ "username": "alice", "code": code, "flow": flow }))
         .send()
         .await
         .expect("replay on A");

@@ -16,7 +16,7 @@
 //! let service = demo_service(settings, demo_users(), &outbox, None, None).unwrap();
 //!
 //! let alice = demo_users().into_iter().next();
-//! let page = home_html(alice.as_ref(), &service.settings().mount_path);
+//! let page = home_html(alice.as_ref(), &service.settings().mount_path, true);
 //! assert!(page.contains("Logged in as <strong id=\"username\">alice</strong>"));
 //! assert!(page.contains("href=\"/accounts/logout/\""));
 //! ```
@@ -36,4 +36,4 @@ pub use pages::{
     OUTBOX_HEADERS, home_html, not_logged_in_json, outbox_html, outbox_json, whoami_json,
 };
 pub use redis_sessions::{PutIf, SessionRedis};
-pub use service::{code_store, configured_senders, demo_service};
+pub use service::{code_store, configured_senders, demo_service, outbox_served};

@@ -38,7 +38,8 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::{Method, Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use nopassword_core::{
-    LoginCodeSender, LoginRequest, NoPassword, NullSender, Outbox, SecretString, Settings, User,
+    CodeHasher, CodeKey, LoginCodeSender, LoginRequest, NoPassword, NullSender, Outbox,
+    SecretString, Settings, User,
 };
 use serde_json::json;
 use tokio::net::TcpStream;
@@ -291,27 +292,56 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
     let code_addr = server.addr();
     let issuing = Instant::now();
     let mut codes = Vec::with_capacity(codes_needed);
+    // Typed codes count only within their flow (SPEC section 8): each body carries the flow
+    // its request got. The flow names its code's store key, which the run computes from the
+    // link in the message to pair them (delivery runs in the background, in any order).
+    let keyed = settings();
+    let hasher = CodeHasher::new(
+        keyed.hash_algorithm,
+        keyed.secret_key.as_ref().expect("the load settings have a key"),
+        &[],
+    );
     while codes.len() < codes_needed {
         let batch = ISSUE_BATCH.min(codes_needed - codes.len());
+        let mut flows = std::collections::HashMap::<CodeKey, String>::with_capacity(batch);
         for i in codes.len()..codes.len() + batch {
             let request = LoginRequest {
                 username: &users[i % users.len()].username,
                 host: Some("127.0.0.1"),
                 ..LoginRequest::default()
             };
-            service
+            let started = service
                 .request_login(request)
                 .await
                 .expect("the service issues a code");
+            flows.insert(started.flow.code_key(), started.flow.expose());
         }
-        // The newest `batch` messages are this batch's.
-        codes.extend(
-            outbox
+        let deadline = Instant::now() + REQUEST_DEADLINE;
+        loop {
+            let bodies: Vec<Bytes> = outbox
                 .messages()
                 .into_iter()
-                .take(batch)
-                .map(|m| json_body(&json!({ "username": m.username, "code": m.code.expose() }))),
-        );
+                .filter_map(|m| {
+                    let link = m.url.trim_end_matches('/').rsplit('/').next()?.to_owned();
+                    let flow = flows.get(&hasher.hash(&link).key)?;
+                    Some(json_body(&json!({
+                        "username": m.username,
+                        "code": m.code.expose(),
+                        "flow": flow,
+                    })))
+                })
+                .collect();
+            if bodies.len() == batch {
+                codes.extend(bodies);
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {batch} login messages arrived",
+                bodies.len()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
     println!(
         "issued {codes_needed} codes for {CODE_USERS} users in {:.1?}",

@@ -30,8 +30,9 @@ fn escape(text: &str) -> String {
 }
 
 /// The home page `/`: who is logged in (`user`), with a link to log in or out under
-/// `mount_path`, and one to the outbox.
-pub fn home_html(user: Option<&User>, mount_path: &str) -> String {
+/// `mount_path`, and one to the outbox when it is served (see
+/// [`outbox_served`](crate::outbox_served)).
+pub fn home_html(user: Option<&User>, mount_path: &str, outbox: bool) -> String {
     let mount = escape(mount_path);
     let body = match user {
         Some(user) => format!(
@@ -43,9 +44,14 @@ pub fn home_html(user: Option<&User>, mount_path: &str) -> String {
             "<p id=\"status\">Not logged in.</p><p><a href=\"{mount}/login/\">Log in</a></p>"
         ),
     };
+    let outbox = if outbox {
+        "<p><a href=\"/outbox\">Development outbox</a></p>"
+    } else {
+        ""
+    };
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>nopassword demo</title>{STYLE}</head>\
-         <body><h1>nopassword-rs demo</h1>{body}<p><a href=\"/outbox\">Development outbox</a></p></body></html>"
+         <body><h1>nopassword-rs demo</h1>{body}{outbox}</body></html>"
     )
 }
 
@@ -101,12 +107,14 @@ mod tests {
     #[test]
     fn the_home_page_escapes_the_username() {
         let user = User::new("9", "<script>&\"'");
-        let page = home_html(Some(&user), "/accounts");
+        let page = home_html(Some(&user), "/accounts", true);
         assert!(page.contains("&lt;script&gt;&amp;&quot;&#x27;"), "{page}");
         assert!(!page.contains("<script>"));
-        let page = home_html(None, "/accounts");
+        assert!(page.contains("href=\"/outbox\""));
+        let page = home_html(None, "/accounts", false);
         assert!(page.contains("Not logged in."));
         assert!(page.contains("href=\"/accounts/login/\""));
+        assert!(!page.contains("/outbox"), "no outbox link when it is not served");
     }
 
     #[test]

@@ -31,6 +31,20 @@ pub fn configured_senders(settings: &Settings, outbox: &Outbox) -> Result<AllSen
     Ok(senders)
 }
 
+/// Whether the demo serves its development outbox (`/outbox`, `/outbox.json`): only while no
+/// real sender is configured, since the page shows live login codes.
+///
+/// ```
+/// use nopassword_core::Settings;
+///
+/// assert!(demo_common::outbox_served(&Settings::default()));
+/// let smtp = Settings { smtp_url: Some("smtp://127.0.0.1:2525".into()), ..Settings::default() };
+/// assert!(!demo_common::outbox_served(&smtp));
+/// ```
+pub fn outbox_served(settings: &Settings) -> bool {
+    settings.smtp_url.is_none() && settings.twilio_sid.is_none()
+}
+
 /// A [`RedisStore`](nopassword_store::RedisStore) when `redis_url` is set (one node, or a
 /// cluster given as several comma-separated URLs), else `None` (the service's in-memory store).
 ///
