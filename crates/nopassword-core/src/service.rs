@@ -621,7 +621,7 @@ impl<U: LoginUser> NoPassword<U> {
                 info!("link opened outside its flow; denied");
                 return Ok(LinkLogin::Denied);
             }
-            Ok(match self.finish(found.key, found.user).await? {
+            Ok(match self.finish(found.key, found.user, true).await? {
                 Some(login) => LinkLogin::LoggedIn(login),
                 None => LinkLogin::NotFound,
             })
@@ -718,6 +718,11 @@ impl<U: LoginUser> NoPassword<U> {
             debug!("code belongs to another user");
             right = false;
         }
+        if right && user.is_none() {
+            debug!("the code's user no longer exists");
+            inner.store.take(&key).await?;
+            return Ok(None);
+        }
         let Some(user) = user.filter(|_| right) else {
             debug!(tries, "wrong code");
             if tries >= settings.max_code_attempts {
@@ -726,7 +731,7 @@ impl<U: LoginUser> NoPassword<U> {
             }
             return Ok(None);
         };
-        self.finish(key, user).await
+        self.finish(key, user, false).await
     }
 
     /// A live code whose link secret is `attempt.code`, with its user, or `None` (which
@@ -797,15 +802,21 @@ impl<U: LoginUser> NoPassword<U> {
         }))
     }
 
-    /// The end of every login: `verify_user` again, the atomic take, the user's failures
-    /// cleared.
-    async fn finish(&self, key: CodeKey, user: U) -> Result<Option<Login<U>>, Error> {
+    /// The end of every login: `verify_user` (unless the caller just asked), the atomic take,
+    /// the user's failures cleared.
+    async fn finish(
+        &self,
+        key: CodeKey,
+        user: U,
+        verified: bool,
+    ) -> Result<Option<Login<U>>, Error> {
         let inner = &*self.inner;
-        if !inner
-            .users
-            .verify_user(&user)
-            .await
-            .map_err(Error::Directory)?
+        if !verified
+            && !inner
+                .users
+                .verify_user(&user)
+                .await
+                .map_err(Error::Directory)?
         {
             info!("user did not pass verify_user");
             return Ok(None);
