@@ -1,4 +1,5 @@
-//! The JSON API: `api/login/`, `api/login/code/`, `api/logout/`.
+//! The JSON API: `api/login/`, `api/login/code/`, `api/logout/`. `api/login/` answers with the
+//! flow too, which `api/login/code/` takes as `"flow"` (SPEC section 8).
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -19,15 +20,35 @@ fn assert_json(reply: &Reply, status: StatusCode, body: Value) {
     assert_eq!(reply.json(), body);
 }
 
-/// `POST api/login/` → 200 `{"detail": "Login code has been sent."}`, and alice's message.
+/// The `"flow"` of an `api/login/` answer: 64 lower-case hex digits.
+#[track_caller]
+fn flow_of(reply: &Reply) -> String {
+    let flow = reply.json()["flow"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no \"flow\" in {}", reply.body))
+        .to_owned();
+    assert!(
+        flow.len() == 64 && flow.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+        "flow {flow:?}"
+    );
+    flow
+}
+
+/// `POST api/login/` → 200 `{"detail": "Login code has been sent.", "flow": "..."}`, and
+/// alice's message.
 pub async fn login_sends_a_code<A: Adapter>() {
     let site = Site::standard::<A>();
     let reply = site
         .browser()
         .post_json(&site.url("api/login/"), &json!({ "username": "alice" }))
         .await;
-    assert_json(&reply, StatusCode::OK, json!({ "detail": text::CODE_SENT }));
-    let message = site.new_message_for("alice", 0);
+    let flow = flow_of(&reply);
+    assert_json(
+        &reply,
+        StatusCode::OK,
+        json!({ "detail": text::CODE_SENT, "flow": flow }),
+    );
+    let message = site.new_message_for("alice", 0).await;
     assert!(
         message
             .url
@@ -37,20 +58,25 @@ pub async fn login_sends_a_code<A: Adapter>() {
     );
 }
 
-/// Unknown and inactive users get the same answer, and no message.
+/// Unknown and inactive users get the same answer (a flow of the same shape), and no message.
 pub async fn login_answers_alike_for_unknown_and_inactive_users<A: Adapter>() {
     let site = Site::standard::<A>();
-    let browser = site.browser();
     for username in ["mallory", "bob", "ALICE"] {
-        let reply = browser
+        let reply = site
+            .browser()
             .post_json(
                 &site.url("api/login/"),
                 &json!({ "username": username, "next": "/x" }),
             )
             .await;
-        assert_json(&reply, StatusCode::OK, json!({ "detail": text::CODE_SENT }));
+        let flow = flow_of(&reply);
+        assert_json(
+            &reply,
+            StatusCode::OK,
+            json!({ "detail": text::CODE_SENT, "flow": flow }),
+        );
     }
-    assert_eq!(site.sent(), 0);
+    assert_eq!(site.sent_settled().await, 0);
 }
 
 /// A missing, null or blank username → 400 `{"username": ["This field is required."]}`.
@@ -70,22 +96,31 @@ pub async fn login_requires_a_username<A: Adapter>() {
             json!({ "username": [text::REQUIRED] }),
         );
     }
-    assert_eq!(site.sent(), 0);
+    assert_eq!(site.sent_settled().await, 0);
 }
 
-/// `POST api/login/code/` → 200 `{"next": ...}` with the session cookie; the browser is
-/// logged in.
+/// `POST api/login/code/` with the flow → 200 `{"next": ...}` with the session cookie; the
+/// client is logged in. The flow comes as `"flow"` (a client without a cookie jar) or as the
+/// flow cookie.
 pub async fn login_code_logs_in<A: Adapter>() {
     let site = Site::standard::<A>();
-    for (next, expected) in [(Some("/after?x=1"), "/after?x=1"), (None, "/")] {
-        let message = site.send_code("alice", next).await;
-        let browser = site.browser();
-        let reply = browser
-            .post_json(
-                &site.url("api/login/code/"),
-                &json!({ "username": "alice", "code": message.code.expose() }),
+    for (next, expected, by_field) in [
+        (Some("/after?x=1"), "/after?x=1", true),
+        (None, "/", true),
+        (Some("/cookie"), "/cookie", false),
+    ] {
+        let (asker, message, flow) = site.ask_api("alice", next).await;
+        let (browser, body) = if by_field {
+            // Another client: only the "flow" field ties it to the request.
+            let body = json!({ "username": "alice", "code": message.code.expose(), "flow": flow });
+            (site.browser(), body)
+        } else {
+            (
+                asker,
+                json!({ "username": "alice", "code": message.code.expose() }),
             )
-            .await;
+        };
+        let reply = browser.post_json(&site.url("api/login/code/"), &body).await;
         assert_json(&reply, StatusCode::OK, json!({ "next": expected }));
         assert!(reply.session_set_cookie().is_some(), "{:?}", reply.headers);
         assert_eq!(browser.whoami().await.as_deref(), Some("alice"));
@@ -94,7 +129,7 @@ pub async fn login_code_logs_in<A: Adapter>() {
             .browser()
             .post_json(
                 &site.url("api/login/code/"),
-                &json!({ "username": "alice", "code": message.code.expose() }),
+                &json!({ "username": "alice", "code": message.code.expose(), "flow": flow }),
             )
             .await;
         assert_json(
@@ -105,38 +140,53 @@ pub async fn login_code_logs_in<A: Adapter>() {
     }
 }
 
-/// Wrong code, another user's code, unknown user → 400 `{"__all__": [...]}`, no session user.
+/// Wrong code, another user's code, unknown user, a malformed flow, with and without the
+/// flow → 400 `{"__all__": [...]}`, no session user.
 pub async fn login_code_invalid_is_400<A: Adapter>() {
     let site = Site::standard::<A>();
-    let message = site.send_code("alice", None).await;
+    let (_, message, flow) = site.ask_api("alice", None).await;
     let code = message.code.expose();
     let wrong: String = code.chars().rev().collect();
     let browser = site.browser();
-    for body in [
-        json!({ "username": "alice", "code": wrong }),
-        json!({ "username": "bob", "code": code }),
-        json!({ "username": "mallory", "code": code }),
-        json!({ "username": "alice", "code": "zz" }),
-    ] {
+    for flow in [Some(flow.as_str()), None] {
+        for mut body in [
+            json!({ "username": "alice", "code": wrong }),
+            json!({ "username": "bob", "code": code }),
+            json!({ "username": "mallory", "code": code }),
+            json!({ "username": "alice", "code": "zz" }),
+        ] {
+            if let Some(flow) = flow {
+                body["flow"] = flow.into();
+            }
+            let reply = browser.post_json(&site.url("api/login/code/"), &body).await;
+            assert_json(
+                &reply,
+                StatusCode::BAD_REQUEST,
+                json!({ "__all__": [text::INVALID_CODE] }),
+            );
+            assert_eq!(browser.whoami().await, None);
+        }
+    }
+    for bad_flow in ["", "zz", &"g".repeat(64), &flow[..63]] {
+        let body = json!({ "username": "alice", "code": code, "flow": bad_flow });
         let reply = browser.post_json(&site.url("api/login/code/"), &body).await;
         assert_json(
             &reply,
             StatusCode::BAD_REQUEST,
             json!({ "__all__": [text::INVALID_CODE] }),
         );
-        assert_eq!(browser.whoami().await, None);
     }
 }
 
-/// With `hide_username` the code alone logs in.
+/// With `hide_username` the code (and its flow) alone logs in.
 pub async fn login_code_with_hide_username_needs_only_the_code<A: Adapter>() {
     let site = Site::start::<A>(|s| s.hide_username = true);
-    let message = site.send_code("alice", Some("/h")).await;
+    let (_, message, flow) = site.ask_api("alice", Some("/h")).await;
     let browser = site.browser();
     let reply = browser
         .post_json(
             &site.url("api/login/code/"),
-            &json!({ "code": message.code.expose() }),
+            &json!({ "code": message.code.expose(), "flow": flow }),
         )
         .await;
     assert_json(&reply, StatusCode::OK, json!({ "next": "/h" }));
@@ -212,7 +262,7 @@ pub async fn wrong_content_type_is_415<A: Adapter>() {
         let reply = browser.send(request).await;
         assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{route}");
     }
-    assert_eq!(site.sent(), 0);
+    assert_eq!(site.sent_settled().await, 0);
 }
 
 /// Malformed JSON, or JSON of the wrong shape: 400 with a JSON `detail` that says so.
@@ -247,7 +297,7 @@ pub async fn malformed_json_is_400<A: Adapter>() {
             );
         }
     }
-    assert_eq!(site.sent(), 0);
+    assert_eq!(site.sent_settled().await, 0);
 }
 
 /// The app's routes that need a login (`CurrentUser`) answer 401 `{"detail": "Authentication

@@ -65,7 +65,7 @@ pub async fn submit_sends_a_link_to_a_known_user<A: Adapter>() {
         .await;
     reply.expect(StatusCode::OK);
     assert!(reply.body.contains(text::SENT), "{}", reply.body);
-    let message = site.new_message_for("alice", 0);
+    let message = site.new_message_for("alice", 0).await;
     let prefix = format!("{}/alice/", site.url("login-code"));
     assert!(
         message.url.starts_with(&prefix),
@@ -98,6 +98,8 @@ pub async fn submit_answers_alike_for_unknown_and_inactive_users<A: Adapter>() {
     for (username, page) in &pages[1..] {
         assert_eq!(page, &pages[0].1, "{username}'s page differs from alice's");
     }
+    site.new_message_for("alice", 0).await;
+    site.sent_settled().await;
     let sent: Vec<_> = site
         .outbox
         .messages()
@@ -144,7 +146,7 @@ pub async fn submit_without_username_shows_the_form_again<A: Adapter>() {
             Some(kept)
         );
     }
-    assert_eq!(site.sent(), 0);
+    assert_eq!(site.sent_settled().await, 0);
 }
 
 /// The `next` posted with the form is where the link's login goes; the form keeps it.
@@ -168,7 +170,7 @@ pub async fn next_from_the_form_is_where_the_login_goes<A: Adapter>() {
         )
         .await;
     reply.expect(StatusCode::OK);
-    let link = site.local(&site.new_message_for("alice", 0).url);
+    let link = site.local(&site.new_message_for("alice", 0).await.url);
     let login = browser.follow_link(&link).await;
     login.expect(StatusCode::FOUND);
     assert_eq!(login.location(), "/inbox?folder=2");

@@ -1,5 +1,5 @@
-//! The HTTP contract of SPEC section 5 and the security floor of section 7, written once
-//! against plain HTTP so every web adapter passes the same suite.
+//! The HTTP contract of SPEC section 5, the security floor of section 7 and the login flows of
+//! section 8, written once against plain HTTP so every web adapter passes the same suite.
 //!
 //! Each test is an `async fn name<A: Adapter>()`; [`conformance_tests!`](crate::conformance_tests)
 //! makes a `#[test]` of every one for a given adapter. A test written here but missing from the
@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod code_form;
+pub mod flows;
 pub mod links;
 pub mod login;
 pub mod logout;
@@ -28,6 +29,12 @@ pub mod text {
     pub const LOGGING_IN: &str = "Logging in...";
     /// Its `<noscript>` button.
     pub const CLICK_TO_LOGIN: &str = "Click here to login";
+    /// Title of the page another browser sees under `cross_device_links = "confirm"`.
+    pub const CONFIRM_LOGIN: &str = "Confirm login";
+    /// Its button.
+    pub const LOG_IN: &str = "Log in";
+    /// The 403 page another browser sees under `cross_device_links = "deny"`.
+    pub const OTHER_BROWSER: &str = "Open this link in the browser where you asked to log in.";
     /// 401 from `CurrentUser`.
     pub const UNAUTHENTICATED: &str = "Authentication credentials were not provided.";
 }
@@ -88,8 +95,9 @@ macro_rules! conformance_tests {
                 hide_username_needs_only_the_code,
             }
             logout {
-                get_ends_the_session_and_goes_to_login,
+                get_asks_and_the_form_ends_the_session,
                 get_follows_a_safe_next,
+                logout_on_get_ends_the_session_on_get,
                 post_ends_the_session,
                 head_does_not_end_the_session,
             }
@@ -132,6 +140,31 @@ macro_rules! conformance_tests {
                 session_id_changes_at_login,
                 a_logged_out_session_cookie_is_dead,
             }
+            flows {
+                flow_cookie_is_httponly_lax_scoped_and_lives_as_long_as_the_code,
+                unknown_and_inactive_users_get_a_flow_of_the_same_shape,
+                a_second_request_continues_the_flow,
+                the_asking_browser_gets_the_logging_in_page,
+                another_browser_confirms_before_logging_in,
+                confirm_without_post_redirect_still_asks,
+                allow_shows_the_logging_in_page_to_anyone,
+                deny_refuses_other_browsers_and_spends_nothing,
+                mail_scanners_spend_nothing,
+                login_csrf_victim_sees_the_attackers_account,
+                typed_code_without_its_flow_is_refused,
+                guesses_without_the_flow_spend_nothing,
+                guesses_within_the_flow_spend_the_code_and_the_user,
+                parallel_guesses_never_pass_the_cap,
+                parallel_guesses_are_all_counted,
+                short_codes_never_travel_in_links,
+                short_codes_with_hide_username_need_their_flow,
+                anonymous_visitors_store_nothing,
+                csrf_needs_the_signed_cookie_and_its_token,
+                the_session_id_changes_at_login_whatever_the_request_carried,
+                dot_segments_in_next_never_leave_the_site,
+                a_sender_outage_in_the_background_answers_alike,
+                response_times_do_not_tell_real_users_from_unknown,
+            }
         );
     };
     (@emit $adapter:ty; $($group:ident { $($test:ident),* $(,)? })*) => {
@@ -164,6 +197,7 @@ mod tests {
             ("logout", include_str!("logout.rs")),
             ("api", include_str!("api.rs")),
             ("security", include_str!("security.rs")),
+            ("flows", include_str!("flows.rs")),
         ];
         let mut count = 0;
         for (group, source) in groups {
@@ -184,6 +218,6 @@ mod tests {
                 );
             }
         }
-        assert!(count >= 60, "{count} tests found");
+        assert!(count >= 80, "{count} tests found");
     }
 }

@@ -8,18 +8,19 @@
 pub mod html;
 
 use std::{
+    collections::HashMap,
     net::{Ipv4Addr, SocketAddr},
     sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
+        Arc, PoisonError, RwLock,
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use nopassword_core::{
-    CodeKey, CodeRecord, CodeStore, LoginCode, LoginCodeSender, ManualClock, MemoryDirectory,
+    BoxError, Builder, CodeKey, CodeRecord, CodeStore, LoginCode, LoginCodeSender, ManualClock,
     MemoryStore, NoPassword, Outbox, OutboxMessage, SendError, Settings, StoreError, StoredCode,
-    User, async_trait,
+    User, UserDirectory, async_trait, http,
 };
 use reqwest::{
     Client, Method, RequestBuilder, StatusCode,
@@ -34,12 +35,21 @@ pub trait Adapter {
     /// Serves `service` on `listener` (already bound, non-blocking) until the handle drops:
     /// every route of SPEC section 5 at `mount_path`, sessions in memory, and one app route,
     /// `GET /whoami`, answering 200 `{"username": "..."}` for the session's user, else 401.
+    ///
+    /// The adapter installs its default delivery (in the background, SPEC section 8) unless the
+    /// test's service chose otherwise. A runner that can count its server-side sessions says so
+    /// with [`ServerHandle::with_session_count`], and the suite then also checks that anonymous
+    /// visitors create none.
     fn serve(service: NoPassword<User>, listener: std::net::TcpListener) -> ServerHandle;
 }
+
+/// How many sessions a server holds (see [`ServerHandle::with_session_count`]).
+type SessionCount = Box<dyn Fn() -> usize + Send + Sync>;
 
 /// A running server; dropping it stops the server.
 pub struct ServerHandle {
     stop: Option<Box<dyn FnOnce() + Send>>,
+    sessions: Option<SessionCount>,
 }
 
 impl ServerHandle {
@@ -47,7 +57,23 @@ impl ServerHandle {
     pub fn new(stop: impl FnOnce() + Send + 'static) -> Self {
         Self {
             stop: Some(Box::new(stop)),
+            sessions: None,
         }
+    }
+
+    /// Optional: how to count the sessions the server's session store holds now (live ones,
+    /// expired ones purged), for the tests of "anonymous visitors store nothing" (SPEC section
+    /// 8). Without it those tests check only what a client can see (no session cookie, no code
+    /// store entry).
+    #[must_use]
+    pub fn with_session_count(mut self, count: impl Fn() -> usize + Send + Sync + 'static) -> Self {
+        self.sessions = Some(Box::new(count));
+        self
+    }
+
+    /// The server's session count, when the runner gave a way to count.
+    pub fn session_count(&self) -> Option<usize> {
+        self.sessions.as_ref().map(|count| count())
     }
 }
 
@@ -64,6 +90,18 @@ pub const SECRET_KEY: &str = "test-secret-key-0123456789abcdef-0123456789";
 
 /// The session cookie: `{namespace}_session`.
 pub const SESSION_COOKIE: &str = "nopassword_session";
+
+/// The flow cookie: `{namespace}_flow` (SPEC section 8).
+pub const FLOW_COOKIE: &str = "nopassword_flow";
+
+/// The CSRF cookie: `{namespace}_csrf` (signed double-submit, no server state).
+pub const CSRF_COOKIE: &str = "nopassword_csrf";
+
+/// The longest a background delivery may take to reach the outbox before a test gives up.
+const DELIVERY_WAIT: Duration = Duration::from_secs(5);
+
+/// How long "nothing was sent" waits for a late background delivery first.
+const SETTLE: Duration = Duration::from_millis(150);
 
 /// The test users: alice (active, e-mail), bob (inactive), and a username that needs
 /// percent-encoding in a link.
@@ -91,11 +129,56 @@ pub fn base_settings() -> Settings {
     }
 }
 
-/// Switches the code store and the sender into an outage.
+/// The site's users, which a test may change while the server runs (an account deactivated
+/// since a session began).
+#[derive(Debug, Clone)]
+pub struct Directory {
+    users: Arc<RwLock<HashMap<String, User>>>,
+}
+
+impl Directory {
+    fn new(users: impl IntoIterator<Item = User>) -> Self {
+        let users = users.into_iter().map(|u| (u.id.clone(), u)).collect();
+        Self {
+            users: Arc::new(RwLock::new(users)),
+        }
+    }
+
+    /// Marks `username` inactive: it no longer passes `verify_user`.
+    pub fn deactivate(&self, username: &str) {
+        let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
+        let user = users
+            .values_mut()
+            .find(|u| u.username == username)
+            .unwrap_or_else(|| panic!("no user {username}"));
+        user.active = false;
+    }
+
+    fn find(&self, matches: impl Fn(&User) -> bool) -> Option<User> {
+        let users = self.users.read().unwrap_or_else(PoisonError::into_inner);
+        users.values().find(|u| matches(u)).cloned()
+    }
+}
+
+#[async_trait]
+impl UserDirectory for Directory {
+    type User = User;
+
+    async fn find_by_username(&self, username: &str) -> Result<Option<User>, BoxError> {
+        Ok(self.find(|u| u.username == username))
+    }
+
+    async fn find_by_id(&self, id: &str) -> Result<Option<User>, BoxError> {
+        Ok(self.find(|u| u.id == id))
+    }
+}
+
+/// Switches the code store and the sender into an outage, or the sender into a slow one.
 #[derive(Debug, Clone, Default)]
 pub struct Outage {
     store: Arc<AtomicBool>,
     sender: Arc<AtomicBool>,
+    sender_delay_ms: Arc<AtomicU64>,
 }
 
 impl Outage {
@@ -107,6 +190,12 @@ impl Outage {
     /// Every send fails (as an SMTP server refusing would) while `down`.
     pub fn sender(&self, down: bool) {
         self.sender.store(down, Ordering::SeqCst);
+    }
+
+    /// Every send takes `delay` first (as a slow mail server would); zero to stop.
+    pub fn sender_delay(&self, delay: Duration) {
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.sender_delay_ms.store(millis, Ordering::SeqCst);
     }
 }
 
@@ -125,6 +214,16 @@ impl FlakyStore {
         } else {
             Ok(())
         }
+    }
+
+    /// Live entries (codes and counters), whatever the outage switch says.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Whether no entry is live.
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
     }
 }
 
@@ -155,9 +254,14 @@ impl CodeStore for FlakyStore {
         self.inner.incr_code_failures(key).await
     }
 
-    async fn incr_user_failures(&self, user_id: &str, window: Duration) -> Result<u32, StoreError> {
+    async fn incr_user_failures(
+        &self,
+        user_id: &str,
+        window: Duration,
+        cap: u32,
+    ) -> Result<Option<u32>, StoreError> {
         self.check()?;
-        self.inner.incr_user_failures(user_id, window).await
+        self.inner.incr_user_failures(user_id, window, cap).await
     }
 
     async fn user_failures(&self, user_id: &str) -> Result<u32, StoreError> {
@@ -176,11 +280,13 @@ impl CodeStore for FlakyStore {
     }
 }
 
-/// The development outbox, failing while its outage switch is on.
+/// The development outbox, failing while its outage switch is on and waiting while its delay
+/// is set.
 #[derive(Debug, Clone)]
 struct FlakySender {
     outbox: Outbox,
     down: Arc<AtomicBool>,
+    delay_ms: Arc<AtomicU64>,
 }
 
 #[async_trait]
@@ -191,6 +297,10 @@ impl LoginCodeSender for FlakySender {
         secure: bool,
         host: Option<&str>,
     ) -> Result<(), SendError> {
+        let delay = self.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
         if self.down.load(Ordering::SeqCst) {
             return Err(SendError::new(
                 "SmtpTransportError: Connection refused (os error 111) at 10.9.8.7:587",
@@ -212,17 +322,33 @@ pub struct Site {
     pub clock: ManualClock,
     /// Outage switches.
     pub outage: Outage,
-    _server: ServerHandle,
+    /// The users, which a test may deactivate.
+    pub users: Directory,
+    /// The code store the service uses (for counts a client cannot see).
+    pub store: FlakyStore,
+    /// The service the server runs (a clone sharing its state).
+    pub service: NoPassword<User>,
+    server: ServerHandle,
 }
 
 impl Site {
     /// Starts `A` with [`base_settings`] changed by `configure`.
     pub fn start<A: Adapter>(configure: impl FnOnce(&mut Settings)) -> Self {
+        Self::start_with::<A>(configure, |builder| builder)
+    }
+
+    /// Starts `A` with [`base_settings`] changed by `configure` and the service's builder
+    /// changed by `build` (after the harness gave it its users, store, sender and clock), say
+    /// to [`deliver_inline`](Builder::deliver_inline).
+    pub fn start_with<A: Adapter>(
+        configure: impl FnOnce(&mut Settings),
+        build: impl FnOnce(Builder<User>) -> Builder<User>,
+    ) -> Self {
         let mut settings = base_settings();
         configure(&mut settings);
         let clock = ManualClock::new();
         let outage = Outage::default();
-        let outbox = Outbox::new(1_000).quiet();
+        let outbox = Outbox::new(10_000).quiet();
         let store = FlakyStore {
             inner: MemoryStore::with_clock(clock.clone()),
             down: Arc::clone(&outage.store),
@@ -230,26 +356,30 @@ impl Site {
         let sender = FlakySender {
             outbox: outbox.clone(),
             down: Arc::clone(&outage.sender),
+            delay_ms: Arc::clone(&outage.sender_delay_ms),
         };
-        let service = NoPassword::builder(settings, MemoryDirectory::new(users()))
-            .store(store)
+        let users = Directory::new(users());
+        let builder = NoPassword::builder(settings, users.clone())
+            .store(store.clone())
             .sender(sender)
-            .clock(clock.clone())
-            .build()
-            .expect("test settings are valid");
+            .clock(clock.clone());
+        let service = build(builder).build().expect("test settings are valid");
         let listener =
             std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a free port");
         listener.set_nonblocking(true).expect("non-blocking");
         let addr: SocketAddr = listener.local_addr().expect("local address");
         let settings = service.settings().clone();
-        let server = A::serve(service, listener);
+        let server = A::serve(service.clone(), listener);
         Self {
             base: format!("http://{addr}"),
             settings,
             outbox,
             clock,
             outage,
-            _server: server,
+            users,
+            store,
+            service,
+            server,
         }
     }
 
@@ -274,56 +404,146 @@ impl Site {
         let client = Client::builder()
             .cookie_provider(Arc::clone(&jar))
             .redirect(Policy::none())
-            .timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
             .build()
             .expect("client");
         Browser {
             client,
             jar,
             base: self.base.clone(),
+            cookie_path: http::cookie_path(&self.settings).to_owned(),
         }
     }
 
-    /// The number of messages sent so far.
+    /// The number of messages sent so far (deliveries still under way not counted).
     pub fn sent(&self) -> usize {
         self.outbox.messages().len()
     }
 
-    /// The newest message, which must have been sent to `username` after `before` messages.
-    pub fn new_message_for(&self, username: &str, before: usize) -> OutboxMessage {
-        let messages = self.outbox.messages();
-        assert_eq!(
-            messages.len(),
-            before + 1,
-            "expected exactly one new message, for {username}"
-        );
-        let message = messages.into_iter().next().expect("a message");
-        assert_eq!(message.username, username);
+    /// The number of messages sent, after giving a late background delivery time to land:
+    /// for checking that nothing (more) was sent.
+    pub async fn sent_settled(&self) -> usize {
+        tokio::time::sleep(SETTLE).await;
+        self.sent()
+    }
+
+    /// The newest message, which must be the only one sent after `before` messages and be
+    /// for `username`. Delivery runs in the background, so it may land just after the answer:
+    /// this waits up to a few seconds for it.
+    #[track_caller]
+    pub fn new_message_for(
+        &self,
+        username: &str,
+        before: usize,
+    ) -> impl Future<Output = OutboxMessage> + '_ {
+        let caller = std::panic::Location::caller();
+        let username = username.to_owned();
+        async move {
+            let started = Instant::now();
+            let mut messages = self.outbox.messages();
+            while messages.len() <= before && started.elapsed() < DELIVERY_WAIT {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                messages = self.outbox.messages();
+            }
+            assert!(
+                messages.len() > before,
+                "{caller}: no message for {username} arrived within {DELIVERY_WAIT:?} \
+                 ({before} before)"
+            );
+            assert_eq!(
+                messages.len(),
+                before + 1,
+                "{caller}: expected exactly one new message, for {username}"
+            );
+            let message = messages.into_iter().next().expect("a message");
+            assert_eq!(message.username, username, "{caller}");
+            message
+        }
+    }
+
+    /// Asks for a code over the JSON API from a throwaway client and returns what was sent
+    /// (the flow is thrown away with the client: the link then opens as "another browser").
+    pub async fn send_code(&self, username: &str, next: Option<&str>) -> OutboxMessage {
+        let (_, message, _) = self.ask_api(username, next).await;
         message
     }
 
-    /// Asks for a code over the JSON API from a throwaway client and returns what was sent.
-    pub async fn send_code(&self, username: &str, next: Option<&str>) -> OutboxMessage {
+    /// Asks for a code the way a person does, through the `login/` form (its CSRF cookie and
+    /// token, then the POST): the browser keeps the flow cookie, so the link and the typed
+    /// code are "the same browser" for it.
+    pub async fn ask(&self, username: &str, next: Option<&str>) -> (Browser, OutboxMessage) {
+        let browser = self.browser();
+        let message = browser.ask(self, username, next).await;
+        (browser, message)
+    }
+
+    /// Asks for a code over the JSON API from a fresh client: the client (which holds the flow
+    /// cookie), the message, and the answer's `"flow"`.
+    pub async fn ask_api(
+        &self,
+        username: &str,
+        next: Option<&str>,
+    ) -> (Browser, OutboxMessage, String) {
         let before = self.sent();
         let mut body = json!({ "username": username });
         if let Some(next) = next {
             body["next"] = next.into();
         }
-        let reply = self
-            .browser()
-            .post_json(&self.url("api/login/"), &body)
-            .await;
+        let browser = self.browser();
+        let reply = browser.post_json(&self.url("api/login/"), &body).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        self.new_message_for(username, before)
+        let flow = reply.json()["flow"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no \"flow\" in {}", reply.body))
+            .to_owned();
+        let message = self.new_message_for(username, before).await;
+        (browser, message, flow)
     }
 
-    /// A fresh browser logged in as `username` through a link, as a person would.
+    /// A browser logged in as `username` through a link it asked for, as a person would.
     pub async fn logged_in(&self, username: &str) -> Browser {
-        let link = self.local(&self.send_code(username, None).await.url);
-        let browser = self.browser();
-        browser.follow_link(&link).await.expect(StatusCode::FOUND);
+        let (browser, message) = self.ask(username, None).await;
+        browser
+            .follow_link(&self.local(&message.url))
+            .await
+            .expect(StatusCode::FOUND);
         assert_eq!(browser.whoami().await.as_deref(), Some(username));
         browser
+    }
+
+    /// Whether a bare request carrying only the session cookie `session` is logged in, and as
+    /// whom (the app's `/whoami`).
+    pub async fn who_has(&self, session: &str) -> Option<String> {
+        let browser = self.browser();
+        let request = browser
+            .request(Method::GET, "/whoami")
+            .header(header::COOKIE, format!("{SESSION_COOKIE}={session}"));
+        let reply = browser.send(request).await;
+        match reply.status {
+            StatusCode::OK => reply.json()["username"].as_str().map(str::to_owned),
+            StatusCode::UNAUTHORIZED => None,
+            other => panic!("/whoami answered {other}: {}", reply.body),
+        }
+    }
+
+    /// Live entries of the code store (codes and counters).
+    pub fn store_entries(&self) -> usize {
+        self.store.len()
+    }
+
+    /// The server's session count, when the adapter's runner gave a way to count
+    /// ([`ServerHandle::with_session_count`]).
+    pub fn sessions(&self) -> Option<usize> {
+        self.server.session_count()
+    }
+
+    /// A user's consecutive-failure count, straight from the store.
+    pub async fn user_failures(&self, user_id: &str) -> u32 {
+        self.store
+            .inner
+            .user_failures(user_id)
+            .await
+            .expect("the memory store answers")
     }
 
     /// The path of a login link from the outbox (whatever host it names).
@@ -393,11 +613,16 @@ impl Reply {
             .collect()
     }
 
-    /// The `Set-Cookie` of the session cookie, if the response sets it.
-    pub fn session_set_cookie(&self) -> Option<&str> {
+    /// The `Set-Cookie` of cookie `name`, if the response sets it.
+    pub fn set_cookie(&self, name: &str) -> Option<&str> {
         self.set_cookies()
             .into_iter()
-            .find(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
+            .find(|c| c.starts_with(&format!("{name}=")))
+    }
+
+    /// The `Set-Cookie` of the session cookie, if the response sets it.
+    pub fn session_set_cookie(&self) -> Option<&str> {
+        self.set_cookie(SESSION_COOKIE)
     }
 
     /// Asserts the status, showing the body when it is not.
@@ -427,11 +652,15 @@ pub fn cookie_attributes(set_cookie: &str) -> Vec<String> {
         .collect()
 }
 
-/// A client with its own cookie jar that does not follow redirects.
+/// A client with its own cookie jar that does not follow redirects. Clones share the jar
+/// (one browser, several tabs).
+#[derive(Clone)]
 pub struct Browser {
     client: Client,
     jar: Arc<Jar>,
     base: String,
+    /// Where the flow and CSRF cookies live: `mount_path`, or `/`.
+    cookie_path: String,
 }
 
 impl Browser {
@@ -488,8 +717,31 @@ impl Browser {
         self.get(url).await.expect(StatusCode::OK).csrf()
     }
 
-    /// Follows a login link as a browser with JavaScript would: GET the "Logging in..." page,
-    /// then POST its form.
+    /// Asks for a code for `username` through the `login/` form (`next` posted with it, as
+    /// the form's hidden field would) and returns the message sent; this browser keeps the
+    /// flow cookie.
+    pub async fn ask(&self, site: &Site, username: &str, next: Option<&str>) -> OutboxMessage {
+        let token = self.csrf(&site.path("login/")).await;
+        let mut fields = vec![
+            ("csrfmiddlewaretoken", token.as_str()),
+            ("username", username),
+        ];
+        if let Some(next) = next {
+            fields.push(("next", next));
+        }
+        let before = site.sent();
+        let reply = self.post_form(&site.path("login/"), &fields).await;
+        reply.expect(StatusCode::OK);
+        assert!(
+            reply.set_cookie(FLOW_COOKIE).is_some(),
+            "POST login/ sets the flow cookie: {:?}",
+            reply.headers
+        );
+        site.new_message_for(username, before).await
+    }
+
+    /// Follows a login link as a browser with JavaScript (or a person clicking the button)
+    /// would: GET the page ("Logging in..." or "Confirm login"), then POST its form.
     pub async fn follow_link(&self, url: &str) -> Reply {
         let page = self.get(url).await;
         page.expect(StatusCode::OK);
@@ -514,16 +766,34 @@ impl Browser {
         }
     }
 
-    /// The session cookie this browser holds, if any.
-    pub fn session_id(&self) -> Option<String> {
-        let url = reqwest::Url::parse(&self.base).expect("base URL");
+    /// The value of cookie `name` this browser would send to the contract's routes, if any.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let path = self.cookie_path.trim_end_matches('/');
+        let url = reqwest::Url::parse(&format!("{}{path}/", self.base)).expect("base URL");
         let cookies = self.jar.cookies(&url)?;
         cookies
             .to_str()
             .ok()?
             .split(';')
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
+            .find(|(key, _)| *key == name)
             .map(|(_, value)| value.to_owned())
+    }
+
+    /// The session cookie this browser holds, if any.
+    pub fn session_id(&self) -> Option<String> {
+        self.cookie(SESSION_COOKIE)
+    }
+
+    /// The flow cookie this browser holds, if any.
+    pub fn flow(&self) -> Option<String> {
+        self.cookie(FLOW_COOKIE)
+    }
+
+    /// Puts a cookie in this browser's jar (Path=/), as a planted or forged cookie would be.
+    pub fn plant_cookie(&self, name: &str, value: &str) {
+        let url = reqwest::Url::parse(&self.base).expect("base URL");
+        self.jar
+            .add_cookie_str(&format!("{name}={value}; Path=/"), &url);
     }
 }
