@@ -1,4 +1,4 @@
-//! The axum-login backend: credentials are a username and a code.
+//! The axum-login backend: credentials are a username, a code and the flow that asked for it.
 
 use std::{fmt, net::IpAddr};
 
@@ -47,32 +47,66 @@ impl<U: LoginUser> AuthUser for SessionUser<U> {
     }
 }
 
-/// What an axum-login app passes to `AuthSession::authenticate`.
-#[derive(Debug, Clone, Default)]
+/// What an axum-login app passes to `AuthSession::authenticate`: a typed code, which counts
+/// only with the flow that asked for it (SPEC section 8). `Debug` hides the code and the flow.
+#[derive(Clone, Default)]
 pub struct Credentials {
     /// The username (`None` for `hide_username` codes).
     pub username: Option<String>,
-    /// The code from the link or the form.
+    /// The code from the form.
     pub code: String,
     /// The client's address, for the rate limit.
     pub client: Option<IpAddr>,
+    /// The flow token the client holds: the value of the `{namespace}_flow` cookie
+    /// ([`flow_cookie_name`](nopassword_core::http::flow_cookie_name)), or the `"flow"` that
+    /// `api/login/` answered. Without it even the right code is refused.
+    pub flow: Option<String>,
 }
 
-/// An [`AuthnBackend`] that logs users in with login codes: add it to an axum-login app and
-/// passwordless login works with `AuthSession::authenticate` and `login`.
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("code", &"[redacted]")
+            .field("client", &self.client)
+            .field("flow", &self.flow.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// An [`AuthnBackend`] that logs users in with typed login codes: add it to an axum-login app
+/// and passwordless login works with `AuthSession::authenticate` and `login`. The code counts
+/// only with the flow of the request that asked for it (its flow cookie, or the `"flow"` of
+/// `api/login/`); login links go through [`router`](crate::router)'s `login-code/` routes.
 ///
 /// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use axum_login::AuthnBackend;
 /// use nopassword_axum::{Credentials, NoPasswordBackend};
-/// use nopassword_core::{MemoryDirectory, NoPassword, Outbox, Settings, User};
+/// use nopassword_core::{LoginRequest, MemoryDirectory, NoPassword, Outbox, Settings, User};
 ///
 /// let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };
+/// let outbox = Outbox::new(10).quiet();
 /// let service = NoPassword::builder(settings, MemoryDirectory::new([User::new("1", "alice")]))
-///     .sender(Outbox::new(10))
+///     .sender(outbox.clone())
 ///     .build()
 ///     .unwrap();
+/// let started = service
+///     .request_login(LoginRequest { username: "alice", ..Default::default() })
+///     .await
+///     .unwrap();
+/// let code = outbox.latest_for("alice").unwrap().code.expose().to_owned();
+///
 /// let backend = NoPasswordBackend::new(service);
-/// let _creds = Credentials { username: Some("alice".into()), code: "...".into(), client: None };
-/// # let _ = backend;
+/// let creds = Credentials {
+///     username: Some("alice".into()),
+///     code,
+///     flow: Some(started.flow.expose()), // the flow cookie's value, in a web app
+///     ..Default::default()
+/// };
+/// let user = backend.authenticate(creds).await.unwrap().expect("a valid code in its flow");
+/// assert_eq!(user.user.username, "alice");
+/// # });
 /// ```
 pub struct NoPasswordBackend<U: LoginUser> {
     service: NoPassword<U>,
@@ -114,6 +148,7 @@ impl<U: LoginUser> AuthnBackend for NoPasswordBackend<U> {
             username: creds.username.as_deref(),
             code: &creds.code,
             client: creds.client,
+            flow: creds.flow.as_deref(),
         };
         let login = self.service.authenticate(attempt).await?;
         Ok(login.map(|login| SessionUser::new(&self.service, login.user)))

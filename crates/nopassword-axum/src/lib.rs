@@ -28,8 +28,46 @@
 //!
 //! Serve with `into_make_service_with_connect_info::<SocketAddr>()` so the per-address rate
 //! limit sees client addresses.
+//!
+//! # Login flows (SPEC section 8)
+//!
+//! Every code is bound to the browser (or API client) that asked for it:
+//!
+//! - `POST login/` and `POST api/login/` start a **flow**: a random token in the
+//!   `{namespace}_flow` cookie (HttpOnly, SameSite=Lax, scoped to `mount_path`, living as long
+//!   as the code). `api/login/` also answers it as `"flow"`, for clients without a cookie jar,
+//!   and `api/login/code/` takes it back as `"flow"` in the body (else the cookie counts).
+//! - A login link opened in the flow's own browser works as before (the "Logging in..." page
+//!   that posts itself). Opened anywhere else (another device, a mail scanner), it follows
+//!   `cross_device_links`: `confirm` (default) shows a "Confirm login" page with a button and no
+//!   script, `allow` behaves as in the flow's browser, `deny` answers 403. `GET` and `HEAD`
+//!   never consume a code, except `GET` with `post_redirect = false` where login is allowed.
+//! - Typed codes (`login/code/`, `api/login/code/`, [`NoPasswordBackend`]) count only within
+//!   their flow; a stranger's guesses spend nothing of the user's.
+//! - `GET logout/` shows a "Log out?" page whose button posts the logout, unless
+//!   `logout_on_get = true`.
+//! - Logging in always renews the session id.
+//!
+//! # CSRF without sessions
+//!
+//! HTML forms are protected by a signed double-submit cookie, `{namespace}_csrf`: the first
+//! page with a form sets a token signed with `secret_key`, the form repeats it in
+//! [`CSRF_FIELD`], and every HTML `POST` must present both (403 otherwise). Anonymous visitors
+//! therefore write nothing to the session store: a session begins at login.
+//!
+//! # Background delivery
+//!
+//! [`router`] makes the service deliver codes off the request path, through a bounded
+//! [`Dispatcher`] on the Tokio runtime ([`Dispatcher::DEFAULT_CAPACITY`] deliveries in flight;
+//! a full queue answers 503). Answers then take as long for unknown users as for real ones,
+//! whatever the mail server's latency; a failed delivery is logged and counted
+//! ([`NoPassword::delivery_failures`]). An app that chose otherwise on the builder keeps its
+//! choice: [`Builder::dispatch`](nopassword_core::Builder::dispatch) for its own queue,
+//! [`Builder::deliver_inline`](nopassword_core::Builder::deliver_inline) to send during the
+//! request (a sender outage is then a 503).
 
 mod backend;
+mod cookies;
 mod extract;
 mod forwarded;
 mod handlers;
@@ -53,7 +91,9 @@ pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::RequestInfo;
 use handlers::{api, code, login, logout};
 pub use memory_sessions::MemorySessionStore;
-use nopassword_core::{LoginUser, NoPassword, forms::MAX_BODY_BYTES, http::SECURITY_HEADERS};
+use nopassword_core::{
+    Dispatcher, LoginUser, NoPassword, forms::MAX_BODY_BYTES, http::SECURITY_HEADERS,
+};
 pub use pages::{Pages, TEMPLATES, TemplateError};
 pub use session::{CSRF_FIELD, LoginLayer, SecureCookieLayer, SecureCookies, login_layer};
 use state::AppState;
@@ -61,9 +101,16 @@ use state::AppState;
 /// Every route of the HTTP contract, mounted at `mount_path`. Add [`login_layer`] to the app
 /// (outside this router) for sessions.
 ///
+/// Also makes `service` deliver codes in the background on the Tokio runtime, unless its
+/// builder chose a delivery ([`Builder::dispatch`](nopassword_core::Builder::dispatch) or
+/// [`Builder::deliver_inline`](nopassword_core::Builder::deliver_inline)); see the crate docs.
+///
 /// Fails when a page template in `template_dir` does not parse.
 pub fn router<U: LoginUser>(service: NoPassword<U>) -> Result<Router, TemplateError> {
     let pages = Pages::load(service.settings().template_dir.as_deref())?;
+    service.deliver_in_background_by_default(|| {
+        Arc::new(Dispatcher::tokio(Dispatcher::DEFAULT_CAPACITY))
+    });
     let settings = service.settings().clone();
     let state = AppState {
         service,

@@ -1,5 +1,6 @@
-//! Sessions: the layer an app adds (tower-sessions + axum-login), `Secure` cookies on secure
-//! requests, and the CSRF token kept in the session.
+//! Sessions: the layer an app adds (tower-sessions + axum-login) and `Secure` cookies on secure
+//! requests. Sessions begin at login: the CSRF token of anonymous pages lives in a signed
+//! cookie (see [`CSRF_FIELD`]), never in the session store.
 
 use std::{
     future::Future,
@@ -16,21 +17,22 @@ use axum::{
 };
 use axum_login::{AuthManagerLayer, AuthManagerLayerBuilder};
 use nopassword_core::{
-    LoginUser, NoPassword, SystemRng,
-    http::{
-        CSRF_SESSION_KEY, Failure, SESSION_IDLE_TIMEOUT, csrf_matches, new_csrf_token,
-        secure_set_cookie, session_cookie_name,
-    },
+    LoginUser, NoPassword,
+    http::{SESSION_IDLE_TIMEOUT, secure_set_cookie, session_cookie_name},
 };
 use tower::{Layer, Service, layer::util::Stack};
 use tower_sessions::{
-    Expiry, Session, SessionManagerLayer, SessionStore,
+    Expiry, SessionManagerLayer, SessionStore,
     cookie::{SameSite, time::Duration},
 };
 
-use crate::{NoPasswordBackend, RequestInfo, state::session_failure};
+use crate::{NoPasswordBackend, RequestInfo};
 
 /// The form field that carries the CSRF token (Django's name, so templates port over).
+///
+/// Every HTML form repeats the token of the `{namespace}_csrf` cookie (HttpOnly, SameSite=Lax,
+/// scoped to `mount_path`) in this field: a token signed with `secret_key`, set by the first
+/// page with a form, and checked on every HTML `POST` (403 otherwise). No session is needed.
 pub use nopassword_core::http::CSRF_FIELD;
 
 /// The session and login layers [`login_layer`] returns.
@@ -40,6 +42,9 @@ pub type LoginLayer<U, Store> =
 /// Sessions for the whole app: a tower-sessions session in `store` (cookie `{namespace}_session`,
 /// HttpOnly, SameSite=Lax, `Secure` when the request is secure, two weeks of inactivity), and
 /// axum-login's auth manager with [`NoPasswordBackend`]. Add it to the app's outermost router.
+///
+/// The store sees a session only from login on (with a fresh id at every login): the pages of
+/// [`router`](crate::router) write nothing to it for anonymous visitors.
 ///
 /// ```
 /// use axum::Router;
@@ -153,33 +158,4 @@ where
             Ok(response)
         })
     }
-}
-
-/// The session's CSRF token, created on first use.
-pub(crate) async fn csrf_token(session: &Session) -> Result<String, Failure> {
-    if let Some(token) = session
-        .get::<String>(CSRF_SESSION_KEY)
-        .await
-        .map_err(session_failure)?
-    {
-        return Ok(token);
-    }
-    let token = new_csrf_token(&SystemRng);
-    session
-        .insert(CSRF_SESSION_KEY, &token)
-        .await
-        .map_err(session_failure)?;
-    Ok(token)
-}
-
-/// Whether `presented` is the session's CSRF token (constant-time).
-pub(crate) async fn csrf_valid(
-    session: &Session,
-    presented: Option<&str>,
-) -> Result<bool, Failure> {
-    let expected = session
-        .get::<String>(CSRF_SESSION_KEY)
-        .await
-        .map_err(session_failure)?;
-    Ok(csrf_matches(expected.as_deref(), presented))
 }

@@ -1,4 +1,4 @@
-//! The HTTP contract suite (SPEC sections 5 and 7) against nopassword-axum: a real server on a
+//! The HTTP contract suite (SPEC sections 5, 7 and 8) against nopassword-axum: a real server on a
 //! free port, driven over plain HTTP.
 //!
 //! The suite lives in `nopassword-conformance` and knows no web framework; this file is the

@@ -10,13 +10,14 @@ use axum::{
 use nopassword_core::{
     CodeAttempt, LoginRequest, LoginUser,
     forms::{CodeForm, FormErrors, LoginForm, messages},
-    http::Failure,
+    http::{Failure, flow_set_cookie},
 };
 use serde_json::json;
 
-use super::{Auth, start_session};
+use super::{Auth, code::typed_flow, start_session};
 use crate::{
     RequestInfo,
+    cookies::{RequestCookies, with_set_cookie},
     state::{ApiJson, AppState, JsonContentType, json_failure},
 };
 
@@ -24,10 +25,12 @@ fn invalid(errors: &FormErrors) -> Response {
     (StatusCode::BAD_REQUEST, Json(errors)).into_response()
 }
 
-/// `{"username", "next"?}` → 200 `{"detail": "Login code has been sent."}`.
+/// `{"username", "next"?}` → 200 `{"detail": "Login code has been sent.", "flow": "..."}`,
+/// with the flow cookie too (for clients with a cookie jar).
 pub(crate) async fn login<U: LoginUser>(
     State(state): State<AppState<U>>,
     info: RequestInfo,
+    cookies: RequestCookies,
     ApiJson(form): ApiJson<LoginForm>,
 ) -> Response {
     let username = match form.validate() {
@@ -40,18 +43,26 @@ pub(crate) async fn login<U: LoginUser>(
         host: info.host.as_deref(),
         secure: info.secure,
         client: info.client,
+        flow: cookies.flow(),
     };
     match state.service.request_login(request).await {
-        Ok(()) => Json(json!({ "detail": messages::CODE_SENT })).into_response(),
+        Ok(started) => {
+            let flow = started.flow.expose();
+            let cookie = flow_set_cookie(state.service.settings(), &flow);
+            let body = Json(json!({ "detail": messages::CODE_SENT, "flow": flow }));
+            with_set_cookie(body.into_response(), Some(&cookie))
+        }
         Err(error) => json_failure(error.into()),
     }
 }
 
-/// `{"username", "code"}` → 200 `{"next": "..."}` with the session cookie, or 400
-/// `{"__all__": ["Unable to log in with provided login code."]}`.
+/// `{"username", "code", "flow"?}` → 200 `{"next": "..."}` with the session cookie, or 400
+/// `{"__all__": ["Unable to log in with provided login code."]}`. The flow is the body's
+/// `"flow"`, else the flow cookie; without it no code counts.
 pub(crate) async fn login_code<U: LoginUser>(
     State(state): State<AppState<U>>,
     info: RequestInfo,
+    cookies: RequestCookies,
     mut auth: Auth<U>,
     ApiJson(form): ApiJson<CodeForm>,
 ) -> Response {
@@ -63,6 +74,7 @@ pub(crate) async fn login_code<U: LoginUser>(
         username,
         code,
         client: info.client,
+        flow: typed_flow(form.flow.as_deref(), &cookies),
     };
     let result: Result<Response, Failure> = async {
         match state.service.authenticate(attempt).await? {

@@ -1,5 +1,5 @@
 //! Login links (`login-code/{username}/{code}/` or `login-code/{code}/`) and the typed-code
-//! form (`login/code/`).
+//! form (`login/code/`), bound to the flow that asked for the code (SPEC section 8).
 
 use axum::{
     extract::{OriginalUri, Path, Query, State, rejection::PathRejection},
@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use nopassword_core::{
-    CodeAttempt, LoginUser,
+    CodeAttempt, LinkAction, LinkLogin, LoginUser,
     forms::{CodeForm, FormErrors, messages},
     http::Failure,
     pages::Page,
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::{Auth, found, start_session};
 use crate::{
     RequestInfo,
-    session::{csrf_token, csrf_valid},
+    cookies::RequestCookies,
     state::{AppState, HtmlForm},
 };
 
@@ -37,11 +37,13 @@ fn decoded(link: Result<Path<Link>, PathRejection>) -> Option<Link> {
 }
 
 impl Link {
-    fn attempt<'a>(&'a self, info: &RequestInfo) -> CodeAttempt<'a> {
+    /// The link as presented by this client, with the flow its cookie holds.
+    fn attempt<'a>(&'a self, info: &RequestInfo, cookies: &'a RequestCookies) -> CodeAttempt<'a> {
         CodeAttempt {
             username: self.username.as_deref(),
             code: &self.code,
             client: info.client,
+            flow: cookies.flow(),
         }
     }
 }
@@ -52,11 +54,13 @@ pub(crate) struct CsrfBody {
     csrfmiddlewaretoken: Option<String>,
 }
 
-/// `GET` of a link: with `post_redirect` the "Logging in..." page (nothing consumed), else the
-/// login itself.
+/// `GET` of a link, as nopassword-core's [`LinkAction`] says: the "Logging in..." page, an
+/// immediate login (`post_redirect` off), the "Confirm login" page for another client, 403
+/// under `cross_device_links = "deny"`, or 404. Only the immediate login consumes the code.
 pub(crate) async fn link_get<U: LoginUser>(
     State(state): State<AppState<U>>,
     info: RequestInfo,
+    cookies: RequestCookies,
     mut auth: Auth<U>,
     OriginalUri(uri): OriginalUri,
     link: Result<Path<Link>, PathRejection>,
@@ -64,66 +68,81 @@ pub(crate) async fn link_get<U: LoginUser>(
     let Some(link) = decoded(link) else {
         return state.html_failure(Failure::NotFound);
     };
-    let result = if state.service.settings().post_redirect {
-        submit_page(&state, &info, &auth, &uri, &link).await
-    } else {
-        log_in_with_link(&state, &info, &mut auth, &link).await
+    let attempt = link.attempt(&info, &cookies);
+    let result = match state.service.open_link(attempt).await {
+        Ok(LinkAction::NotFound) => Err(Failure::NotFound),
+        Ok(LinkAction::Denied) => Err(Failure::OtherBrowser),
+        Ok(LinkAction::Submit) => {
+            let csrf = cookies.page_csrf(&state.service);
+            let page = state.page(Page::Submit {
+                action: uri.path(),
+                csrf_token: csrf.token(),
+            });
+            Ok(csrf.apply(page))
+        }
+        Ok(LinkAction::Confirm {
+            username,
+            requested_at,
+        }) => {
+            let csrf = cookies.page_csrf(&state.service);
+            let page = state.page(Page::Confirm {
+                action: uri.path(),
+                csrf_token: csrf.token(),
+                username: &username,
+                requested_at,
+            });
+            Ok(csrf.apply(page))
+        }
+        Ok(LinkAction::LogIn) => log_in_with_link(&state, &mut auth, attempt).await,
+        Err(error) => Err(error.into()),
     };
     result.unwrap_or_else(|failure| state.html_failure(failure))
 }
 
-async fn submit_page<U: LoginUser>(
-    state: &AppState<U>,
-    info: &RequestInfo,
-    auth: &Auth<U>,
-    uri: &Uri,
-    link: &Link,
-) -> Result<Response, Failure> {
-    if !state.service.check(link.attempt(info)).await? {
-        return Err(Failure::NotFound);
-    }
-    let token = csrf_token(&auth.session).await?;
-    Ok(state.page(Page::Submit {
-        action: uri.path(),
-        csrf_token: &token,
-    }))
-}
-
+/// Consumes the link and starts the session: 302 to `next`, else 404 (unknown, expired, used)
+/// or 403 (another client under `cross_device_links = "deny"`).
 async fn log_in_with_link<U: LoginUser>(
     state: &AppState<U>,
-    info: &RequestInfo,
     auth: &mut Auth<U>,
-    link: &Link,
+    attempt: CodeAttempt<'_>,
 ) -> Result<Response, Failure> {
-    let login = state
-        .service
-        .authenticate(link.attempt(info))
-        .await?
-        .ok_or(Failure::NotFound)?;
-    start_session(state, auth, &login).await?;
-    Ok(found(&login.next))
+    match state.service.login_with_link(attempt).await? {
+        LinkLogin::LoggedIn(login) => {
+            start_session(state, auth, &login).await?;
+            Ok(found(&login.next))
+        }
+        LinkLogin::NotFound => Err(Failure::NotFound),
+        LinkLogin::Denied => Err(Failure::OtherBrowser),
+    }
 }
 
-/// `HEAD` of a link: 200 or 404, and never consumes the code (even with `post_redirect` off).
+/// `HEAD` of a link: 404 for an unknown link, 403 where `GET` would deny, else 200; never
+/// consumes the code (even with `post_redirect` off).
 pub(crate) async fn link_head<U: LoginUser>(
     State(state): State<AppState<U>>,
     info: RequestInfo,
+    cookies: RequestCookies,
     link: Result<Path<Link>, PathRejection>,
 ) -> Response {
     let Some(link) = decoded(link) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    match state.service.check(link.attempt(&info)).await {
-        Ok(true) => StatusCode::OK.into_response(),
-        Ok(false) => StatusCode::NOT_FOUND.into_response(),
+    match state.service.open_link(link.attempt(&info, &cookies)).await {
+        Ok(LinkAction::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Ok(LinkAction::Denied) => StatusCode::FORBIDDEN.into_response(),
+        Ok(LinkAction::Submit | LinkAction::LogIn | LinkAction::Confirm { .. }) => {
+            StatusCode::OK.into_response()
+        }
         Err(error) => state.html_failure(error.into()),
     }
 }
 
-/// `POST` of a link (the auto-submitted form): consume, log in, 302 to `next`; else 404.
+/// `POST` of a link (the "Logging in..." or "Confirm login" form): consume, log in, 302 to
+/// `next`; else 404, or 403 under `cross_device_links = "deny"` without the flow.
 pub(crate) async fn link_post<U: LoginUser>(
     State(state): State<AppState<U>>,
     info: RequestInfo,
+    cookies: RequestCookies,
     mut auth: Auth<U>,
     link: Result<Path<Link>, PathRejection>,
     HtmlForm(body): HtmlForm<CsrfBody>,
@@ -132,10 +151,10 @@ pub(crate) async fn link_post<U: LoginUser>(
         return state.html_failure(Failure::NotFound);
     };
     async {
-        if !csrf_valid(&auth.session, body.csrfmiddlewaretoken.as_deref()).await? {
+        if !cookies.csrf_valid(&state.service, body.csrfmiddlewaretoken.as_deref()) {
             return Err(Failure::Csrf);
         }
-        log_in_with_link(&state, &info, &mut auth, &link).await
+        log_in_with_link(&state, &mut auth, link.attempt(&info, &cookies)).await
     }
     .await
     .unwrap_or_else(|failure| state.html_failure(failure))
@@ -151,78 +170,89 @@ pub(crate) struct UsernameQuery {
 pub(crate) struct CodeBody {
     username: Option<String>,
     code: Option<String>,
+    /// A flow token, for forms that carry one; else the flow cookie counts.
+    flow: Option<String>,
     csrfmiddlewaretoken: Option<String>,
 }
 
-async fn render_form<U: LoginUser>(
+/// The form, with the CSRF cookie when the request had no valid one.
+fn render_form<U: LoginUser>(
     state: &AppState<U>,
-    auth: &Auth<U>,
+    cookies: &RequestCookies,
     username: &str,
     errors: &FormErrors,
-) -> Result<Response, Failure> {
-    let token = csrf_token(&auth.session).await?;
-    Ok(state.page(Page::CodeForm {
-        csrf_token: &token,
+) -> Response {
+    let csrf = cookies.page_csrf(&state.service);
+    let page = state.page(Page::CodeForm {
+        csrf_token: csrf.token(),
         username,
         errors,
-    }))
+    });
+    csrf.apply(page)
 }
 
 /// The typed-code form, for codes read from an SMS or a mail.
 pub(crate) async fn form<U: LoginUser>(
     State(state): State<AppState<U>>,
-    auth: Auth<U>,
+    cookies: RequestCookies,
     uri: Uri,
 ) -> Response {
     let username = Query::<UsernameQuery>::try_from_uri(&uri)
         .ok()
         .and_then(|Query(q)| q.username)
         .unwrap_or_default();
-    render_form(&state, &auth, &username, &FormErrors::default())
-        .await
-        .unwrap_or_else(|failure| state.html_failure(failure))
+    render_form(&state, &cookies, &username, &FormErrors::default())
 }
 
-/// Logs in with a typed code, or shows the form again with
+/// The flow of a typed code: the body's, when it carries a non-empty one, else the cookie's.
+pub(crate) fn typed_flow<'a>(
+    body: Option<&'a str>,
+    cookies: &'a RequestCookies,
+) -> Option<&'a str> {
+    body.filter(|flow| !flow.trim().is_empty())
+        .or_else(|| cookies.flow())
+}
+
+/// Logs in with a typed code (counted only within its flow), or shows the form again with
 /// "Unable to log in with provided login code."
 pub(crate) async fn submit<U: LoginUser>(
     State(state): State<AppState<U>>,
     info: RequestInfo,
+    cookies: RequestCookies,
     mut auth: Auth<U>,
     HtmlForm(body): HtmlForm<CodeBody>,
 ) -> Response {
     async {
-        if !csrf_valid(&auth.session, body.csrfmiddlewaretoken.as_deref()).await? {
+        if !cookies.csrf_valid(&state.service, body.csrfmiddlewaretoken.as_deref()) {
             return Err(Failure::Csrf);
         }
         let form = CodeForm {
             username: body.username,
             code: body.code,
+            flow: body.flow,
         };
         let typed = form.username.clone().unwrap_or_default();
         let (username, code) = match form.validate(!state.service.settings().hide_username) {
             Ok(fields) => fields,
-            Err(errors) => return render_form(&state, &auth, &typed, &errors).await,
+            Err(errors) => return Ok(render_form(&state, &cookies, &typed, &errors)),
         };
         let attempt = CodeAttempt {
             username,
             code,
             client: info.client,
+            flow: typed_flow(form.flow.as_deref(), &cookies),
         };
         match state.service.authenticate(attempt).await? {
             Some(login) => {
                 start_session(&state, &mut auth, &login).await?;
                 Ok(found(&login.next))
             }
-            None => {
-                render_form(
-                    &state,
-                    &auth,
-                    &typed,
-                    &FormErrors::form(messages::INVALID_CODE),
-                )
-                .await
-            }
+            None => Ok(render_form(
+                &state,
+                &cookies,
+                &typed,
+                &FormErrors::form(messages::INVALID_CODE),
+            )),
         }
     }
     .await

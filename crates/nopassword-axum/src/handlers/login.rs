@@ -1,4 +1,4 @@
-//! `GET`/`POST login/`: ask for a login code.
+//! `GET`/`POST login/`: ask for a login code, which starts a login flow (SPEC section 8).
 
 use axum::{
     extract::{Query, State},
@@ -8,15 +8,14 @@ use axum::{
 use nopassword_core::{
     LoginRequest, LoginUser,
     forms::{FormErrors, LoginForm},
-    http::Failure,
+    http::{Failure, flow_set_cookie},
     pages::Page,
 };
 use serde::Deserialize;
 
-use super::Auth;
 use crate::{
     RequestInfo,
-    session::{csrf_token, csrf_valid},
+    cookies::{RequestCookies, with_set_cookie},
     state::{AppState, HtmlForm},
 };
 
@@ -39,42 +38,49 @@ fn query_next(uri: &Uri) -> Option<String> {
         .and_then(|Query(q)| q.next)
 }
 
-async fn render_form<U: LoginUser>(
+/// The form, with the CSRF cookie when the request had no valid one.
+fn render_form<U: LoginUser>(
     state: &AppState<U>,
-    auth: &Auth<U>,
+    cookies: &RequestCookies,
     username: &str,
     next: Option<&str>,
     errors: &FormErrors,
-) -> Result<Response, Failure> {
-    let token = csrf_token(&auth.session).await?;
-    Ok(state.page(Page::LoginForm {
-        csrf_token: &token,
+) -> Response {
+    let csrf = cookies.page_csrf(&state.service);
+    let page = state.page(Page::LoginForm {
+        csrf_token: csrf.token(),
         username,
         next,
         errors,
-    }))
+    });
+    csrf.apply(page)
 }
 
 /// The login form; `?next=` is carried in a hidden field when it is safe.
 pub(crate) async fn form<U: LoginUser>(
     State(state): State<AppState<U>>,
-    auth: Auth<U>,
+    cookies: RequestCookies,
     uri: Uri,
 ) -> Response {
     let next = query_next(&uri);
-    render_form(&state, &auth, "", next.as_deref(), &FormErrors::default())
-        .await
-        .unwrap_or_else(|failure| state.html_failure(failure))
+    render_form(
+        &state,
+        &cookies,
+        "",
+        next.as_deref(),
+        &FormErrors::default(),
+    )
 }
 
-/// Sends a code; the same "sent" page for known, unknown and inactive users.
+/// Sends a code; the same "sent" page, with a flow cookie, for known, unknown and inactive
+/// users.
 pub(crate) async fn submit<U: LoginUser>(
     State(state): State<AppState<U>>,
     info: RequestInfo,
-    auth: Auth<U>,
+    cookies: RequestCookies,
     HtmlForm(body): HtmlForm<LoginBody>,
 ) -> Response {
-    submit_inner(&state, &info, &auth, body)
+    submit_inner(&state, &info, &cookies, body)
         .await
         .unwrap_or_else(|failure| state.html_failure(failure))
 }
@@ -82,10 +88,10 @@ pub(crate) async fn submit<U: LoginUser>(
 async fn submit_inner<U: LoginUser>(
     state: &AppState<U>,
     info: &RequestInfo,
-    auth: &Auth<U>,
+    cookies: &RequestCookies,
     body: LoginBody,
 ) -> Result<Response, Failure> {
-    if !csrf_valid(&auth.session, body.csrfmiddlewaretoken.as_deref()).await? {
+    if !cookies.csrf_valid(&state.service, body.csrfmiddlewaretoken.as_deref()) {
         return Err(Failure::Csrf);
     }
     let form = LoginForm {
@@ -96,7 +102,13 @@ async fn submit_inner<U: LoginUser>(
         Ok(username) => username,
         Err(errors) => {
             let typed = form.username.as_deref().unwrap_or("");
-            return render_form(state, auth, typed, form.next.as_deref(), &errors).await;
+            return Ok(render_form(
+                state,
+                cookies,
+                typed,
+                form.next.as_deref(),
+                &errors,
+            ));
         }
     };
     let request = LoginRequest {
@@ -105,7 +117,9 @@ async fn submit_inner<U: LoginUser>(
         host: info.host.as_deref(),
         secure: info.secure,
         client: info.client,
+        flow: cookies.flow(),
     };
-    state.service.request_login(request).await?;
-    Ok(state.page(Page::Sent))
+    let started = state.service.request_login(request).await?;
+    let flow = flow_set_cookie(state.service.settings(), &started.flow.expose());
+    Ok(with_set_cookie(state.page(Page::Sent), Some(&flow)))
 }

@@ -1,19 +1,20 @@
-//! `GET`/`POST logout/`: end the session.
+//! `GET`/`POST logout/`: end the session. `GET` only asks to confirm, unless `logout_on_get`.
 
 use axum::{
-    extract::{Query, State},
+    extract::{OriginalUri, Query, State},
     http::{StatusCode, Uri, header::ALLOW},
     response::{IntoResponse, Response},
 };
 use nopassword_core::{
     LoginUser,
     http::{Failure, logout_target},
+    pages::Page,
 };
 use serde::Deserialize;
 
 use super::{Auth, found};
 use crate::{
-    session::csrf_valid,
+    cookies::RequestCookies,
     state::{AppState, HtmlForm},
 };
 
@@ -41,28 +42,46 @@ async fn log_out<U: LoginUser>(
     Ok(found(&logout_target(state.service.settings(), next)))
 }
 
-/// Ends the session; 302 to a safe `?next=`, else to the login page.
+/// With `logout_on_get`: ends the session, 302 to a safe `?next=`, else to the login page.
+/// Without (the default): the "Log out?" page, whose button posts the logout; nobody is logged
+/// out.
 pub(crate) async fn get<U: LoginUser>(
     State(state): State<AppState<U>>,
+    cookies: RequestCookies,
     mut auth: Auth<U>,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
 ) -> Response {
-    let next = Query::<NextQuery>::try_from_uri(&uri)
-        .ok()
-        .and_then(|Query(q)| q.next);
-    log_out(&state, &mut auth, next.as_deref())
-        .await
-        .unwrap_or_else(|failure| state.html_failure(failure))
+    let next = query_next(&uri);
+    if state.service.settings().logout_on_get {
+        return log_out(&state, &mut auth, next.as_deref())
+            .await
+            .unwrap_or_else(|failure| state.html_failure(failure));
+    }
+    let csrf = cookies.page_csrf(&state.service);
+    let page = state.page(Page::LogoutForm {
+        action: uri.path(),
+        csrf_token: csrf.token(),
+        next: next.as_deref(),
+    });
+    csrf.apply(page)
 }
 
-/// The same from a form (with its CSRF token).
+fn query_next(uri: &Uri) -> Option<String> {
+    Query::<NextQuery>::try_from_uri(uri)
+        .ok()
+        .and_then(|Query(q)| q.next)
+}
+
+/// Ends the session from a form (with its CSRF token); 302 to a safe `next`, else to the login
+/// page.
 pub(crate) async fn post<U: LoginUser>(
     State(state): State<AppState<U>>,
+    cookies: RequestCookies,
     mut auth: Auth<U>,
     HtmlForm(body): HtmlForm<LogoutBody>,
 ) -> Response {
     async {
-        if !csrf_valid(&auth.session, body.csrfmiddlewaretoken.as_deref()).await? {
+        if !cookies.csrf_valid(&state.service, body.csrfmiddlewaretoken.as_deref()) {
             return Err(Failure::Csrf);
         }
         log_out(&state, &mut auth, body.next.as_deref()).await

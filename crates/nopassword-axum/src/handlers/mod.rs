@@ -26,17 +26,18 @@ pub(crate) fn found(location: &str) -> Response {
     (StatusCode::FOUND, [(LOCATION, value)]).into_response()
 }
 
-/// Establishes the session for a successful login, with a fresh session id (no fixation).
+/// Establishes the session for a successful login, always with a fresh session id (no
+/// fixation), whatever the request carried: no session, an unknown planted cookie, a session of
+/// another user, or one naming a user who is now inactive.
 pub(crate) async fn start_session<U: LoginUser>(
     state: &AppState<U>,
     auth: &mut Auth<U>,
     login: &Login<U>,
 ) -> Result<(), Failure> {
-    // axum-login cycles the id when the session had no login; a session already logged in (as
-    // someone else, say) must get a fresh id too.
-    if auth.user.is_some() {
-        auth.session.cycle_id().await.map_err(session_failure)?;
-    }
+    // axum-login cycles the id only when the session held no login fingerprint: a session whose
+    // user is now inactive still holds one, and would keep its id. (When axum-login cycles too,
+    // its second cycle only drops an id that was never stored.)
+    auth.session.cycle_id().await.map_err(session_failure)?;
     auth.login(&SessionUser::new(&state.service, login.user.clone()))
         .await
         .map_err(|error| {
