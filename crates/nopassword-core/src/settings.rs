@@ -518,12 +518,16 @@ impl Settings {
                 "host names such as `localhost`, `app.example.com` or `.example.com`",
             ));
         }
-        if redirect::safe_next(&self.login_redirect_url).is_none() {
-            return Err(SettingsError::invalid(
-                "login_redirect_url",
-                &self.login_redirect_url,
-                "a path on this site starting with `/`",
-            ));
+        match redirect::safe_next(&self.login_redirect_url) {
+            // Kept normalised, like every `next` it stands in for.
+            Some(normal) => self.login_redirect_url = normal.into_owned(),
+            None => {
+                return Err(SettingsError::invalid(
+                    "login_redirect_url",
+                    &self.login_redirect_url,
+                    "a path on this site starting with `/`",
+                ));
+            }
         }
         if !(self.twilio_api_base.starts_with("https://")
             || self.twilio_api_base.starts_with("http://"))
