@@ -34,13 +34,56 @@
 //! HttpOnly, SameSite=Lax, `Secure` on secure requests, two weeks of inactivity) with
 //! actix-identity's `IdentityMiddleware` inside it: a login through these routes is an
 //! actix-identity login, so `Identity` works in the app's own handlers too.
+//!
+//! # Login flows (SPEC section 8)
+//!
+//! Every code is bound to the browser (or API client) that asked for it:
+//!
+//! - `POST login/` and `POST api/login/` set the **flow cookie** `{namespace}_flow` (HttpOnly,
+//!   SameSite=Lax, `Path={mount_path}`, living as long as the code); `api/login/` also answers
+//!   it as `"flow"`, for clients without a cookie jar. Unknown and inactive users get one too.
+//! - A login link opened with that cookie works as before: the "Logging in..." page, whose
+//!   POST logs in (or an immediate login with `post_redirect = false`). Opened by any other
+//!   client it shows "Confirm login", naming the account, with a button and no script
+//!   (`cross_device_links = "confirm"`, the default), answers 403 (`"deny"`), or works as
+//!   before (`"allow"`). `GET` and `HEAD` of a link never consume it, except a `GET` that logs
+//!   in at once.
+//! - A typed code (`login/code/`, `api/login/code/`) counts only with its flow: the cookie, or
+//!   the `"flow"` of the JSON body.
+//! - `GET logout/` shows a "Log out?" form whose POST logs out, unless `logout_on_get` is on.
+//! - Every login renews the session id, whatever session the request carried.
+//!
+//! # CSRF without sessions
+//!
+//! Anonymous visitors store nothing on the server: the sessions of [`login_middleware`] begin
+//! at login. The forms' CSRF protection is a signed double-submit cookie instead:
+//! `{namespace}_csrf` (HttpOnly, SameSite=Lax, `Path={mount_path}`) holds a token signed with
+//! `secret_key`, which every form repeats in its [`CSRF_FIELD`]; a POST whose field is not the
+//! cookie's signed token gets 403. The cookie is set by the first page with a form and reused
+//! while its signature holds (rotating `secret_key` into `secret_key_fallbacks` keeps it).
+//! Every `Set-Cookie` gets `Secure` on secure requests.
+//!
+//! # Background delivery
+//!
+//! [`configure`] makes the service deliver codes off the request path, on the Tokio runtime
+//! actix-web runs on, through a bounded [`Dispatcher`]: a real
+//! user's answer then takes as long as an unknown user's, whatever the mail server does. A
+//! full queue is a 503 for everyone alike; a failed delivery is logged and counted
+//! ([`NoPassword::delivery_failures`]) instead of answered with 503. An app that chose with
+//! [`Builder::dispatch`](nopassword_core::Builder::dispatch) or
+//! [`Builder::deliver_inline`](nopassword_core::Builder::deliver_inline) keeps its choice.
 
+mod cookies;
 mod extract;
 mod forwarded;
 mod handlers;
 mod pages;
 mod session;
 mod state;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
 
 use actix_web::{
     middleware::DefaultHeaders,
@@ -50,7 +93,7 @@ pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::request_info;
 use handlers::{api, code, login, logout};
 pub use nopassword_core::http::{CSRF_FIELD, RequestInfo};
-use nopassword_core::{LoginUser, NoPassword, http::SECURITY_HEADERS};
+use nopassword_core::{Dispatcher, LoginUser, NoPassword, http::SECURITY_HEADERS};
 pub use pages::{Pages, TEMPLATES, TemplateError};
 pub use session::{LoginMiddleware, LoginService, MemorySessionStore, login_middleware};
 use state::AppState;
@@ -62,6 +105,11 @@ use state::AppState;
 /// returned function is cheap to clone into each worker's `App`. Each route is registered
 /// at its full path (no scope), so the app's own routes beside or under `mount_path` keep
 /// working, even with `mount_path = "/"`.
+///
+/// Mounting the service also makes its delivery run in the background by default (see the
+/// [crate docs](crate#background-delivery)): a [`Dispatcher`] of
+/// [`Dispatcher::DEFAULT_CAPACITY`] on the Tokio runtime of the actix-web workers, unless the
+/// builder chose otherwise.
 ///
 /// Fails when a page template in `template_dir` does not parse.
 ///
@@ -83,6 +131,9 @@ pub fn configure<U: LoginUser>(
     service: NoPassword<U>,
 ) -> Result<impl Fn(&mut ServiceConfig) + Clone + Send + 'static, TemplateError> {
     let pages = Pages::load(service.settings().template_dir.as_deref())?;
+    service.deliver_in_background_by_default(|| {
+        Arc::new(Dispatcher::tokio(Dispatcher::DEFAULT_CAPACITY))
+    });
     let state = web::Data::new(AppState { service, pages });
     Ok(move |cfg: &mut ServiceConfig| {
         let settings = state.service.settings();

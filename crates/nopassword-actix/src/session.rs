@@ -1,6 +1,10 @@
 //! Sessions: the middleware an app adds (actix-session + actix-identity), `Secure` cookies on
-//! secure requests, the CSRF token kept in the session, the login itself, and an in-memory
-//! session store for development and tests.
+//! secure requests, the login itself, and an in-memory session store for development and tests.
+//!
+//! Sessions begin at login (SPEC section 8): the pages anonymous visitors see keep their CSRF
+//! token in a signed cookie (see `cookies`), never in the session, and actix-session stores
+//! nothing for a session whose state is empty and unchanged. So no anonymous page view writes
+//! to the session store.
 
 use std::{
     collections::HashMap,
@@ -28,10 +32,7 @@ use actix_web::{
 };
 use nopassword_core::{
     CodeRng, LoginUser, NoPassword, SecretString, SystemRng,
-    http::{
-        CSRF_SESSION_KEY, Failure, SESSION_IDLE_TIMEOUT, csrf_matches, new_csrf_token,
-        secure_set_cookie, session_cookie_name,
-    },
+    http::{Failure, SESSION_IDLE_TIMEOUT, secure_set_cookie, session_cookie_name},
 };
 
 use crate::request_info;
@@ -39,6 +40,10 @@ use crate::request_info;
 /// Session key of the keyed fingerprint of the logged-in user's id: rotating `secret_key` ends
 /// every session (axum-login's `session_auth_hash`).
 pub(crate) const AUTH_HASH_KEY: &str = "nopassword.auth_hash";
+
+/// Session key of actix-identity's user id (its default `id_key`, which
+/// [`login_middleware`] keeps).
+const ID_KEY: &str = "actix_identity.user_id";
 
 /// What [`LoginService`] leaves in every request's extensions: proof that the middleware is
 /// installed, and the service the extractors load users through.
@@ -222,12 +227,19 @@ where
     }
 }
 
-/// The request's session, when [`login_middleware`] is installed.
-pub(crate) fn session<U: LoginUser>(req: &HttpRequest) -> Result<Session, Failure> {
+/// 503 unless [`login_middleware`] is installed: without it no login could be kept.
+pub(crate) fn require_middleware<U: LoginUser>(req: &HttpRequest) -> Result<(), Failure> {
     if req.extensions().get::<LoginContext<U>>().is_none() {
         tracing::error!("nopassword_actix::login_middleware is missing from the app");
         return Err(Failure::Unavailable);
     }
+    Ok(())
+}
+
+/// The request's session, when [`login_middleware`] is installed. Reading it writes nothing:
+/// actix-session stores a session only when its state changes.
+pub(crate) fn session<U: LoginUser>(req: &HttpRequest) -> Result<Session, Failure> {
+    require_middleware::<U>(req)?;
     Ok(req.get_session())
 }
 
@@ -236,31 +248,15 @@ fn unavailable(error: impl fmt::Display) -> Failure {
     Failure::Unavailable
 }
 
-/// The session's CSRF token, created on first use.
-pub(crate) fn csrf_token(session: &Session) -> Result<String, Failure> {
-    if let Some(token) = session
-        .get::<String>(CSRF_SESSION_KEY)
-        .map_err(unavailable)?
-    {
-        return Ok(token);
-    }
-    let token = new_csrf_token(&SystemRng);
-    session
-        .insert(CSRF_SESSION_KEY, &token)
-        .map_err(unavailable)?;
-    Ok(token)
-}
-
-/// Whether `presented` is the session's CSRF token (constant-time).
-pub(crate) fn csrf_valid(session: &Session, presented: Option<&str>) -> Result<bool, Failure> {
-    let expected = session
-        .get::<String>(CSRF_SESSION_KEY)
-        .map_err(unavailable)?;
-    Ok(csrf_matches(expected.as_deref(), presented))
-}
-
-/// Logs `user` in: an actix-identity login, which renews the session (a new id, so a planted
-/// one is worthless), plus the user's keyed fingerprint.
+/// Logs `user` in, always under a new session id, whatever the request carried (no session,
+/// a session of another user or of a user now inactive, a planted cookie): a fixed session id
+/// is worthless.
+///
+/// A session that belonged to someone else (another user id, or a fingerprint that no longer
+/// matches) is emptied first, so nothing of theirs carries over (Django's `flush`); an
+/// anonymous session keeps its state under the new id (Django's `cycle_key`). Then the
+/// actix-identity login, the user's keyed fingerprint, and the renewal: actix-session deletes
+/// the old entry and saves the state under a fresh key.
 pub(crate) fn start_session<U: LoginUser>(
     req: &HttpRequest,
     service: &NoPassword<U>,
@@ -268,10 +264,25 @@ pub(crate) fn start_session<U: LoginUser>(
 ) -> Result<(), Failure> {
     let session = session::<U>(req)?;
     let id = user.id();
-    Identity::login(&req.extensions(), id.clone()).map_err(unavailable)?;
-    session
-        .insert(AUTH_HASH_KEY, service.session_auth_hash(&id))
-        .map_err(unavailable)
+    let hash = service.session_auth_hash(&id);
+    let held_by_another = session
+        .get::<String>(ID_KEY)
+        .ok()
+        .flatten()
+        .is_some_and(|held| held != id)
+        || session
+            .get::<String>(AUTH_HASH_KEY)
+            .ok()
+            .flatten()
+            .is_some_and(|held| SecretString::new(held) != SecretString::new(hash.clone()));
+    if held_by_another {
+        session.clear();
+    }
+    Identity::login(&req.extensions(), id).map_err(unavailable)?;
+    session.insert(AUTH_HASH_KEY, hash).map_err(unavailable)?;
+    // `Identity::login` renews too; this keeps the guarantee here, whatever it does.
+    session.renew();
+    Ok(())
 }
 
 /// Ends the session (and its login) entirely.

@@ -1,15 +1,20 @@
 //! The JSON API: `api/login/`, `api/login/code/`, `api/logout/`. `Content-Type:
 //! application/json` is required, which is also what keeps cross-site forms out.
+//!
+//! `api/login/` answers the flow token both as `"flow"` (for clients without a cookie jar) and
+//! as the flow cookie; `api/login/code/` takes it from the body's `"flow"`, else the cookie
+//! (SPEC section 8).
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use nopassword_core::{
     CodeAttempt, LoginRequest, LoginUser,
     forms::{CodeForm, FormErrors, LoginForm, messages},
-    http::Failure,
+    http::{Failure, flow_set_cookie},
 };
 use serde_json::json;
 
 use crate::{
+    cookies::{flow_cookie, flow_from, set_cookie},
     request_info,
     session::{end_session, session, start_session},
     state::{AppState, json_answer, json_body, json_failure, require_json},
@@ -19,7 +24,8 @@ fn invalid(errors: &FormErrors) -> HttpResponse {
     json_answer(StatusCode::BAD_REQUEST, errors)
 }
 
-/// `{"username", "next"?}` → 200 `{"detail": "Login code has been sent."}`.
+/// `{"username", "next"?}` → 200 `{"detail": "Login code has been sent.", "flow": "..."}` and
+/// the flow cookie, for known, unknown and inactive users alike.
 #[tracing::instrument(name = "nopassword.api.login", skip_all)]
 pub(crate) async fn login<U: LoginUser>(
     req: HttpRequest,
@@ -32,26 +38,33 @@ pub(crate) async fn login<U: LoginUser>(
             Ok(username) => username,
             Err(errors) => return Ok(invalid(&errors)),
         };
-        let info = request_info(&req, &state.settings().trusted_proxies);
+        let settings = state.settings();
+        let info = request_info(&req, &settings.trusted_proxies);
+        let held = flow_cookie(&req, settings);
         let request = LoginRequest {
             username,
             next: form.next.as_deref(),
             host: info.host.as_deref(),
             secure: info.secure,
             client: info.client,
+            flow: held.as_deref(),
         };
-        state.service.request_login(request).await?;
-        Ok(json_answer(
+        let started = state.service.request_login(request).await?;
+        let flow = started.flow.expose();
+        let mut response = json_answer(
             StatusCode::OK,
-            &json!({ "detail": messages::CODE_SENT }),
-        ))
+            &json!({ "detail": messages::CODE_SENT, "flow": flow }),
+        );
+        set_cookie(&mut response, &flow_set_cookie(settings, &flow));
+        Ok(response)
     }
     .await;
     result.unwrap_or_else(json_failure)
 }
 
-/// `{"username", "code"}` → 200 `{"next": "..."}` with the session cookie, or 400
-/// `{"__all__": ["Unable to log in with provided login code."]}`.
+/// `{"username", "code", "flow"?}` → 200 `{"next": "..."}` with the session cookie, or 400
+/// `{"__all__": ["Unable to log in with provided login code."]}`. The flow is the body's, else
+/// the flow cookie; without it even the right code is refused.
 #[tracing::instrument(name = "nopassword.api.login_code", skip_all)]
 pub(crate) async fn login_code<U: LoginUser>(
     req: HttpRequest,
@@ -66,10 +79,12 @@ pub(crate) async fn login_code<U: LoginUser>(
         };
         // Before the code is spent: without the middleware the login could not be kept.
         session::<U>(&req)?;
+        let flow = flow_from(form.flow.as_deref(), &req, state.settings());
         let attempt = CodeAttempt {
             username,
             code,
             client: request_info(&req, &state.settings().trusted_proxies).client,
+            flow: flow.as_deref(),
         };
         match state.service.authenticate(attempt).await? {
             Some(login) => {

@@ -1,9 +1,15 @@
 //! Login links (`login-code/{username}/{code}/` or `login-code/{code}/`) and the typed-code
 //! form (`login/code/`).
+//!
+//! Both count with the browser's login flow (SPEC section 8), read from the flow cookie. A link
+//! opened by the flow's own browser (or by anyone under `cross_device_links = "allow"`) gets
+//! the "Logging in..." page, or logs in at once with `post_redirect` off; any other client gets
+//! the "Confirm login" page (`confirm`, the default) or 403 (`deny`). `GET` and `HEAD` consume
+//! nothing, except a `GET` that logs in at once. A typed code counts only with its flow.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use nopassword_core::{
-    CodeAttempt, LoginUser,
+    CodeAttempt, LinkAction, LinkLogin, LoginUser,
     forms::{CodeForm, FormErrors, messages},
     http::Failure,
     pages::Page,
@@ -13,15 +19,17 @@ use serde::Deserialize;
 
 use super::query;
 use crate::{
+    cookies::{PageCsrf, check_csrf, flow_cookie, flow_from},
     request_info,
-    session::{csrf_token, csrf_valid, session, start_session},
+    session::{session, start_session},
     state::{AppState, form_body, found},
 };
 
-/// The segments of a login link (no `Debug`: it holds a code).
+/// The segments of a login link and the request's flow cookie (no `Debug`: it holds a code).
 struct Link {
     username: Option<String>,
     code: String,
+    flow: Option<String>,
 }
 
 /// A link's segments, strictly decoded from the raw path, or `None` when they do not decode
@@ -47,7 +55,11 @@ fn link<U: LoginUser>(state: &AppState<U>, req: &HttpRequest) -> Option<Link> {
     if segments.next().is_some() {
         return None;
     }
-    Some(Link { username, code })
+    Some(Link {
+        username,
+        code,
+        flow: flow_cookie(req, settings),
+    })
 }
 
 impl Link {
@@ -60,6 +72,7 @@ impl Link {
             username: self.username.as_deref(),
             code: &self.code,
             client: request_info(req, &state.settings().trusted_proxies).client,
+            flow: self.flow.as_deref(),
         }
     }
 }
@@ -70,39 +83,49 @@ pub(crate) struct CsrfBody {
     csrfmiddlewaretoken: Option<String>,
 }
 
-/// `GET` of a link: with `post_redirect` the "Logging in..." page (nothing consumed), else the
-/// login itself.
+/// `GET` of a link: what [`NoPassword::open_link`] decides. The "Logging in..." page, the
+/// "Confirm login" page, 403 or 404 consume nothing; with `post_redirect` off the flow's own
+/// browser logs in at once.
+///
+/// [`NoPassword::open_link`]: nopassword_core::NoPassword::open_link
 #[tracing::instrument(name = "nopassword.link", skip_all)]
 pub(crate) async fn link_get<U: LoginUser>(
     req: HttpRequest,
     state: web::Data<AppState<U>>,
 ) -> HttpResponse {
-    let Some(link) = link(&state, &req) else {
-        return state.html_failure(Failure::NotFound);
-    };
-    let result = if state.settings().post_redirect {
-        submit_page(&state, &req, &link).await
-    } else {
-        log_in_with_link(&state, &req, &link).await
-    };
-    result.unwrap_or_else(|failure| state.html_failure(failure))
-}
-
-async fn submit_page<U: LoginUser>(
-    state: &AppState<U>,
-    req: &HttpRequest,
-    link: &Link,
-) -> Result<HttpResponse, Failure> {
-    if !state.service.check(link.attempt(req, state)).await? {
-        return Err(Failure::NotFound);
+    async {
+        let link = link(&state, &req).ok_or(Failure::NotFound)?;
+        match state.service.open_link(link.attempt(&req, &state)).await? {
+            LinkAction::NotFound => Err(Failure::NotFound),
+            LinkAction::Denied => Err(Failure::OtherBrowser),
+            LinkAction::LogIn => log_in_with_link(&state, &req, &link).await,
+            LinkAction::Submit => {
+                let csrf = PageCsrf::new(&state.service, &req)?;
+                Ok(csrf.set_on(state.page(Page::Submit {
+                    action: req.uri().path(),
+                    csrf_token: csrf.token(),
+                })))
+            }
+            LinkAction::Confirm {
+                username,
+                requested_at,
+            } => {
+                let csrf = PageCsrf::new(&state.service, &req)?;
+                Ok(csrf.set_on(state.page(Page::Confirm {
+                    action: req.uri().path(),
+                    csrf_token: csrf.token(),
+                    username: &username,
+                    requested_at,
+                })))
+            }
+        }
     }
-    let token = csrf_token(&session::<U>(req)?)?;
-    Ok(state.page(Page::Submit {
-        action: req.uri().path(),
-        csrf_token: &token,
-    }))
+    .await
+    .unwrap_or_else(|failure| state.html_failure(failure))
 }
 
+/// Consumes the link and logs in: 302 to `next`, 404 for a link that no longer logs in, 403
+/// outside its flow under `cross_device_links = "deny"`.
 async fn log_in_with_link<U: LoginUser>(
     state: &AppState<U>,
     req: &HttpRequest,
@@ -110,16 +133,22 @@ async fn log_in_with_link<U: LoginUser>(
 ) -> Result<HttpResponse, Failure> {
     // Before the code is spent: without the middleware the login could not be kept.
     session::<U>(req)?;
-    let login = state
+    match state
         .service
-        .authenticate(link.attempt(req, state))
+        .login_with_link(link.attempt(req, state))
         .await?
-        .ok_or(Failure::NotFound)?;
-    start_session(req, &state.service, &login.user)?;
-    Ok(found(&login.next))
+    {
+        LinkLogin::LoggedIn(login) => {
+            start_session(req, &state.service, &login.user)?;
+            Ok(found(&login.next))
+        }
+        LinkLogin::NotFound => Err(Failure::NotFound),
+        LinkLogin::Denied => Err(Failure::OtherBrowser),
+    }
 }
 
-/// `HEAD` of a link: 200 or 404, and never consumes the code (even with `post_redirect` off).
+/// `HEAD` of a link: 404 for an unknown link, 403 when a `GET` would be denied, else 200; it
+/// never consumes the code (even with `post_redirect` off).
 #[tracing::instrument(name = "nopassword.link", skip_all)]
 pub(crate) async fn link_head<U: LoginUser>(
     req: HttpRequest,
@@ -128,14 +157,19 @@ pub(crate) async fn link_head<U: LoginUser>(
     let Some(link) = link(&state, &req) else {
         return HttpResponse::NotFound().finish();
     };
-    match state.service.check(link.attempt(&req, &state)).await {
-        Ok(true) => HttpResponse::Ok().finish(),
-        Ok(false) => HttpResponse::NotFound().finish(),
+    match state.service.open_link(link.attempt(&req, &state)).await {
+        Ok(LinkAction::NotFound) => HttpResponse::NotFound().finish(),
+        Ok(LinkAction::Denied) => HttpResponse::Forbidden().finish(),
+        Ok(LinkAction::Submit | LinkAction::LogIn | LinkAction::Confirm { .. }) => {
+            HttpResponse::Ok().finish()
+        }
         Err(error) => state.html_failure(error.into()),
     }
 }
 
-/// `POST` of a link (the auto-submitted form): consume, log in, 302 to `next`; else 404.
+/// `POST` of a link (the "Logging in..." or "Confirm login" form): consume, log in, 302 to
+/// `next`; 404 for an unknown link, 403 without a valid CSRF token or, under
+/// `cross_device_links = "deny"`, outside the link's flow.
 #[tracing::instrument(name = "nopassword.link", skip_all)]
 pub(crate) async fn link_post<U: LoginUser>(
     req: HttpRequest,
@@ -145,9 +179,7 @@ pub(crate) async fn link_post<U: LoginUser>(
     async {
         let body: CsrfBody = form_body(&req, payload).await?;
         let link = link(&state, &req).ok_or(Failure::NotFound)?;
-        if !csrf_valid(&session::<U>(&req)?, body.csrfmiddlewaretoken.as_deref())? {
-            return Err(Failure::Csrf);
-        }
+        check_csrf(&state.service, &req, body.csrfmiddlewaretoken.as_deref())?;
         log_in_with_link(&state, &req, &link).await
     }
     .await
@@ -164,6 +196,7 @@ pub(crate) struct UsernameQuery {
 pub(crate) struct CodeBody {
     username: Option<String>,
     code: Option<String>,
+    flow: Option<String>,
     csrfmiddlewaretoken: Option<String>,
 }
 
@@ -173,12 +206,12 @@ fn render_form<U: LoginUser>(
     username: &str,
     errors: &FormErrors,
 ) -> Result<HttpResponse, Failure> {
-    let token = csrf_token(&session::<U>(req)?)?;
-    Ok(state.page(Page::CodeForm {
-        csrf_token: &token,
+    let csrf = PageCsrf::new(&state.service, req)?;
+    Ok(csrf.set_on(state.page(Page::CodeForm {
+        csrf_token: csrf.token(),
         username,
         errors,
-    }))
+    })))
 }
 
 /// The typed-code form, for codes read from an SMS or a mail.
@@ -198,7 +231,8 @@ pub(crate) async fn form<U: LoginUser>(
 }
 
 /// Logs in with a typed code, or shows the form again with
-/// "Unable to log in with provided login code."
+/// "Unable to log in with provided login code." The code counts only with its flow: a `flow`
+/// field when the form has one, else the flow cookie.
 #[tracing::instrument(name = "nopassword.code", skip_all)]
 pub(crate) async fn submit<U: LoginUser>(
     req: HttpRequest,
@@ -207,22 +241,23 @@ pub(crate) async fn submit<U: LoginUser>(
 ) -> HttpResponse {
     async {
         let body: CodeBody = form_body(&req, payload).await?;
-        if !csrf_valid(&session::<U>(&req)?, body.csrfmiddlewaretoken.as_deref())? {
-            return Err(Failure::Csrf);
-        }
+        check_csrf(&state.service, &req, body.csrfmiddlewaretoken.as_deref())?;
         let form = CodeForm {
             username: body.username,
             code: body.code,
+            flow: body.flow,
         };
         let typed = form.username.clone().unwrap_or_default();
         let (username, code) = match form.validate(!state.settings().hide_username) {
             Ok(fields) => fields,
             Err(errors) => return render_form(&state, &req, &typed, &errors),
         };
+        let flow = flow_from(form.flow.as_deref(), &req, state.settings());
         let attempt = CodeAttempt {
             username,
             code,
             client: request_info(&req, &state.settings().trusted_proxies).client,
+            flow: flow.as_deref(),
         };
         match state.service.authenticate(attempt).await? {
             Some(login) => {

@@ -1,18 +1,19 @@
-//! `GET`/`POST login/`: ask for a login code.
+//! `GET`/`POST login/`: ask for a login code. The answer to the POST starts (or continues) the
+//! browser's login flow: it sets the flow cookie (SPEC section 8).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use nopassword_core::{
     LoginRequest, LoginUser,
     forms::{FormErrors, LoginForm},
-    http::Failure,
+    http::{Failure, flow_set_cookie},
     pages::Page,
 };
 use serde::Deserialize;
 
 use super::{NextQuery, query};
 use crate::{
+    cookies::{PageCsrf, check_csrf, flow_cookie, set_cookie},
     request_info,
-    session::{csrf_token, csrf_valid, session},
     state::{AppState, form_body},
 };
 
@@ -31,13 +32,13 @@ fn render_form<U: LoginUser>(
     next: Option<&str>,
     errors: &FormErrors,
 ) -> Result<HttpResponse, Failure> {
-    let token = csrf_token(&session::<U>(req)?)?;
-    Ok(state.page(Page::LoginForm {
-        csrf_token: &token,
+    let csrf = PageCsrf::new(&state.service, req)?;
+    Ok(csrf.set_on(state.page(Page::LoginForm {
+        csrf_token: csrf.token(),
         username,
         next,
         errors,
-    }))
+    })))
 }
 
 /// The login form; `?next=` is carried in a hidden field when it is safe.
@@ -51,7 +52,8 @@ pub(crate) async fn form<U: LoginUser>(
         .unwrap_or_else(|failure| state.html_failure(failure))
 }
 
-/// Sends a code; the same "sent" page for known, unknown and inactive users.
+/// Sends a code; the same "sent" page, with a flow cookie, for known, unknown and inactive
+/// users.
 #[tracing::instrument(name = "nopassword.login", skip_all)]
 pub(crate) async fn submit<U: LoginUser>(
     req: HttpRequest,
@@ -69,9 +71,7 @@ async fn submit_inner<U: LoginUser>(
     payload: web::Payload,
 ) -> Result<HttpResponse, Failure> {
     let body: LoginBody = form_body(req, payload).await?;
-    if !csrf_valid(&session::<U>(req)?, body.csrfmiddlewaretoken.as_deref())? {
-        return Err(Failure::Csrf);
-    }
+    check_csrf(&state.service, req, body.csrfmiddlewaretoken.as_deref())?;
     let form = LoginForm {
         username: body.username,
         next: body.next,
@@ -83,14 +83,23 @@ async fn submit_inner<U: LoginUser>(
             return render_form(state, req, typed, form.next.as_deref(), &errors);
         }
     };
-    let info = request_info(req, &state.settings().trusted_proxies);
+    let settings = state.settings();
+    let info = request_info(req, &settings.trusted_proxies);
+    // A second request from the same browser continues its flow.
+    let held = flow_cookie(req, settings);
     let request = LoginRequest {
         username,
         next: form.next.as_deref(),
         host: info.host.as_deref(),
         secure: info.secure,
         client: info.client,
+        flow: held.as_deref(),
     };
-    state.service.request_login(request).await?;
-    Ok(state.page(Page::Sent))
+    let started = state.service.request_login(request).await?;
+    let mut response = state.page(Page::Sent);
+    set_cookie(
+        &mut response,
+        &flow_set_cookie(settings, &started.flow.expose()),
+    );
+    Ok(response)
 }

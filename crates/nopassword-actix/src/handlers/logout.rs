@@ -1,15 +1,19 @@
-//! `GET`/`POST logout/`: end the session.
+//! `GET`/`POST logout/`: end the session. `GET` only asks to confirm (a "Log out?" page whose
+//! form posts the logout) unless `logout_on_get` is on, so that no other site can log a user
+//! out with a link or an image.
 
 use actix_web::{HttpRequest, HttpResponse, http::header::ALLOW, web};
 use nopassword_core::{
     LoginUser,
     http::{Failure, logout_target},
+    pages::Page,
 };
 use serde::Deserialize;
 
 use super::{NextQuery, query};
 use crate::{
-    session::{csrf_valid, end_session, session},
+    cookies::{PageCsrf, check_csrf},
+    session::end_session,
     state::{AppState, form_body, found},
 };
 
@@ -29,17 +33,31 @@ fn log_out<U: LoginUser>(
     Ok(found(&logout_target(state.settings(), next)))
 }
 
-/// Ends the session; 302 to a safe `?next=`, else to the login page.
+/// With `logout_on_get`: ends the session, 302 to a safe `?next=`, else to the login page.
+/// Without (the default): 200 "Log out?" with a form that posts the logout (and `?next=`);
+/// nobody is logged out.
 #[tracing::instrument(name = "nopassword.logout", skip_all)]
 pub(crate) async fn get<U: LoginUser>(
     req: HttpRequest,
     state: web::Data<AppState<U>>,
 ) -> HttpResponse {
     let NextQuery { next } = query(&req);
-    log_out(&state, &req, next.as_deref()).unwrap_or_else(|failure| state.html_failure(failure))
+    let answer = if state.settings().logout_on_get {
+        log_out(&state, &req, next.as_deref())
+    } else {
+        PageCsrf::new(&state.service, &req).map(|csrf| {
+            csrf.set_on(state.page(Page::LogoutForm {
+                action: req.uri().path(),
+                csrf_token: csrf.token(),
+                next: next.as_deref(),
+            }))
+        })
+    };
+    answer.unwrap_or_else(|failure| state.html_failure(failure))
 }
 
-/// The same from a form (with its CSRF token).
+/// Ends the session from the form (its CSRF token required, else 403); 302 to a safe `next`,
+/// else to the login page.
 #[tracing::instrument(name = "nopassword.logout", skip_all)]
 pub(crate) async fn post<U: LoginUser>(
     req: HttpRequest,
@@ -48,9 +66,7 @@ pub(crate) async fn post<U: LoginUser>(
 ) -> HttpResponse {
     async {
         let body: LogoutBody = form_body(&req, payload).await?;
-        if !csrf_valid(&session::<U>(&req)?, body.csrfmiddlewaretoken.as_deref())? {
-            return Err(Failure::Csrf);
-        }
+        check_csrf(&state.service, &req, body.csrfmiddlewaretoken.as_deref())?;
         log_out(&state, &req, body.next.as_deref())
     }
     .await

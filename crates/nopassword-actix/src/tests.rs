@@ -1,0 +1,762 @@
+//! The adapter's own checks of SPEC section 8 at the HTTP level, in-process (the shared
+//! conformance suite, `tests/`, drives a real server over the network).
+
+use std::collections::HashMap;
+
+use actix_session::Session;
+use actix_web::{
+    App, HttpResponse,
+    body::MessageBody,
+    dev::ServiceResponse,
+    http::{
+        StatusCode,
+        header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE},
+    },
+    test::{self, TestRequest},
+    web,
+};
+use nopassword_core::{CrossDeviceLinks, NoPassword, Outbox, Settings, User, forms::messages};
+use serde_json::json;
+
+use crate::{CurrentUser, MemorySessionStore, configure, login_middleware};
+
+const SECRET: &str = "test-secret-key-0123456789abcdef-0123456789";
+
+/// The cookies a browser keeps (one path: the tests never need two of a name).
+#[derive(Debug, Default, Clone)]
+struct Jar(HashMap<String, String>);
+
+impl Jar {
+    fn absorb(&mut self, headers: &HeaderMap) {
+        for header in headers.get_all(SET_COOKIE) {
+            let text = header.to_str().expect("ascii cookie");
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if value.is_empty() || attributes.to_ascii_lowercase().contains("max-age=0") {
+                self.0.remove(name);
+            } else {
+                self.0.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn without(&self, name: &str) -> Self {
+        let mut jar = self.clone();
+        jar.0.remove(name);
+        jar
+    }
+}
+
+fn set_cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+fn service(tweak: impl FnOnce(&mut Settings), inline: bool) -> (NoPassword<User>, Outbox) {
+    let mut settings = Settings {
+        secret_key: Some(SECRET.into()),
+        ..Settings::default()
+    };
+    tweak(&mut settings);
+    let outbox = Outbox::new(50).quiet();
+    let users = nopassword_core::MemoryDirectory::new([
+        User::new("1", "alice").with_email("alice@example.com"),
+        User::new("2", "bob").with_email("bob@example.com"),
+    ]);
+    let builder = NoPassword::builder(settings, users).sender(outbox.clone());
+    let builder = if inline {
+        builder.deliver_inline()
+    } else {
+        builder
+    };
+    (builder.build().expect("valid settings"), outbox)
+}
+
+async fn whoami(CurrentUser(user): CurrentUser<User>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "username": user.username }))
+}
+
+/// An app route that keeps something in the session (a cart, say).
+async fn remember(session: Session) -> HttpResponse {
+    session.insert("cart", "apples").expect("insert");
+    HttpResponse::Ok().finish()
+}
+
+async fn recall(session: Session) -> HttpResponse {
+    let cart = session.get::<String>("cart").expect("get");
+    HttpResponse::Ok().json(json!({ "cart": cart }))
+}
+
+/// The app an adapter user builds, as a test service, with its outbox and session store.
+macro_rules! site {
+    ($tweak:expr) => {
+        site!($tweak, true)
+    };
+    ($tweak:expr, $inline:expr) => {{
+        let (service, outbox) = service($tweak, $inline);
+        let sessions = MemorySessionStore::default();
+        let routes = configure(service.clone()).expect("templates");
+        let app = test::init_service(
+            App::new()
+                .route("/whoami", web::get().to(whoami))
+                .route("/remember", web::post().to(remember))
+                .route("/recall", web::get().to(recall))
+                .configure(routes)
+                .wrap(login_middleware(&service, sessions.clone())),
+        )
+        .await;
+        (app, outbox, sessions)
+    }};
+}
+
+/// What a response said.
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("a JSON body")
+    }
+
+    /// The form's CSRF token.
+    fn csrf_token(&self) -> String {
+        let marker = "name=\"csrfmiddlewaretoken\" value=\"";
+        let start = self.body.find(marker).expect("a CSRF field") + marker.len();
+        let len = self.body[start..].find('"').expect("closing quote");
+        self.body[start..start + len].to_owned()
+    }
+}
+
+/// A path as minijinja's HTML escaping writes it.
+fn html(path: &str) -> String {
+    path.replace('/', "&#x2f;")
+}
+
+/// Sends a request with the jar's cookies and keeps the cookies the answer sets.
+macro_rules! send {
+    ($app:expr, $req:expr, $jar:expr) => {{
+        let jar: &mut Jar = $jar;
+        let req: TestRequest = $req;
+        let req = if jar.0.is_empty() {
+            req
+        } else {
+            req.insert_header((COOKIE, jar.header()))
+        };
+        let response = test::call_service(&$app, req.to_request()).await;
+        answer(response, jar).await
+    }};
+}
+
+async fn answer<B: MessageBody>(response: ServiceResponse<B>, jar: &mut Jar) -> Answer {
+    jar.absorb(response.headers());
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = test::read_body(response).await;
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8(body.to_vec()).expect("utf-8"),
+    }
+}
+
+fn form(uri: &str, fields: &[(&str, &str)]) -> TestRequest {
+    let body = serde_urlencoded::to_string(fields).expect("encodes");
+    TestRequest::post()
+        .uri(uri)
+        .insert_header((CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .set_payload(body)
+}
+
+fn api(uri: &str, body: serde_json::Value) -> TestRequest {
+    TestRequest::post().uri(uri).set_json(body)
+}
+
+/// The link's path in the latest message for `username`.
+fn link_path(outbox: &Outbox, username: &str) -> String {
+    let url = outbox.latest_for(username).expect("a message").url;
+    let start = url.find("/accounts/").expect("a mounted link");
+    url[start..].to_owned()
+}
+
+fn code(outbox: &Outbox, username: &str) -> String {
+    outbox
+        .latest_for(username)
+        .expect("a message")
+        .code
+        .expose()
+        .to_owned()
+}
+
+/// Asks for a login code through the form, as a browser does: the form page, then its POST.
+macro_rules! ask {
+    ($app:expr, $jar:expr, $username:expr) => {{
+        let page = send!($app, TestRequest::get().uri("/accounts/login/"), $jar);
+        let token = page.csrf_token();
+        send!(
+            $app,
+            form(
+                "/accounts/login/",
+                &[("username", $username), ("csrfmiddlewaretoken", &token)]
+            ),
+            $jar
+        )
+    }};
+}
+
+async fn anonymous_pages_store_nothing_and_use_a_csrf_cookie() {
+    let (app, outbox, sessions) = site!(|_| {});
+    let mut jar = Jar::default();
+    let first = send!(app, TestRequest::get().uri("/accounts/login/"), &mut jar);
+    assert_eq!(first.status, StatusCode::OK);
+    let cookie = set_cookie_named(&first.headers, "nopassword_csrf").expect("a CSRF cookie");
+    assert!(cookie.contains("Path=/accounts"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(set_cookie_named(&first.headers, "nopassword_session").is_none());
+    let token = first.csrf_token();
+    assert_eq!(jar.get("nopassword_csrf"), Some(token.as_str()));
+
+    // The cookie is reused while valid: no new Set-Cookie, the same token.
+    let second = send!(app, TestRequest::get().uri("/accounts/login/"), &mut jar);
+    assert!(set_cookie_named(&second.headers, "nopassword_csrf").is_none());
+    assert_eq!(second.csrf_token(), token);
+
+    // A forged cookie is replaced.
+    let mut forged = Jar::default();
+    forged.0.insert("nopassword_csrf".into(), "00.00".into());
+    let page = send!(app, TestRequest::get().uri("/accounts/login/"), &mut forged);
+    assert_ne!(page.csrf_token(), "00.00");
+    assert!(set_cookie_named(&page.headers, "nopassword_csrf").is_some());
+
+    for uri in ["/accounts/login/code/", "/accounts/logout/"] {
+        let page = send!(app, TestRequest::get().uri(uri), &mut jar);
+        assert_eq!(page.status, StatusCode::OK, "{uri}");
+        assert_eq!(page.csrf_token(), token, "{uri}");
+    }
+    let sent = ask!(app, &mut jar, "alice");
+    assert_eq!(sent.status, StatusCode::OK);
+    assert!(sent.body.contains(messages::SENT_PAGE));
+    let link = link_path(&outbox, "alice");
+    let opened = send!(app, TestRequest::get().uri(&link), &mut jar);
+    assert_eq!(opened.status, StatusCode::OK);
+    let confirm = send!(
+        app,
+        TestRequest::get().uri(&link),
+        &mut jar.without("nopassword_flow")
+    );
+    assert!(confirm.body.contains(messages::CONFIRM_LOGIN));
+    assert!(sessions.is_empty(), "anonymous visits stored {sessions:?}");
+    assert!(jar.get("nopassword_session").is_none());
+}
+
+async fn posts_need_the_csrf_cookie_and_its_token() {
+    let (app, _outbox, sessions) = site!(|_| {});
+    let mut jar = Jar::default();
+    let token = send!(app, TestRequest::get().uri("/accounts/login/"), &mut jar).csrf_token();
+    let fields = [
+        ("username", "alice"),
+        ("csrfmiddlewaretoken", token.as_str()),
+    ];
+    let no_cookie = send!(app, form("/accounts/login/", &fields), &mut Jar::default());
+    assert_eq!(no_cookie.status, StatusCode::FORBIDDEN);
+    let no_field = send!(
+        app,
+        form("/accounts/login/", &[("username", "alice")]),
+        &mut jar.clone()
+    );
+    assert_eq!(no_field.status, StatusCode::FORBIDDEN);
+    let mut other = Jar::default();
+    let other_token =
+        send!(app, TestRequest::get().uri("/accounts/login/"), &mut other).csrf_token();
+    assert_ne!(other_token, token);
+    let mismatched = send!(
+        app,
+        form(
+            "/accounts/login/",
+            &[("username", "alice"), ("csrfmiddlewaretoken", &other_token)]
+        ),
+        &mut jar.clone()
+    );
+    assert_eq!(mismatched.status, StatusCode::FORBIDDEN);
+    let ok = send!(app, form("/accounts/login/", &fields), &mut jar);
+    assert_eq!(ok.status, StatusCode::OK);
+    let logout = send!(
+        app,
+        form("/accounts/logout/", &[("csrfmiddlewaretoken", "x")]),
+        &mut jar
+    );
+    assert_eq!(logout.status, StatusCode::FORBIDDEN);
+    assert!(sessions.is_empty());
+}
+
+async fn the_sent_page_sets_the_flow_cookie_for_anyone() {
+    let (app, _outbox, _sessions) = site!(|_| {});
+    for username in ["alice", "nobody"] {
+        let mut jar = Jar::default();
+        let sent = ask!(app, &mut jar, username);
+        assert_eq!(sent.status, StatusCode::OK);
+        let cookie = set_cookie_named(&sent.headers, "nopassword_flow").expect("a flow cookie");
+        assert!(cookie.contains("Path=/accounts"), "{cookie}");
+        assert!(cookie.contains("Max-Age=900"), "{cookie}");
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+        assert_eq!(jar.get("nopassword_flow").map(str::len), Some(64));
+    }
+}
+
+async fn secure_requests_get_secure_cookies() {
+    let (app, _outbox, _sessions) = site!(|_| {});
+    let mut jar = Jar::default();
+    let page = send!(
+        app,
+        TestRequest::get().uri("https://localhost/accounts/login/"),
+        &mut jar
+    );
+    let cookie = set_cookie_named(&page.headers, "nopassword_csrf").expect("a CSRF cookie");
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+}
+
+async fn the_same_browser_logs_in_through_the_link() {
+    let (app, outbox, sessions) = site!(|s: &mut Settings| {
+        s.login_redirect_url = "/home".into();
+    });
+    let mut jar = Jar::default();
+    ask!(app, &mut jar, "alice");
+    let link = link_path(&outbox, "alice");
+    let head = send!(
+        app,
+        TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri(&link),
+        &mut jar
+    );
+    assert_eq!(head.status, StatusCode::OK);
+    let page = send!(app, TestRequest::get().uri(&link), &mut jar);
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(messages::LOGGING_IN), "{}", page.body);
+    let posted = send!(
+        app,
+        form(&link, &[("csrfmiddlewaretoken", &page.csrf_token())]),
+        &mut jar
+    );
+    assert_eq!(posted.status, StatusCode::FOUND);
+    assert_eq!(posted.location(), "/home");
+    assert_eq!(sessions.len(), 1);
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.json()["username"], "alice");
+    // Single use.
+    let again = send!(app, TestRequest::get().uri(&link), &mut jar);
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+async fn without_post_redirect_the_flow_s_browser_logs_in_on_get() {
+    let (app, outbox, _sessions) = site!(|s: &mut Settings| s.post_redirect = false);
+    let mut jar = Jar::default();
+    ask!(app, &mut jar, "alice");
+    let link = link_path(&outbox, "alice");
+    // Another client only gets the confirmation page, and spends nothing.
+    let other = send!(app, TestRequest::get().uri(&link), &mut Jar::default());
+    assert_eq!(other.status, StatusCode::OK);
+    assert!(other.body.contains(messages::CONFIRM_LOGIN));
+    let opened = send!(app, TestRequest::get().uri(&link), &mut jar);
+    assert_eq!(opened.status, StatusCode::FOUND, "{}", opened.body);
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.json()["username"], "alice");
+}
+
+async fn another_browser_confirms_before_logging_in() {
+    let (app, outbox, _sessions) = site!(|_| {});
+    let mut asker = Jar::default();
+    ask!(app, &mut asker, "alice");
+    let link = link_path(&outbox, "alice");
+    let mut other = Jar::default();
+    let head = send!(
+        app,
+        TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri(&link),
+        &mut other
+    );
+    assert_eq!(head.status, StatusCode::OK);
+    let page = send!(app, TestRequest::get().uri(&link), &mut other);
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(messages::CONFIRM_LOGIN));
+    assert!(page.body.contains(messages::LOG_IN));
+    assert!(page.body.contains("alice"));
+    assert!(page.body.contains(" UTC"), "the request time");
+    assert!(!page.body.contains("<script"), "no script submits it");
+    assert!(page.body.contains(&format!("action=\"{}\"", html(&link))));
+    let posted = send!(
+        app,
+        form(&link, &[("csrfmiddlewaretoken", &page.csrf_token())]),
+        &mut other
+    );
+    assert_eq!(posted.status, StatusCode::FOUND);
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut other);
+    assert_eq!(me.json()["username"], "alice");
+}
+
+async fn deny_refuses_other_browsers_and_spends_nothing() {
+    let (app, outbox, _sessions) =
+        site!(|s: &mut Settings| s.cross_device_links = CrossDeviceLinks::Deny);
+    let mut asker = Jar::default();
+    ask!(app, &mut asker, "alice");
+    let link = link_path(&outbox, "alice");
+    let mut other = Jar::default();
+    let head = send!(
+        app,
+        TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri(&link),
+        &mut other
+    );
+    assert_eq!(head.status, StatusCode::FORBIDDEN);
+    let page = send!(app, TestRequest::get().uri(&link), &mut other);
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains(messages::OTHER_BROWSER), "{}", page.body);
+    let token = send!(app, TestRequest::get().uri("/accounts/login/"), &mut other).csrf_token();
+    let posted = send!(
+        app,
+        form(&link, &[("csrfmiddlewaretoken", &token)]),
+        &mut other
+    );
+    assert_eq!(posted.status, StatusCode::FORBIDDEN);
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut other);
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    // The asker's browser still logs in with it.
+    let page = send!(app, TestRequest::get().uri(&link), &mut asker);
+    assert_eq!(page.status, StatusCode::OK);
+    let posted = send!(
+        app,
+        form(&link, &[("csrfmiddlewaretoken", &page.csrf_token())]),
+        &mut asker
+    );
+    assert_eq!(posted.status, StatusCode::FOUND);
+}
+
+async fn typed_codes_count_only_with_their_flow() {
+    let (app, outbox, _sessions) = site!(|_| {});
+    let mut jar = Jar::default();
+    ask!(app, &mut jar, "alice");
+    let code = code(&outbox, "alice");
+    // Another browser, even with the right code and its own CSRF cookie: refused.
+    let mut other = Jar::default();
+    let token = send!(
+        app,
+        TestRequest::get().uri("/accounts/login/code/"),
+        &mut other
+    )
+    .csrf_token();
+    let refused = send!(
+        app,
+        form(
+            "/accounts/login/code/",
+            &[
+                ("username", "alice"),
+                ("code", &code),
+                ("csrfmiddlewaretoken", &token)
+            ]
+        ),
+        &mut other
+    );
+    assert_eq!(refused.status, StatusCode::OK);
+    assert!(refused.body.contains(messages::INVALID_CODE));
+    // The flow's browser: logged in.
+    let token = send!(
+        app,
+        TestRequest::get().uri("/accounts/login/code/"),
+        &mut jar
+    )
+    .csrf_token();
+    let ok = send!(
+        app,
+        form(
+            "/accounts/login/code/",
+            &[
+                ("username", "alice"),
+                ("code", &code),
+                ("csrfmiddlewaretoken", &token)
+            ]
+        ),
+        &mut jar
+    );
+    assert_eq!(ok.status, StatusCode::FOUND, "{}", ok.body);
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.json()["username"], "alice");
+}
+
+async fn the_api_answers_the_flow_and_takes_it_back() {
+    let (app, outbox, _sessions) = site!(|_| {});
+    // A client without a cookie jar.
+    let sent = send!(
+        app,
+        api("/accounts/api/login/", json!({ "username": "alice" })),
+        &mut Jar::default()
+    );
+    assert_eq!(sent.status, StatusCode::OK);
+    let body = sent.json();
+    assert_eq!(body["detail"], messages::CODE_SENT);
+    let flow = body["flow"].as_str().expect("a flow").to_owned();
+    assert_eq!(flow.len(), 64);
+    let cookie = set_cookie_named(&sent.headers, "nopassword_flow").expect("a flow cookie");
+    assert!(
+        cookie.starts_with(&format!("nopassword_flow={flow};")),
+        "{cookie}"
+    );
+    let code = code(&outbox, "alice");
+    let without = send!(
+        app,
+        api(
+            "/accounts/api/login/code/",
+            json!({ "username": "alice", "code": code })
+        ),
+        &mut Jar::default()
+    );
+    assert_eq!(without.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        without.json(),
+        json!({ "__all__": [messages::INVALID_CODE] })
+    );
+    let mut jar = Jar::default();
+    let with = send!(
+        app,
+        api(
+            "/accounts/api/login/code/",
+            json!({ "username": "alice", "code": code, "flow": flow })
+        ),
+        &mut jar
+    );
+    assert_eq!(with.status, StatusCode::OK, "{}", with.body);
+    assert!(with.json()["next"].is_string());
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.json()["username"], "alice");
+
+    // A client with a cookie jar: the cookie is enough.
+    let mut browser = Jar::default();
+    send!(
+        app,
+        api("/accounts/api/login/", json!({ "username": "bob" })),
+        &mut browser
+    );
+    let code = self::code(&outbox, "bob");
+    let with_cookie = send!(
+        app,
+        api(
+            "/accounts/api/login/code/",
+            json!({ "username": "bob", "code": code })
+        ),
+        &mut browser
+    );
+    assert_eq!(with_cookie.status, StatusCode::OK, "{}", with_cookie.body);
+}
+
+async fn logout_on_get_is_off_by_default() {
+    let (app, outbox, sessions) = site!(|_| {});
+    let mut jar = Jar::default();
+    ask!(app, &mut jar, "alice");
+    let code = code(&outbox, "alice");
+    send!(
+        app,
+        api(
+            "/accounts/api/login/code/",
+            json!({ "username": "alice", "code": code })
+        ),
+        &mut jar
+    );
+    let page = send!(
+        app,
+        TestRequest::get().uri("/accounts/logout/?next=/bye"),
+        &mut jar
+    );
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(messages::LOG_OUT_TITLE));
+    assert!(page.body.contains(&format!(">{}<", messages::LOG_OUT)));
+    assert!(
+        page.body
+            .contains(&format!("action=\"{}\"", html("/accounts/logout/")))
+    );
+    assert!(page.body.contains(&format!("value=\"{}\"", html("/bye"))));
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.status, StatusCode::OK, "still logged in");
+    let head = send!(
+        app,
+        TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri("/accounts/logout/"),
+        &mut jar
+    );
+    assert_eq!(head.status, StatusCode::METHOD_NOT_ALLOWED);
+    let out = send!(
+        app,
+        form(
+            "/accounts/logout/",
+            &[
+                ("csrfmiddlewaretoken", &page.csrf_token()),
+                ("next", "/bye")
+            ]
+        ),
+        &mut jar
+    );
+    assert_eq!(out.status, StatusCode::FOUND);
+    assert_eq!(out.location(), "/bye");
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert!(sessions.is_empty());
+}
+
+async fn logout_on_get_logs_out() {
+    let (app, outbox, _sessions) = site!(|s: &mut Settings| s.logout_on_get = true);
+    let mut jar = Jar::default();
+    ask!(app, &mut jar, "alice");
+    let code = code(&outbox, "alice");
+    send!(
+        app,
+        api(
+            "/accounts/api/login/code/",
+            json!({ "username": "alice", "code": code })
+        ),
+        &mut jar
+    );
+    let out = send!(app, TestRequest::get().uri("/accounts/logout/"), &mut jar);
+    assert_eq!(out.status, StatusCode::FOUND);
+    assert_eq!(out.location(), "/accounts/login/");
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Logs in through the API with the jar's flow; the session cookie after it.
+macro_rules! log_in {
+    ($app:expr, $outbox:expr, $jar:expr, $username:expr) => {{
+        send!(
+            $app,
+            api("/accounts/api/login/", json!({ "username": $username })),
+            $jar
+        );
+        let code = code(&$outbox, $username);
+        let answer = send!(
+            $app,
+            api(
+                "/accounts/api/login/code/",
+                json!({ "username": $username, "code": code })
+            ),
+            $jar
+        );
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        $jar.get("nopassword_session").expect("a session").to_owned()
+    }};
+}
+
+async fn login_always_renews_the_session_id() {
+    let (app, outbox, sessions) = site!(|_| {});
+    // A session begun by the app before login: renewed, its state kept.
+    let mut jar = Jar::default();
+    send!(app, TestRequest::post().uri("/remember"), &mut jar);
+    let anonymous = jar
+        .get("nopassword_session")
+        .expect("the app's session")
+        .to_owned();
+    let alice = log_in!(app, outbox, &mut jar, "alice");
+    assert_ne!(alice, anonymous);
+    assert_eq!(sessions.len(), 1, "the old entry is gone");
+    let cart = send!(app, TestRequest::get().uri("/recall"), &mut jar);
+    assert_eq!(cart.json()["cart"], "apples");
+
+    // The same user again: a new id.
+    let again = log_in!(app, outbox, &mut jar, "alice");
+    assert_ne!(again, alice);
+    // Another user: a new id, and nothing of the first user's session.
+    let bob = log_in!(app, outbox, &mut jar, "bob");
+    assert_ne!(bob, again);
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.json()["username"], "bob");
+    let cart = send!(app, TestRequest::get().uri("/recall"), &mut jar);
+    assert_eq!(cart.json()["cart"], serde_json::Value::Null);
+    assert_eq!(sessions.len(), 1);
+
+    // A planted cookie (a valid session of the attacker's, fixed in the victim's browser).
+    let mut victim = Jar::default();
+    victim.0.insert("nopassword_session".into(), bob.clone());
+    let mine = log_in!(app, outbox, &mut victim, "alice");
+    assert_ne!(mine, bob);
+    let mut attacker = Jar::default();
+    attacker.0.insert("nopassword_session".into(), bob);
+    let stolen = send!(app, TestRequest::get().uri("/whoami"), &mut attacker);
+    assert_eq!(stolen.status, StatusCode::UNAUTHORIZED);
+
+    // A cookie the store does not know.
+    let mut planted = Jar::default();
+    planted
+        .0
+        .insert("nopassword_session".into(), "not-a-session".into());
+    let fresh = log_in!(app, outbox, &mut planted, "alice");
+    assert_ne!(fresh, "not-a-session");
+}
+
+async fn configure_delivers_in_the_background() {
+    let (app, outbox, _sessions) = site!(|_| {}, false);
+    let mut jar = Jar::default();
+    let sent = ask!(app, &mut jar, "alice");
+    assert_eq!(sent.status, StatusCode::OK);
+    for _ in 0..200 {
+        if outbox.latest_for("alice").is_some() {
+            return;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("the code was never delivered");
+}
+
+/// actix-web's `test` macro needs its `macros` feature; each case runs on an actix System.
+macro_rules! on_actix {
+    ($($case:ident),* $(,)?) => {
+        mod cases {
+            $(
+                #[test]
+                fn $case() {
+                    actix_web::rt::System::new().block_on(super::$case());
+                }
+            )*
+        }
+    };
+}
+
+on_actix!(
+    anonymous_pages_store_nothing_and_use_a_csrf_cookie,
+    posts_need_the_csrf_cookie_and_its_token,
+    the_sent_page_sets_the_flow_cookie_for_anyone,
+    secure_requests_get_secure_cookies,
+    the_same_browser_logs_in_through_the_link,
+    without_post_redirect_the_flow_s_browser_logs_in_on_get,
+    another_browser_confirms_before_logging_in,
+    deny_refuses_other_browsers_and_spends_nothing,
+    typed_codes_count_only_with_their_flow,
+    the_api_answers_the_flow_and_takes_it_back,
+    logout_on_get_is_off_by_default,
+    logout_on_get_logs_out,
+    login_always_renews_the_session_id,
+    configure_delivers_in_the_background,
+);
