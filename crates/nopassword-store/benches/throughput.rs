@@ -29,15 +29,17 @@ const TTL: Duration = Duration::from_secs(900);
 const THROUGHPUT_TARGET: f64 = 0.5;
 const MEMORY_TARGET: f64 = 200.0;
 
-/// A record shaped like a real one: numeric user id, 16-byte verifier, a short `next`.
+/// A record shaped like a real one: numeric user id, 16-byte verifier, code check and flow
+/// hash, a short `next`.
 fn record() -> CodeRecord {
     CodeRecord {
         user_id: "1048576".into(),
         verifier: vec![0xa5; 16],
+        code_check: vec![0x5a; 16],
+        flow: vec![0xc3; 16],
         next: Some("/inbox".into()),
         created_at: 1_767_225_600,
         expires_at: 1_767_226_500,
-        failures_at_issue: 0,
     }
 }
 

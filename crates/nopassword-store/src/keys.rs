@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `{<ns>:c:<code key>}` | a code's record ([`CodeRecord::encode`](nopassword_core::CodeRecord::encode)) | the code's validity |
 //! | `{<ns>:c:<code key>}:f` | refused uses of that code (integer) | the record's remaining TTL |
-//! | `<ns>:f:<user id>` | a user's consecutive failures (integer) | the failure window, renewed on each failure |
+//! | `<ns>:f:<user id>` | a user's consecutive failures (integer, at most the cap) | the failure window, renewed on each counted failure |
 //! | `<ns>:r:<bucket>` | hits in a rate window (integer); buckets are keyed hashes | the window, from its first hit |
 //!
 //! `<code key>` is the 16-byte [`CodeKey`] in unpadded base64url: 22 characters, so that with

@@ -35,24 +35,29 @@
 //!
 //! | key | value | TTL |
 //! |---|---|---|
-//! | `{ns:c:<code key>}` | a code's record: user id, verifier, `next`, issue and expiry times (binary, typically 40 to 50 bytes) | `login_code_timeout` |
+//! | `{ns:c:<code key>}` | a code's record: user id, verifier, keyed hashes of the typed code and of the flow that asked for it, `next`, issue and expiry times (binary, typically 70 to 90 bytes) | `login_code_timeout` |
 //! | `{ns:c:<code key>}:f` | refused uses of that code, only once there is one | what remains of the code's TTL |
-//! | `ns:f:<user id>` | the user's consecutive failed logins | the lockout window, renewed by each failure |
+//! | `ns:f:<user id>` | the user's consecutive failed logins, never above `max_user_failures` | the lockout window, renewed by each counted failure |
 //! | `ns:r:<kind>:<32 hex>` | hits in a rate-limit window (per username or client address, keyed-hashed) | the window (1 hour or 1 minute), from its first hit |
 //!
 //! `<code key>` is the first half of the code's HMAC under `secret_key`, 16 bytes in unpadded
 //! base64url (22 characters); without the key it reveals nothing, and neither do the rate
-//! bucket names. No key or value holds a code, an e-mail address or a phone number. A code's
-//! two keys share the hash tag in braces, so in a cluster they sit in one slot and are changed
-//! together. The layout is tuned for memory: with the default namespace an outstanding code
-//! costs Redis about 200 bytes, the same as a bare `SET key value PX ttl` of those sizes.
+//! bucket names. No key or value holds a code, a flow id, an e-mail address or a phone
+//! number. A code's two keys share the hash tag in braces, so in a cluster they sit in one slot
+//! and are changed together; the binding to the flow that asked for the code lives inside the
+//! record, so it needs no key of its own. The layout is tuned for memory: with the default
+//! namespace an outstanding code (a 74-byte record) costs Redis about 230 bytes, the same as a
+//! bare `SET key value PX ttl` of those sizes.
 //!
 //! # Atomicity
 //!
 //! `take` is `GETDEL`: of any number of concurrent takes of one code, on any number of
 //! instances, exactly one gets the record. `put`, the failure counters and the rate counters
 //! are Lua scripts (each on keys of one slot), so a counter never lives without its TTL and a
-//! code's failure counter is never created for a code that is gone.
+//! code's failure counter is never created for a code that is gone. A user's failure count is
+//! checked against its cap, incremented and given its window in one script (one `EVALSHA`
+//! round trip): N concurrent failures on any number of instances count exactly
+//! `min(N, cap - count)` times and the count never passes the cap (SPEC section 8).
 //!
 //! # Outages
 //!

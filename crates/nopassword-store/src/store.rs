@@ -65,8 +65,9 @@ struct Scripts {
     /// KEYS: record, its failure counter. Counts a refused use only while the record lives,
     /// and lets the counter die with it.
     incr_code_failures: Script,
-    /// KEYS: counter. ARGV: window in ms. Sliding: every failure renews the window.
-    incr_sliding: Script,
+    /// KEYS: counter. ARGV: window in ms, cap. Counts only while below the cap (nil once the
+    /// count has reached it, which then stays); every counted failure renews the window.
+    incr_capped: Script,
     /// KEYS: counter. ARGV: window in ms. Fixed: the window starts at the first hit.
     incr_fixed: Script,
 }
@@ -84,8 +85,12 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
          if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end \
          return n",
     ),
-    incr_sliding: Script::new(
-        "local n = redis.call('INCR', KEYS[1]) \
+    // GET, compare, INCR and PEXPIRE run as one step on the counter's node, so no number of
+    // concurrent calls counts fewer failures than were made or passes the cap.
+    incr_capped: Script::new(
+        "local n = tonumber(redis.call('GET', KEYS[1]) or '0') \
+         if n >= tonumber(ARGV[2]) then return false end \
+         n = redis.call('INCR', KEYS[1]) \
          redis.call('PEXPIRE', KEYS[1], ARGV[1]) \
          return n",
     ),
@@ -372,17 +377,22 @@ impl CodeStore for RedisStore {
         Ok(n.map(count))
     }
 
-    async fn incr_user_failures(&self, user_id: &str, window: Duration) -> Result<u32, StoreError> {
+    async fn incr_user_failures(
+        &self,
+        user_id: &str,
+        window: Duration,
+        cap: u32,
+    ) -> Result<Option<u32>, StoreError> {
         let counter = self.inner.keys.user_failures(user_id);
         let ms = millis(window);
         let n = self
             .call("incr_user_failures", &user_id, |mut conn| {
-                let mut invocation = SCRIPTS.incr_sliding.key(&counter);
-                invocation.arg(ms);
-                async move { invocation.invoke_async::<i64>(&mut conn).await }
+                let mut invocation = SCRIPTS.incr_capped.key(&counter);
+                invocation.arg(ms).arg(cap);
+                async move { invocation.invoke_async::<Option<i64>>(&mut conn).await }
             })
             .await?;
-        Ok(count(n))
+        Ok(n.map(count))
     }
 
     async fn user_failures(&self, user_id: &str) -> Result<u32, StoreError> {

@@ -1,5 +1,5 @@
-//! Nothing in Redis reveals a code, an e-mail address or a phone number: after a real login
-//! flow, every key and value of the namespace is dumped and searched.
+//! Nothing in Redis reveals a code, a link secret, a flow, an e-mail address or a phone number:
+//! after a real login flow, every key and value of the namespace is dumped and searched.
 
 mod common;
 
@@ -15,6 +15,21 @@ const PHONE: &str = "+15555550123";
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The link secret: the last path segment of a login link.
+fn link_secret(url: &str) -> String {
+    let secret = url.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    assert!(secret.len() >= 16, "a link secret in {url}");
+    secret.to_owned()
+}
+
+/// The raw flow id: the first 16 bytes a flow token spells in hex.
+fn flow_id(token: &str) -> Vec<u8> {
+    (0..32)
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&token[i..i + 2], 16).expect("hex flow token"))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,8 +56,9 @@ async fn redis_holds_no_code_email_or_phone() {
         .expect("service");
     let client: IpAddr = "198.51.100.23".parse().expect("ip");
 
+    let mut flows = Vec::new();
     for username in ["alice", "bob"] {
-        service
+        let started = service
             .request_login(LoginRequest {
                 username,
                 next: Some("/inbox"),
@@ -52,21 +68,28 @@ async fn redis_holds_no_code_email_or_phone() {
             })
             .await
             .expect("request a login");
+        flows.push(started.flow.expose());
     }
-    let alice_code = outbox.latest_for("alice").expect("alice's code").code;
-    let bob_code = outbox.latest_for("bob").expect("bob's code").code;
-    // Failures leave counters behind: bob tries alice's code (a per-code and a per-user
-    // counter), alice mistypes hers (a per-user counter).
+    let (alice_flow, bob_flow) = (&flows[0], &flows[1]);
+    let alice = outbox.latest_for("alice").expect("alice's code");
+    let bob = outbox.latest_for("bob").expect("bob's code");
+    let (alice_code, bob_code) = (alice.code, bob.code);
+    let alice_link = link_secret(&alice.url);
+    let bob_link = link_secret(&bob.url);
+    // Failures leave counters behind: bob types alice's code in his own flow, alice mistypes
+    // hers in hers (each a per-code and a per-user counter).
     let stolen = CodeAttempt {
         username: Some("bob"),
         code: alice_code.expose(),
         client: Some(client),
+        flow: Some(bob_flow),
     };
     assert!(service.authenticate(stolen).await.expect("auth").is_none());
     let mistyped = CodeAttempt {
         username: Some("alice"),
         code: "zzzzzzzzzzzzzzzzzzzz",
         client: Some(client),
+        flow: Some(alice_flow),
     };
     assert!(
         service
@@ -79,9 +102,17 @@ async fn redis_holds_no_code_email_or_phone() {
     let mut conn = common::raw(&common::redis_url()).await;
     let keys = common::keys_of(&mut conn, &namespace).await;
     let mut kinds: Vec<String> = Vec::new();
-    let secrets: [(&str, &[u8]); 6] = [
+    let alice_flow_id = flow_id(alice_flow);
+    let bob_flow_id = flow_id(bob_flow);
+    let secrets: [(&str, &[u8]); 12] = [
         ("alice's code", alice_code.expose().as_bytes()),
         ("bob's code", bob_code.expose().as_bytes()),
+        ("alice's link secret", alice_link.as_bytes()),
+        ("bob's link secret", bob_link.as_bytes()),
+        ("alice's flow token", alice_flow.as_bytes()),
+        ("bob's flow token", bob_flow.as_bytes()),
+        ("alice's flow id", &alice_flow_id),
+        ("bob's flow id", &bob_flow_id),
         ("alice's e-mail", EMAIL.as_bytes()),
         ("alice's e-mail's local part", b"alice.liddell"),
         ("alice's phone", PHONE.as_bytes()),

@@ -19,10 +19,11 @@ fn record() -> CodeRecord {
     CodeRecord {
         user_id: "1".into(),
         verifier: vec![9; 16],
+        code_check: vec![10; 16],
+        flow: vec![11; 16],
         next: Some("/inbox".into()),
         created_at: 1,
         expires_at: 2,
-        failures_at_issue: 0,
     }
 }
 
@@ -52,7 +53,7 @@ async fn every_call_fails_fast(store: &RedisStore) -> Vec<StoreError> {
         fails_fast("get", store.get(&key(1))).await,
         fails_fast("take", store.take(&key(1))).await,
         fails_fast("incr_code_failures", store.incr_code_failures(&key(1))).await,
-        fails_fast("incr_user_failures", store.incr_user_failures("1", long)).await,
+        fails_fast("incr_user_failures", store.incr_user_failures("1", long, 5)).await,
         fails_fast("user_failures", store.user_failures("1")).await,
         fails_fast("clear_user_failures", store.clear_user_failures("1")).await,
         fails_fast("hit", store.hit("ip:x", long)).await,

@@ -40,7 +40,7 @@ async fn a_stored_codes_ttl_is_login_code_timeout() {
         .build()
         .expect("service");
     let client: IpAddr = "192.0.2.7".parse().expect("ip");
-    service
+    let started = service
         .request_login(LoginRequest {
             username: "alice",
             client: Some(client),
@@ -87,11 +87,14 @@ async fn a_stored_codes_ttl_is_login_code_timeout() {
         windows[1]
     );
 
-    // A wrong code for alice counts a failure that lives `lockout_seconds`.
+    // A wrong code in alice's flow counts a failure that lives `lockout_seconds` (the longer
+    // of it and `login_code_timeout`).
+    let flow = started.flow.expose();
     let wrong = CodeAttempt {
         username: Some("alice"),
         code: "00000000000000000000",
         client: None,
+        flow: Some(&flow),
     };
     assert!(
         service
@@ -118,10 +121,11 @@ async fn a_codes_failure_counter_dies_with_the_code() {
     let record = CodeRecord {
         user_id: "1".into(),
         verifier: vec![1; 16],
+        code_check: vec![2; 16],
+        flow: vec![3; 16],
         next: None,
         created_at: 0,
         expires_at: 0,
-        failures_at_issue: 0,
     };
     store
         .put(&key, &record, Duration::from_secs(120))
