@@ -9,7 +9,8 @@
 //! - `RedisStore::put` against `SET key value EX 900`, `RedisStore::take` against `GETDEL key`
 //!   (one round trip each: the physical limit); target: at least 50% of redis-benchmark;
 //! - `INFO memory` `used_memory` before and after storing 100,000 codes; target: at most
-//!   200 bytes per code.
+//!   240 bytes per code (200 before v0.2; the flow binding of SPEC section 8 adds a 16-byte
+//!   code check and a 16-byte flow hash to every record).
 
 use std::{
     net::TcpListener,
@@ -27,7 +28,7 @@ const OPS: usize = 100_000;
 const CODES: usize = 100_000;
 const TTL: Duration = Duration::from_secs(900);
 const THROUGHPUT_TARGET: f64 = 0.5;
-const MEMORY_TARGET: f64 = 200.0;
+const MEMORY_TARGET: f64 = 240.0;
 
 /// A record shaped like a real one: numeric user id, 16-byte verifier, code check and flow
 /// hash, a short `next`.
