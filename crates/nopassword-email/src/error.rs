@@ -115,8 +115,9 @@ pub enum EmailError {
         /// The bound that ran out.
         after: Duration,
     },
-    /// TLS (STARTTLS or implicit) failed: no STARTTLS offered though `tls=required`, an
-    /// invalid certificate, a handshake failure.
+    /// TLS (STARTTLS or implicit) failed: no STARTTLS offered though required (`tls=required`,
+    /// or a bare `smtp://` URL to a host other than the loopback), an invalid certificate, a
+    /// handshake failure.
     #[error("TLS with SMTP server {server} failed: {source}")]
     Tls {
         /// `host:port`.

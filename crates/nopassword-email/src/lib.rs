@@ -5,7 +5,9 @@
 //! each login code to the user's e-mail address as a `multipart/alternative` message with a
 //! plain-text and an HTML part, both rendered from templates (`login_email.txt`,
 //! `login_email.html`) that an app can override from a directory. It sends over SMTP (pooled,
-//! STARTTLS or implicit TLS through rustls) or, in development, writes `.eml` files.
+//! STARTTLS or implicit TLS through rustls) or, in development, writes `.eml` files. SMTP to a
+//! host other than the loopback requires TLS unless `smtp_url` asks for plain text
+//! (`?tls=opportunistic` or `?tls=none`).
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {

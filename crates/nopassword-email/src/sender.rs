@@ -83,10 +83,17 @@ impl EmailSender {
     ///
     /// | URL | connection | default port |
     /// |---|---|---|
-    /// | `smtp://host` or `smtp://host?tls=opportunistic` | STARTTLS when the server offers it, else plain | 25 |
+    /// | `smtp://host` | STARTTLS, or the send fails | 25 |
+    /// | `smtp://localhost`, `smtp://127.0.0.1` (any of 127.0.0.0/8), `smtp://[::1]` | STARTTLS when the server offers it, else plain | 25 |
     /// | `smtp://host?tls=required` | STARTTLS, or the send fails | 587 |
+    /// | `smtp://host?tls=opportunistic` | STARTTLS when the server offers it, else plain | 25 |
     /// | `smtp://host?tls=none` | plain text (a local relay or test sink) | 25 |
     /// | `smtps://host` | TLS from the start (implicit TLS) | 465 |
+    ///
+    /// Plain text needs the loopback or an explicit `tls=opportunistic` / `tls=none`: a bare
+    /// `smtp://` URL to any other host never falls back to plain text when STARTTLS is missing
+    /// (an attacker on the path can strip the server's offer), and the send fails with
+    /// [`EmailError::Tls`].
     ///
     /// Percent-encode `@`, `:` and `/` in the user name and password (`%40`, `%3A`, `%2F`).
     /// A path (`smtp://host/client.example.org`) sets the name sent with `EHLO`; the
@@ -463,21 +470,7 @@ struct SmtpSender {
 impl SmtpSender {
     fn new(config: SmtpConfig, timeout: Duration) -> Result<Self, EmailError> {
         let server = config.server();
-        let tls = match config.tls {
-            TlsMode::None => Tls::None,
-            mode => {
-                let parameters =
-                    TlsParameters::new(config.host.clone()).map_err(|e| EmailError::Tls {
-                        server: server.clone(),
-                        source: e.into(),
-                    })?;
-                match mode {
-                    TlsMode::Opportunistic => Tls::Opportunistic(parameters),
-                    TlsMode::Required => Tls::Required(parameters),
-                    _ => Tls::Wrapper(parameters),
-                }
-            }
-        };
+        let tls = lettre_tls(&config)?;
         let mut builder =
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
                 .port(config.port)
@@ -555,14 +548,19 @@ impl SmtpSender {
                 server,
                 after: self.timeout,
             }
-        } else if error.is_tls()
-            || caused_by_tls(&error)
-            // lettre reports a server without STARTTLS under `tls=required` as a client
-            // error; it is a TLS failure to whoever reads the error (pinned by a test).
-            || (self.config.tls == TlsMode::Required
-                && error.is_client()
-                && error.to_string().contains("STARTTLS"))
+        } else if self.config.tls == TlsMode::Required
+            && error.is_client()
+            && error.to_string().contains("STARTTLS")
         {
+            // lettre reports a server without STARTTLS under required STARTTLS as an
+            // "internal client error"; it is a TLS failure to whoever reads it (pinned by
+            // tests), and the likely cause after an upgrade is the default for a host other
+            // than the loopback.
+            EmailError::Tls {
+                server,
+                source: Box::new(NoStartTls(error)),
+            }
+        } else if error.is_tls() || caused_by_tls(&error) {
             EmailError::Tls {
                 server,
                 source: error.into(),
@@ -579,6 +577,45 @@ impl SmtpSender {
                 source: error.into(),
             }
         }
+    }
+}
+
+/// lettre's `Tls` for the configured mode: `Required` and `Opportunistic` are STARTTLS,
+/// `Wrapper` implicit TLS.
+fn lettre_tls(config: &SmtpConfig) -> Result<Tls, EmailError> {
+    let parameters = || {
+        TlsParameters::new(config.host.clone()).map_err(|e| EmailError::Tls {
+            server: config.server(),
+            source: e.into(),
+        })
+    };
+    Ok(match config.tls {
+        TlsMode::None => Tls::None,
+        TlsMode::Opportunistic => Tls::Opportunistic(parameters()?),
+        TlsMode::Required => Tls::Required(parameters()?),
+        TlsMode::Implicit => Tls::Wrapper(parameters()?),
+    })
+}
+
+/// The server offered no STARTTLS and the URL requires it: the message and the credentials
+/// were not sent.
+#[derive(Debug)]
+struct NoStartTls(smtp::Error);
+
+impl fmt::Display for NoStartTls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "the server does not offer STARTTLS, which smtp_url requires (`tls=required`, or \
+             no `tls=` for a host other than localhost, 127.0.0.0/8 or ::1); neither the \
+             message nor the credentials were sent. Add `?tls=opportunistic` or `?tls=none` \
+             only for a relay reached over a trusted network",
+        )
+    }
+}
+
+impl std::error::Error for NoStartTls {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
     }
 }
 
@@ -640,6 +677,49 @@ mod tests {
         assert!(shown.contains("mail.example.com:2525"), "{shown}");
         assert!(shown.contains("bob@example.com"), "{shown}");
         assert!(shown.contains("required STARTTLS"), "{shown}");
+    }
+
+    fn lettre_tls_for(url: &str) -> Tls {
+        lettre_tls(&SmtpConfig::parse(&SecretString::new(url)).expect("valid")).expect("tls")
+    }
+
+    #[test]
+    fn another_host_gets_lettres_required_starttls() {
+        for url in [
+            "smtp://mail.example.com",
+            "smtp://bob:hunter2@smtp.example.com:25",
+            "smtp://192.0.2.2:2525",
+            "smtp://[::ffff:127.0.0.1]:2525",
+            "smtp://localhost?tls=required",
+        ] {
+            let tls = lettre_tls_for(url);
+            assert!(matches!(tls, Tls::Required(_)), "{url}: {tls:?}");
+        }
+        let settings = Settings {
+            smtp_url: Some("smtp://mail.example.com".into()),
+            ..Settings::default()
+        };
+        let sender = EmailSender::from_settings(&settings).expect("valid");
+        let shown = format!("{sender:?}");
+        assert!(shown.contains("mail.example.com:25"), "{shown}");
+        assert!(shown.contains("required STARTTLS"), "{shown}");
+    }
+
+    #[test]
+    fn loopback_and_explicit_opt_outs_keep_their_modes() {
+        for url in [
+            "smtp://localhost",
+            "smtp://127.0.0.1:2525",
+            "smtp://[::1]:2525",
+            "smtp://relay.example.com?tls=opportunistic",
+        ] {
+            let tls = lettre_tls_for(url);
+            assert!(matches!(tls, Tls::Opportunistic(_)), "{url}: {tls:?}");
+        }
+        let tls = lettre_tls_for("smtp://relay.example.com?tls=none");
+        assert!(matches!(tls, Tls::None), "{tls:?}");
+        let tls = lettre_tls_for("smtps://mail.example.com");
+        assert!(matches!(tls, Tls::Wrapper(_)), "{tls:?}");
     }
 
     #[test]

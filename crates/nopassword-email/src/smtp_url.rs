@@ -1,6 +1,9 @@
 //! Parsing `smtp_url` into what lettre's SMTP transport needs, without ever quoting the URL.
+//!
+//! Plain text is for the loopback only, unless the URL asks for it: `smtp://host` requires
+//! STARTTLS for any host but `localhost`, 127.0.0.0/8 and `::1`, where it stays opportunistic.
 
-use std::fmt;
+use std::{fmt, net::IpAddr};
 
 use nopassword_core::SecretString;
 use percent_encoding::percent_decode_str;
@@ -11,11 +14,13 @@ use crate::EmailError;
 /// How the connection is encrypted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TlsMode {
-    /// `smtp://...?tls=none`: plain text (local relays and test sinks only).
+    /// `smtp://...?tls=none`: plain text, asked for explicitly (local relays, test sinks).
     None,
-    /// `smtp://...` (or `?tls=opportunistic`): STARTTLS when the server offers it.
+    /// `smtp://<loopback>` or `smtp://...?tls=opportunistic`: STARTTLS when the server offers
+    /// it, else plain text. For another host only when the URL asks for it: an attacker on
+    /// the path can strip the STARTTLS offer.
     Opportunistic,
-    /// `smtp://...?tls=required`: STARTTLS or fail.
+    /// `smtp://<any other host>` or `smtp://...?tls=required`: STARTTLS or fail.
     Required,
     /// `smtps://...`: TLS from the first byte (implicit TLS, port 465).
     Implicit,
@@ -75,6 +80,10 @@ impl SmtpConfig {
     }
 
     /// Parses `smtp[s]://[user:password@]host[:port][/ehlo-name][?tls=none|opportunistic|required]`.
+    ///
+    /// Without `tls=`, `smtp://` is [`TlsMode::Required`] unless the host is the loopback
+    /// ([`is_loopback`]), where it is [`TlsMode::Opportunistic`]; the default port is 25 either
+    /// way (587 with `tls=required`, 465 for `smtps://`).
     pub(crate) fn parse(url: &SecretString) -> Result<Self, EmailError> {
         // url's parse errors describe the problem without echoing the input.
         let url = Url::parse(url.expose().trim()).map_err(|e| {
@@ -97,16 +106,19 @@ impl SmtpConfig {
             }
             tls
         };
-        let tls = match (url.scheme(), tls_param.as_deref()) {
-            ("smtp", None | Some("opportunistic")) => TlsMode::Opportunistic,
-            ("smtp", Some("required")) => TlsMode::Required,
-            ("smtp", Some("none")) => TlsMode::None,
+        // `None`: no `tls=` on smtp://, decided by the host below.
+        let explicit = match (url.scheme(), tls_param.as_deref()) {
+            ("smtp", None) => None,
+            ("smtp", Some("opportunistic")) => Some(TlsMode::Opportunistic),
+            ("smtp", Some("required")) => Some(TlsMode::Required),
+            ("smtp", Some("none")) => Some(TlsMode::None),
             ("smtp", Some(other)) => {
                 return Err(invalid(format!(
-                    "tls={other:?} is not one of `required`, `opportunistic` (the default), `none`"
+                    "tls={other:?} is not one of `required` (the default, except for a \
+                     loopback host), `opportunistic`, `none`"
                 )));
             }
-            ("smtps", None) => TlsMode::Implicit,
+            ("smtps", None) => Some(TlsMode::Implicit),
             ("smtps", Some(_)) => {
                 return Err(invalid(
                     "smtps:// always uses TLS; `tls=` applies to smtp:// (STARTTLS) only",
@@ -124,10 +136,16 @@ impl SmtpConfig {
             Some(Host::Ipv6(ip)) => ip.to_string(),
             _ => return Err(invalid("the URL names no host")),
         };
-        let port = url.port().unwrap_or(match tls {
-            TlsMode::Implicit => 465,
-            TlsMode::Required => 587,
-            TlsMode::None | TlsMode::Opportunistic => 25,
+        let tls = explicit.unwrap_or(if is_loopback(&host) {
+            TlsMode::Opportunistic
+        } else {
+            TlsMode::Required
+        });
+        // From what the URL says: a bare smtp://host keeps port 25 whichever mode it gets.
+        let port = url.port().unwrap_or(match explicit {
+            Some(TlsMode::Implicit) => 465,
+            Some(TlsMode::Required) => 587,
+            Some(TlsMode::None | TlsMode::Opportunistic) | None => 25,
         });
         let decode = |s: &str, what: &str| {
             percent_decode_str(s)
@@ -164,6 +182,15 @@ impl SmtpConfig {
     }
 }
 
+/// Whether `host`, as parsed from the URL (an IPv6 address without brackets), is this
+/// machine's loopback: `localhost` (any case), 127.0.0.0/8 or `::1`. Nothing else counts
+/// (`localhost.`, another name that resolves to 127.0.0.1, `::ffff:127.0.0.1`): the rule reads
+/// the URL, not what a resolver answers, and anything it does not recognise requires TLS.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +202,8 @@ mod tests {
     #[test]
     fn schemes_ports_and_tls() {
         let c = parse("smtp://mail.example.com").expect("valid");
+        assert_eq!((c.port, c.tls), (25, TlsMode::Required));
+        let c = parse("smtp://mail.example.com?tls=opportunistic").expect("valid");
         assert_eq!((c.port, c.tls), (25, TlsMode::Opportunistic));
         let c = parse("smtp://mail.example.com?tls=required").expect("valid");
         assert_eq!((c.port, c.tls), (587, TlsMode::Required));
@@ -189,6 +218,88 @@ mod tests {
         assert_eq!(c.host, "::1");
         assert_eq!(c.server(), "[::1]:2525");
         assert_eq!(c.hello_name.as_deref(), Some("client.example.org"));
+    }
+
+    fn tls(url: &str) -> TlsMode {
+        parse(url).unwrap_or_else(|e| panic!("{url}: {e}")).tls
+    }
+
+    #[test]
+    fn loopback_names_stay_opportunistic() {
+        for url in [
+            "smtp://localhost",
+            "smtp://LocalHost:2525",
+            "smtp://user:pw@localhost:25/client.example.org",
+        ] {
+            assert_eq!(tls(url), TlsMode::Opportunistic, "{url}");
+        }
+    }
+
+    #[test]
+    fn loopback_ipv4_stays_opportunistic() {
+        for url in [
+            "smtp://127.0.0.1",
+            "smtp://127.0.0.1:2525",
+            "smtp://127.1.2.3:25",
+            "smtp://127.255.255.254",
+        ] {
+            assert_eq!(tls(url), TlsMode::Opportunistic, "{url}");
+        }
+        assert_eq!(parse("smtp://127.0.0.1").expect("valid").port, 25);
+    }
+
+    #[test]
+    fn loopback_ipv6_stays_opportunistic() {
+        for url in [
+            "smtp://[::1]",
+            "smtp://[::1]:2525",
+            "smtp://[0:0:0:0:0:0:0:1]:25",
+        ] {
+            assert_eq!(tls(url), TlsMode::Opportunistic, "{url}");
+        }
+    }
+
+    #[test]
+    fn other_hosts_require_starttls_by_default() {
+        for url in [
+            "smtp://mail.example.com",
+            "smtp://user:pw@mail.example.com:587",
+            "smtp://smtp.example.com:25/client.example.org",
+            // Not spelt as the loopback: the rule reads the URL, never a resolver's answer.
+            "smtp://localhost.",
+            "smtp://localhost.example.com",
+            "smtp://mylocalhost",
+            "smtp://127.0.0.1.example.com",
+            "smtp://[::ffff:127.0.0.1]",
+            "smtp://[::2]",
+            // The machine's own non-loopback addresses, and the unspecified ones.
+            "smtp://192.0.2.2",
+            "smtp://10.0.0.1:25",
+            "smtp://0.0.0.0",
+            "smtp://[::]",
+            "smtp://[fd00::2]:25",
+        ] {
+            assert_eq!(tls(url), TlsMode::Required, "{url}");
+        }
+        // The URL's default port stays 25: only `tls=required` implies submission (587).
+        assert_eq!(parse("smtp://mail.example.com").expect("valid").port, 25);
+        assert!(
+            format!("{:?}", parse("smtp://mail.example.com").expect("valid"))
+                .contains("required STARTTLS")
+        );
+    }
+
+    #[test]
+    fn plain_text_to_another_host_only_when_asked_for() {
+        let c = parse("smtp://relay.example.com?tls=none").expect("valid");
+        assert_eq!((c.tls, c.port), (TlsMode::None, 25));
+        let c = parse("smtp://relay.example.com:2525?tls=opportunistic").expect("valid");
+        assert_eq!((c.tls, c.port), (TlsMode::Opportunistic, 2525));
+        // Explicit modes win over the loopback default as well.
+        assert_eq!(tls("smtp://127.0.0.1?tls=required"), TlsMode::Required);
+        assert_eq!(tls("smtp://localhost?tls=none"), TlsMode::None);
+        assert_eq!(tls("smtps://localhost"), TlsMode::Implicit);
+        assert_eq!(tls("smtps://mail.example.com"), TlsMode::Implicit);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{login_code, parse, received_for, smtp_url, unique};
+use common::{assert_nothing_received_for, login_code, parse, received_for, smtp_url, unique};
 use nopassword_core::{LoginCodeSender, Settings};
 use nopassword_email::{EmailError, EmailSender};
 
@@ -216,4 +216,48 @@ async fn required_tls_never_falls_back_to_plain_text() {
         let err = err.downcast_ref::<EmailError>().expect("an EmailError");
         assert!(matches!(err, EmailError::Tls { .. }), "{what}: {err:?}");
     }
+}
+
+#[tokio::test]
+async fn plain_smtp_url_to_a_host_other_than_the_loopback_never_sends_in_plain_text() {
+    // The sink offers no STARTTLS, which is what a server looks like once an attacker on the
+    // path strips the offer. `[::ffff:127.0.0.1]` reaches the sink but is none of the loopback
+    // forms that keep opportunistic STARTTLS (localhost, 127.0.0.0/8, ::1): it stands for any
+    // other host, named in a bare `smtp://` URL.
+    let sink = smtp_url();
+    let rest = sink
+        .strip_prefix("smtp://127.0.0.1:")
+        .unwrap_or_else(|| panic!("{} is not smtp://127.0.0.1:P", common::SMTP_URL_ENV));
+    let url = format!("smtp://login:s3cret@[::ffff:127.0.0.1]:{rest}");
+
+    let refused = Settings {
+        smtp_url: Some(url.clone().into()),
+        ..settings()
+    };
+    let sender = EmailSender::from_settings(&refused).expect("sender");
+    let to = format!("{}@example.com", unique("stripped"));
+    let err = sender
+        .send_login_code(&login_code(&refused, "kim", Some(&to)), false, None)
+        .await
+        .expect_err("no STARTTLS, so no mail");
+    let err = err.downcast_ref::<EmailError>().expect("an EmailError");
+    assert!(matches!(err, EmailError::Tls { .. }), "{err:?}");
+    let shown = err.to_string();
+    assert!(shown.contains("does not offer STARTTLS"), "{shown}");
+    assert!(shown.contains("tls=opportunistic"), "{shown}");
+    assert!(!shown.contains("s3cret") && !format!("{err:?}").contains("s3cret"));
+    assert_nothing_received_for(&to);
+
+    // The same server, with plain text asked for in the URL: the address does reach the sink.
+    let opted_in = Settings {
+        smtp_url: Some(format!("{url}?tls=opportunistic").into()),
+        ..settings()
+    };
+    let sender = EmailSender::from_settings(&opted_in).expect("sender");
+    let to = format!("{}@example.com", unique("opted-in"));
+    sender
+        .send_login_code(&login_code(&opted_in, "kim", Some(&to)), false, None)
+        .await
+        .expect("sent after the explicit opt-in");
+    received_for(&to);
 }

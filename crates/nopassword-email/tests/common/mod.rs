@@ -96,6 +96,17 @@ pub(crate) fn received_for(rcpt: &str) -> Received {
     }
 }
 
+/// Panics if the sink has received a message for `rcpt` (call it after the send returned: the
+/// sink writes a message before it acknowledges `DATA`).
+pub(crate) fn assert_nothing_received_for(rcpt: &str) {
+    let dir = maildir();
+    assert!(
+        find(&dir, rcpt).is_none(),
+        "the SMTP sink received a message for {rcpt} in {}",
+        dir.display()
+    );
+}
+
 fn find(dir: &Path, rcpt: &str) -> Option<Received> {
     for entry in std::fs::read_dir(dir)
         .expect("maildir is readable")
