@@ -1,5 +1,5 @@
-//! The HTTP contract of nopassword-rs (SPEC sections 5 and 7), written once against plain HTTP
-//! so that every web adapter passes the same suite.
+//! The HTTP contract of nopassword-rs (SPEC sections 5, 7 and 8), written once against plain
+//! HTTP so that every web adapter passes the same suite.
 //!
 //! An adapter's test file implements [`support::Adapter`] (serve a [`NoPassword`] service on a
 //! listener, with sessions, plus an app route `GET /whoami`) and instantiates every test with
@@ -16,9 +16,11 @@
 //!
 //! impl Adapter for MyFramework {
 //!     fn serve(service: NoPassword<User>, listener: std::net::TcpListener) -> ServerHandle {
-//!         // Start the app on `listener` here; the handle stops it when dropped.
+//!         // Start the app on `listener` here; the handle stops it when dropped. Optionally,
+//!         // say how to count the server's sessions, so the suite also checks that anonymous
+//!         // visitors create none.
 //!         let _ = (service, listener);
-//!         ServerHandle::new(|| {})
+//!         ServerHandle::new(|| {}).with_session_count(|| 0)
 //!     }
 //! }
 //!
@@ -26,9 +28,11 @@
 //! # fn main() {}
 //! ```
 //!
-//! `support` is the harness (sites on free ports, users, a store and a sender that can be
-//! switched into an outage, a manual clock, a cookie-keeping client); `contract` holds the
-//! tests, one module per group of routes. Nothing here knows a web framework.
+//! `support` is the harness (sites on free ports, users that can be deactivated, a store and a
+//! sender that can be switched into an outage or a slow mode, a manual clock, a cookie-keeping
+//! client that asks for codes as a person does and keeps its login flow); `contract` holds the
+//! tests, one module per group of routes plus `flows` for SPEC section 8. Nothing here knows a
+//! web framework.
 //!
 //! [`NoPassword`]: nopassword_core::NoPassword
 

@@ -146,6 +146,8 @@ pub async fn wrong_code_is_404<A: Adapter>() {
     }
     assert_eq!(browser.whoami().await, None);
     assert_eq!(asker.whoami().await, None);
+    // Misses of a link (a 128-bit secret) count against nobody.
+    assert_eq!(site.user_failures("1").await, 0, "alice's failure count");
     let login = asker.follow_link(&link).await;
     login.expect(StatusCode::FOUND);
     assert_eq!(asker.whoami().await.as_deref(), Some("alice"));
