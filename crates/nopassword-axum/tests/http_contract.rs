@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 
 use axum::{Json, Router, routing::get};
-use nopassword_axum::{CurrentUser, login_layer, router};
+use nopassword_axum::{CurrentUser, MemorySessionStore, login_layer, router};
 use nopassword_conformance::{
     conformance_tests,
     support::{Adapter, ServerHandle},
@@ -15,8 +15,9 @@ use nopassword_conformance::{
 use nopassword_core::{NoPassword, User};
 use serde_json::{Value, json};
 
-/// nopassword-axum, assembled as an app does: the router, `login_layer` over a
-/// tower-sessions `MemoryStore`, and the app's own `/whoami` using [`CurrentUser`].
+/// nopassword-axum, assembled as an app does: the router, `login_layer` over the crate's
+/// [`MemorySessionStore`] (whose size the suite reads, to check that anonymous visitors create
+/// no session), and the app's own `/whoami` using [`CurrentUser`].
 struct Axum;
 
 async fn whoami(CurrentUser(user): CurrentUser<User>) -> Json<Value> {
@@ -25,13 +26,11 @@ async fn whoami(CurrentUser(user): CurrentUser<User>) -> Json<Value> {
 
 impl Adapter for Axum {
     fn serve(service: NoPassword<User>, listener: std::net::TcpListener) -> ServerHandle {
+        let sessions = MemorySessionStore::default();
         let app = Router::new()
             .route("/whoami", get(whoami))
             .merge(router(service.clone()).expect("built-in templates parse"))
-            .layer(login_layer(
-                &service,
-                tower_sessions::MemoryStore::default(),
-            ));
+            .layer(login_layer(&service, sessions.clone()));
         let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
         let server = tokio::spawn(async move {
             axum::serve(
@@ -41,7 +40,7 @@ impl Adapter for Axum {
             .await
             .expect("the server runs");
         });
-        ServerHandle::new(move || server.abort())
+        ServerHandle::new(move || server.abort()).with_session_count(move || sessions.len())
     }
 }
 
