@@ -1,4 +1,4 @@
-//! The HTTP contract suite (SPEC sections 5 and 7) against nopassword-actix: a real actix-web
+//! The HTTP contract suite (SPEC sections 5, 7 and 8) against nopassword-actix: a real actix-web
 //! server on a free port, driven over plain HTTP.
 //!
 //! The suite lives in `nopassword-conformance` and knows no web framework; this file is the
@@ -15,8 +15,10 @@ use nopassword_conformance::{
 use nopassword_core::{NoPassword, User};
 use serde_json::json;
 
-/// nopassword-actix, assembled as an app does: the routes, `login_middleware` over a
-/// `MemorySessionStore`, and the app's own `/whoami` using [`CurrentUser`].
+/// nopassword-actix, assembled as an app does: the routes (with their default background
+/// delivery), `login_middleware` over a `MemorySessionStore`, and the app's own `/whoami` using
+/// [`CurrentUser`]. The store's size is the session count the suite checks anonymous visits
+/// against.
 struct Actix;
 
 async fn whoami(CurrentUser(user): CurrentUser<User>) -> HttpResponse {
@@ -27,6 +29,7 @@ impl Adapter for Actix {
     fn serve(service: NoPassword<User>, listener: std::net::TcpListener) -> ServerHandle {
         let routes = configure(service.clone()).expect("built-in templates parse");
         let sessions = MemorySessionStore::default();
+        let counted = sessions.clone();
         let (started, handle) = mpsc::channel();
         // actix-web runs on its own runtime (actix-rt), beside the test's tokio runtime.
         thread::spawn(move || {
@@ -51,6 +54,7 @@ impl Adapter for Actix {
             // Sends the stop command at once; the server thread then ends by itself.
             drop(handle.stop(false));
         })
+        .with_session_count(move || counted.len())
     }
 }
 
