@@ -265,17 +265,13 @@ pub(crate) fn start_session<U: LoginUser>(
     let session = session::<U>(req)?;
     let id = user.id();
     let hash = service.session_auth_hash(&id);
-    let held_by_another = session
-        .get::<String>(ID_KEY)
-        .ok()
-        .flatten()
-        .is_some_and(|held| held != id)
-        || session
-            .get::<String>(AUTH_HASH_KEY)
-            .ok()
-            .flatten()
-            .is_some_and(|held| SecretString::new(held) != SecretString::new(hash.clone()));
-    if held_by_another {
+    // Whether the session holds another value under `key`; an unreadable one is not kept.
+    let differs = |key: &str, ours: &str| match session.get::<String>(key) {
+        Ok(None) => false,
+        Ok(Some(held)) => SecretString::new(held) != SecretString::new(ours.to_owned()),
+        Err(_) => true,
+    };
+    if differs(ID_KEY, &id) || differs(AUTH_HASH_KEY, &hash) {
         session.clear();
     }
     Identity::login(&req.extensions(), id).map_err(unavailable)?;
