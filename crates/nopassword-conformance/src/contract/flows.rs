@@ -783,8 +783,12 @@ pub async fn anonymous_visitors_store_nothing<A: Adapter>() {
         sessions,
         "anonymous page views made sessions"
     );
-    // The link is still there for its browser.
+    // The link is still there for its browser, and the login makes the first session (which
+    // shows the count is a real one).
     asker.follow_link(&link).await.expect(StatusCode::FOUND);
+    if sessions.is_some() {
+        assert_eq!(site.sessions(), Some(1), "the login's session");
+    }
 }
 
 /// The CSRF check needs the signed cookie and the same token in the form: a token without its
