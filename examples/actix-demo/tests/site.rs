@@ -306,11 +306,7 @@ async fn two_instances_share_codes_and_sessions(redis_url: String, label: &str) 
         .as_str()
         .expect("a flow token")
         .to_owned();
-    let code = message_for(&demo_a, "alice")
-        .await
-        .code
-        .expose()
-        .to_owned();
+    let code = message_for(&demo_a, "alice").await.code.expose().to_owned();
     assert!(
         demo_b.outbox.latest_for("alice").is_none(),
         "B sent nothing"

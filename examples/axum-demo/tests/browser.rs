@@ -128,10 +128,18 @@ async fn a_link_opened_in_another_browser_asks_to_confirm_and_spends_nothing_unt
     );
     // JavaScript is on, and still nothing submits the page: the link stays live.
     tokio::time::sleep(Duration::from_millis(1_000)).await;
-    assert_eq!(other.url().await, link, "the confirmation page left by itself");
+    assert_eq!(
+        other.url().await,
+        link,
+        "the confirmation page left by itself"
+    );
     let client = reqwest::Client::new();
     let head = client.head(&link).send().await.expect("HEAD").status();
-    assert_eq!(head, reqwest::StatusCode::OK, "the link was spent before the click");
+    assert_eq!(
+        head,
+        reqwest::StatusCode::OK,
+        "the link was spent before the click"
+    );
     other
         .screenshot(&screenshot_path("confirm-login.png"))
         .await;
@@ -177,7 +185,10 @@ async fn request_link(browser: &Session, site: &RunningDemo, username: &str) -> 
     // Delivery runs in the background: let it reach the outbox before the page is read.
     let deadline = Instant::now() + WAIT;
     while site.demo.outbox.latest_for(username).is_none() {
-        assert!(Instant::now() < deadline, "no message for {username} reached the outbox");
+        assert!(
+            Instant::now() < deadline,
+            "no message for {username} reached the outbox"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     browser.goto(&site.url("/outbox")).await;

@@ -161,5 +161,9 @@ async fn the_outbox_is_not_served_with_a_real_sender() {
         .body(axum::body::Body::empty())
         .expect("request");
     let response = demo.app.clone().oneshot(request).await.expect("answer");
-    assert_eq!(response.status(), 200, "the outbox is served without a real sender");
+    assert_eq!(
+        response.status(),
+        200,
+        "the outbox is served without a real sender"
+    );
 }

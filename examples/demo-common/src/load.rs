@@ -298,7 +298,10 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
     let keyed = settings();
     let hasher = CodeHasher::new(
         keyed.hash_algorithm,
-        keyed.secret_key.as_ref().expect("the load settings have a key"),
+        keyed
+            .secret_key
+            .as_ref()
+            .expect("the load settings have a key"),
         &[],
     );
     while codes.len() < codes_needed {

@@ -114,7 +114,10 @@ mod tests {
         let page = home_html(None, "/accounts", false);
         assert!(page.contains("Not logged in."));
         assert!(page.contains("href=\"/accounts/login/\""));
-        assert!(!page.contains("/outbox"), "no outbox link when it is not served");
+        assert!(
+            !page.contains("/outbox"),
+            "no outbox link when it is not served"
+        );
     }
 
     #[test]
