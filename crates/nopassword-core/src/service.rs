@@ -130,10 +130,11 @@ pub struct Login<U> {
 ///     .build()
 ///     .unwrap();
 ///
-/// service.request_login(LoginRequest { username: "alice", ..Default::default() }).await.unwrap();
+/// let started = service.request_login(LoginRequest { username: "alice", ..Default::default() }).await.unwrap();
+/// let flow = started.flow.expose(); // the client keeps it (a cookie, or the API's "flow")
 /// let message = outbox.latest_for("alice").unwrap();
 ///
-/// let attempt = CodeAttempt { username: Some("alice"), code: message.code.expose(), client: None };
+/// let attempt = CodeAttempt { username: Some("alice"), code: message.code.expose(), flow: Some(&flow), client: None };
 /// let login = service.authenticate(attempt).await.unwrap().expect("valid code");
 /// assert_eq!(login.user.username, "alice");
 /// // Single use.
