@@ -38,29 +38,37 @@ pub trait Dispatch: Send + Sync {
     /// Runs `task` to completion, off the caller's path.
     fn dispatch(&self, task: BackgroundTask);
 
-    /// How many tasks are still running, when the dispatcher is bounded; a code request that
-    /// finds the queue full is refused (503) before it looks the user up, so the refusal is
-    /// the same for every user. `None` (the default): unbounded.
-    fn full(&self) -> Option<usize> {
-        None
+    /// Room for one delivery, taken atomically at the start of every code request (for real
+    /// and unknown users alike, so a full queue answers every user the same 503) and held until
+    /// that delivery ends. `Err(in_flight)` when the queue is full. The default: unbounded.
+    fn reserve(&self) -> Result<Reservation, usize> {
+        Ok(Reservation(None))
     }
 }
 
-/// A bounded [`Dispatch`]: at most `capacity` deliveries in flight, each spawned by the given
-/// function (for Tokio, [`Dispatcher::tokio`] with the `tokio` feature).
+/// Room for one background delivery ([`Dispatch::reserve`]); dropping it frees the room.
+#[derive(Debug)]
+pub struct Reservation(Option<Arc<AtomicUsize>>);
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(in_flight) = &self.0 {
+            in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// A bounded [`Dispatch`]: at most `capacity` deliveries reserved or in flight, each spawned by
+/// the given function (for Tokio, [`Dispatcher::tokio`] with the `tokio` feature).
 ///
 /// ```
-/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// use nopassword_core::{Dispatch, Dispatcher};
 ///
-/// let dispatcher = Dispatcher::new(1, |task| drop(tokio::spawn(task)));
-/// let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-/// dispatcher.dispatch(Box::pin(async move { let _ = rx.await; }));
-/// assert_eq!(dispatcher.full(), Some(1), "one delivery in flight fills a queue of one");
-/// tx.send(()).unwrap();
-/// while dispatcher.in_flight() > 0 { tokio::task::yield_now().await; }
-/// assert_eq!(dispatcher.full(), None);
-/// # });
+/// let dispatcher = Dispatcher::new(1, |task| drop(task));
+/// let room = dispatcher.reserve().expect("room for one");
+/// assert_eq!(dispatcher.reserve().unwrap_err(), 1, "a queue of one is full");
+/// drop(room);
+/// assert!(dispatcher.reserve().is_ok());
 /// ```
 #[derive(Clone)]
 pub struct Dispatcher {
@@ -99,7 +107,7 @@ impl Dispatcher {
         Self::new(capacity, |task| drop(tokio::spawn(task)))
     }
 
-    /// Tasks started and not yet finished.
+    /// Deliveries reserved or running.
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Acquire)
     }
@@ -110,27 +118,50 @@ impl Dispatcher {
     }
 }
 
-/// Counts a task out when it finishes, panics and cancellations included.
-struct InFlight(Arc<AtomicUsize>);
+impl Dispatch for Dispatcher {
+    fn dispatch(&self, task: BackgroundTask) {
+        (self.spawn)(task);
+    }
 
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+    fn reserve(&self) -> Result<Reservation, usize> {
+        let mut current = self.in_flight.load(Ordering::Acquire);
+        loop {
+            if current >= self.capacity {
+                return Err(current);
+            }
+            match self.in_flight.compare_exchange_weak(
+                current,
+                current + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(Reservation(Some(Arc::clone(&self.in_flight)))),
+                Err(seen) => current = seen,
+            }
+        }
     }
 }
 
-impl Dispatch for Dispatcher {
-    fn dispatch(&self, task: BackgroundTask) {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        let guard = InFlight(Arc::clone(&self.in_flight));
-        (self.spawn)(Box::pin(async move {
-            let _guard = guard;
-            task.await;
-        }));
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn full(&self) -> Option<usize> {
-        let in_flight = self.in_flight();
-        (in_flight >= self.capacity).then_some(in_flight)
+    #[test]
+    fn concurrent_reservations_never_pass_the_capacity() {
+        let dispatcher = Dispatcher::new(8, drop);
+        let granted = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..32 {
+                scope.spawn(|| {
+                    if let Ok(room) = dispatcher.reserve() {
+                        granted.lock().expect("lock").push(room);
+                    }
+                });
+            }
+        });
+        assert_eq!(granted.lock().expect("lock").len(), 8);
+        assert_eq!(dispatcher.in_flight(), 8);
+        granted.lock().expect("lock").clear();
+        assert_eq!(dispatcher.in_flight(), 0);
     }
 }

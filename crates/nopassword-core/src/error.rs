@@ -11,7 +11,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// Invalid, expired or used codes are not errors: `authenticate` returns `Ok(None)` for them.
 /// Adapters map these variants to HTTP status codes in one place: `RateLimited` → 429,
-/// `MissingUsername` → 400 (or the form again), `Store`, `Send` and `Directory` → 503,
+/// `MissingUsername` → 400 (or the form again), `Store`, `Send`, `Directory` and `Busy` → 503,
 /// `Settings` → a start-up failure.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

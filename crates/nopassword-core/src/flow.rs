@@ -20,7 +20,12 @@ use crate::{
 /// Bytes of a flow id: 128 bits.
 pub const FLOW_ID_LEN: usize = 16;
 
-/// Characters of a flow token: the flow id and the code's store key, in hex.
+/// The most codes one flow token names: a person who asks again (the first mail is slow) can
+/// still type the code of either mail.
+pub const FLOW_CODES: usize = 3;
+
+/// Characters of a flow token naming one code: the flow id and the code's store key, in hex.
+/// A token naming `n` codes has `2 * (FLOW_ID_LEN + n * KEY_LEN)` characters.
 pub const FLOW_TOKEN_LEN: usize = 2 * (FLOW_ID_LEN + KEY_LEN);
 
 /// What a client holds for its login flow: the value of the flow cookie, or the `"flow"` of
@@ -36,7 +41,8 @@ pub const FLOW_TOKEN_LEN: usize = 2 * (FLOW_ID_LEN + KEY_LEN);
 #[derive(Clone, PartialEq, Eq)]
 pub struct FlowToken {
     pub(crate) id: [u8; FLOW_ID_LEN],
-    pub(crate) key: CodeKey,
+    /// Newest first; between 1 and [`FLOW_CODES`].
+    pub(crate) keys: Vec<CodeKey>,
 }
 
 impl FlowToken {
@@ -44,39 +50,65 @@ impl FlowToken {
     pub(crate) fn new(rng: &dyn CodeRng, key: CodeKey) -> Self {
         let mut id = [0u8; FLOW_ID_LEN];
         rng.fill_bytes(&mut id);
-        Self { id, key }
+        Self {
+            id,
+            keys: vec![key],
+        }
     }
 
-    /// The same flow, now pointing at the code stored under `key` (a second request from the
-    /// same browser: the links of both codes still open as "same browser").
+    /// The same flow, now naming the code stored under `key` first (a second request from the
+    /// same browser: the links of both codes still open as "same browser", and both codes can
+    /// be typed).
     pub(crate) fn continued(&self, key: CodeKey) -> Self {
-        Self { id: self.id, key }
+        let mut keys = Vec::with_capacity(FLOW_CODES);
+        keys.push(key);
+        keys.extend(self.keys.iter().filter(|k| **k != key).take(FLOW_CODES - 1));
+        Self { id: self.id, keys }
     }
 
     /// Reads a token as a client sent it; `None` unless it has the exact shape.
     pub fn parse(token: &str) -> Option<Self> {
         let token = token.trim();
-        if token.len() != FLOW_TOKEN_LEN || !token.is_ascii() {
+        let keys_len = token.len().checked_sub(2 * FLOW_ID_LEN)?;
+        if !token.is_ascii() || keys_len == 0 || keys_len % (2 * KEY_LEN) != 0 {
             return None;
         }
-        let (id, key) = token.split_at(2 * FLOW_ID_LEN);
+        if keys_len / (2 * KEY_LEN) > FLOW_CODES {
+            return None;
+        }
+        let (id, keys) = token.split_at(2 * FLOW_ID_LEN);
+        let keys = keys
+            .as_bytes()
+            .chunks(2 * KEY_LEN)
+            .map(|chunk| {
+                let hex = std::str::from_utf8(chunk).ok()?;
+                Some(CodeKey::from_bytes(unhex::<KEY_LEN>(hex)?))
+            })
+            .collect::<Option<Vec<_>>>()?;
         Some(Self {
             id: unhex::<FLOW_ID_LEN>(id)?,
-            key: CodeKey::from_bytes(unhex::<KEY_LEN>(key)?),
+            keys,
         })
     }
 
-    /// The token as the client keeps it: [`FLOW_TOKEN_LEN`] lower-case hex digits (safe in a
-    /// cookie value and in JSON).
+    /// The token as the client keeps it: lower-case hex digits, [`FLOW_TOKEN_LEN`] of them for
+    /// a flow of one code (safe in a cookie value and in JSON).
     pub fn expose(&self) -> String {
         let mut out = hex(&self.id);
-        out.push_str(&self.key.to_hex());
+        for key in &self.keys {
+            out.push_str(&key.to_hex());
+        }
         out
     }
 
     /// The store key of the flow's latest code.
     pub fn code_key(&self) -> CodeKey {
-        self.key
+        self.keys[0]
+    }
+
+    /// The store keys of the codes the flow names, newest first.
+    pub fn code_keys(&self) -> &[CodeKey] {
+        &self.keys
     }
 }
 
@@ -104,7 +136,28 @@ mod tests {
         );
         let next = token.continued(CodeKey::from_bytes([8; KEY_LEN]));
         assert_eq!(next.id, token.id);
-        assert_ne!(next.expose(), text);
+        assert_eq!(next.code_keys().len(), 2);
+        assert_eq!(FlowToken::parse(&next.expose()), Some(next.clone()));
+        assert_eq!(next.code_key(), CodeKey::from_bytes([8; KEY_LEN]));
+    }
+
+    #[test]
+    fn a_flow_names_its_latest_codes() {
+        let mut token = FlowToken::new(&SeededRng::new(2), CodeKey::from_bytes([0; KEY_LEN]));
+        for i in 1..=5u8 {
+            token = token.continued(CodeKey::from_bytes([i; KEY_LEN]));
+        }
+        let newest: Vec<_> = (3..=5u8)
+            .rev()
+            .map(|i| CodeKey::from_bytes([i; KEY_LEN]))
+            .collect();
+        assert_eq!(token.code_keys(), newest.as_slice());
+        assert_eq!(
+            token.expose().len(),
+            2 * (FLOW_ID_LEN + FLOW_CODES * KEY_LEN)
+        );
+        let too_many = format!("{}{}", token.expose(), "ab".repeat(KEY_LEN));
+        assert!(FlowToken::parse(&too_many).is_none());
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //!
 //! A user asks for a login code; the [`NoPassword`] service looks them up in your
 //! [`UserDirectory`], stores only a keyed hash of a fresh code in a [`CodeStore`] for
-//! `login_code_timeout` seconds, and hands the code and its login URL to a
-//! [`LoginCodeSender`]. Following the link (or typing the code) calls
-//! [`NoPassword::authenticate`], which lets each code log in exactly once.
+//! `login_code_timeout` seconds, bound to the flow of the client that asked, and hands the code
+//! and its login URL to a [`LoginCodeSender`]. Following the link calls
+//! [`NoPassword::open_link`] and [`NoPassword::login_with_link`]; typing the code in the flow
+//! that asked calls [`NoPassword::authenticate`]. Each code logs in exactly once.
 //!
 //! This crate has no web framework, Redis client or mailer in its dependencies: library authors
 //! depend on it alone. `nopassword-axum` and `nopassword-actix` mount the HTTP routes,
@@ -69,9 +70,9 @@ pub use code::{
     CodeGenerator, LINK_SECRET_LEN, LoginCode, Recipient, UrlConfig, duration_in_words,
     encode_username,
 };
-pub use dispatch::{BackgroundTask, Dispatch, Dispatcher};
+pub use dispatch::{BackgroundTask, Dispatch, Dispatcher, Reservation};
 pub use error::{BoxError, Error};
-pub use flow::{FLOW_ID_LEN, FLOW_TOKEN_LEN, FlowToken};
+pub use flow::{FLOW_CODES, FLOW_ID_LEN, FLOW_TOKEN_LEN, FlowToken};
 pub use hashing::{CodeHasher, CodeKey, CodeRng, HashedCode, KEY_LEN, SeededRng, SystemRng};
 pub use memory::MemoryStore;
 pub use redirect::{MAX_NEXT_LENGTH, OPEN_REDIRECT_PAYLOADS, safe_next};

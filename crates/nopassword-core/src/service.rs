@@ -438,10 +438,16 @@ impl<U: LoginUser> NoPassword<U> {
         if username.is_empty() {
             return Err(Error::MissingUsername);
         }
-        if let Some(in_flight) = self.dispatcher().and_then(|d| d.full()) {
-            warn!(in_flight, "delivery queue full; code request refused");
-            return Err(Error::Busy { in_flight });
-        }
+        // Room for the delivery is taken before anything else, for every user alike: a full
+        // queue refuses all, and the bound holds under concurrency.
+        let reservation = match self.dispatcher().map(|d| d.reserve()) {
+            Some(Err(in_flight)) => {
+                warn!(in_flight, "delivery queue full; code request refused");
+                return Err(Error::Busy { in_flight });
+            }
+            Some(Ok(reservation)) => Some(reservation),
+            None => None,
+        };
         self.limit_client(request.client).await?;
         let hour = Duration::from_secs(3600);
         let sends = inner
@@ -527,6 +533,7 @@ impl<U: LoginUser> NoPassword<U> {
                 let host = request.host.map(str::to_owned);
                 let secure = request.secure;
                 let task = async move {
+                    let _room = reservation;
                     let _ = service
                         .deliver(&login_code, hashed.key, secure, host.as_deref())
                         .await;
@@ -660,78 +667,106 @@ impl<U: LoginUser> NoPassword<U> {
             debug!("typed code without a flow; refused, nothing spent");
             return Ok(None);
         };
-        let key = flow.code_key();
-        let Some(stored) = inner.store.get(&key).await? else {
-            debug!("the flow's code is gone");
+        // The flow's live codes (at most FLOW_CODES: a person who asked twice may type either).
+        let mut live = Vec::with_capacity(flow.code_keys().len());
+        for key in flow.code_keys() {
+            let Some(stored) = inner.store.get(key).await? else {
+                continue;
+            };
+            if !inner.hasher.flow_matches(&flow.id, &stored.record.flow) {
+                debug!("flow does not match the code; refused, nothing spent");
+                continue;
+            }
+            if inner.clock.unix_seconds() >= stored.record.expires_at {
+                debug!("code expired");
+                inner.store.take(key).await?;
+                continue;
+            }
+            live.push((*key, stored.record));
+        }
+        let Some((first_key, first)) = live.first() else {
+            debug!("the flow has no live code");
             return Ok(None);
         };
-        let record = stored.record;
-        if !inner.hasher.flow_matches(&flow.id, &record.flow) {
-            debug!("flow does not match the code; refused, nothing spent");
-            return Ok(None);
-        }
-        tracing::Span::current().record("code_key", field::debug(&key));
-        tracing::Span::current().record("user_id", field::display(&record.user_id));
-        if inner.clock.unix_seconds() >= record.expires_at {
-            debug!("code expired");
-            inner.store.take(&key).await?;
-            return Ok(None);
-        }
-        // Within its flow every try counts before it is judged: the user's consecutive
-        // failures (capped, atomically), then the code's own tries.
+        tracing::Span::current().record("code_key", field::debug(first_key));
+        tracing::Span::current().record("user_id", field::display(&first.user_id));
+
+        // Within its flow every try counts before it is judged, atomically: once against each
+        // user of the flow's codes (capped), then against each of those codes.
         let window = Duration::from_secs(settings.lockout_seconds.max(settings.login_code_timeout));
-        if inner
-            .store
-            .incr_user_failures(&record.user_id, window, settings.max_user_failures)
-            .await?
-            .is_none()
-        {
-            warn!(
-                max = settings.max_user_failures,
-                "user locked out after consecutive failures"
-            );
-            return Ok(None);
+        let mut users: Vec<(&str, bool)> = Vec::new();
+        for (_, record) in &live {
+            if users.iter().any(|(id, _)| *id == record.user_id) {
+                continue;
+            }
+            let counted = inner
+                .store
+                .incr_user_failures(&record.user_id, window, settings.max_user_failures)
+                .await?
+                .is_some();
+            if !counted {
+                warn!(
+                    max = settings.max_user_failures,
+                    "user locked out after consecutive failures"
+                );
+            }
+            users.push((&record.user_id, counted));
         }
-        let Some(tries) = inner.store.incr_code_failures(&key).await? else {
-            debug!("another request used this code first");
-            return Ok(None);
-        };
-        if tries > settings.max_code_attempts {
-            info!(tries, "code withdrawn after too many failed tries");
-            inner.store.take(&key).await?;
-            return Ok(None);
+        let mut charged = Vec::with_capacity(live.len());
+        for (key, record) in &live {
+            if !users
+                .iter()
+                .any(|(id, counted)| *id == record.user_id && *counted)
+            {
+                continue;
+            }
+            let Some(tries) = inner.store.incr_code_failures(key).await? else {
+                debug!("another request used this code first");
+                continue;
+            };
+            if tries > settings.max_code_attempts {
+                info!(tries, "code withdrawn after too many failed tries");
+                inner.store.take(key).await?;
+                continue;
+            }
+            charged.push((*key, record, tries));
         }
+
         let code = inner.generator.normalise(attempt.code);
-        let mut right = inner.generator.is_well_formed(&code)
-            && inner.hasher.typed_matches(&code, &record.code_check);
-        let user = if right {
-            inner
-                .users
-                .find_by_id(&record.user_id)
-                .await
-                .map_err(Error::Directory)?
-        } else {
-            None
-        };
-        if let (Some(user), Some(named)) = (&user, attempt.username)
-            && user.username() != named.trim()
-        {
-            debug!("code belongs to another user");
-            right = false;
+        let well_formed = inner.generator.is_well_formed(&code);
+        let hit = charged.iter().position(|(_, record, _)| {
+            well_formed && inner.hasher.typed_matches(&code, &record.code_check)
+        });
+        for (i, (key, _, tries)) in charged.iter().enumerate() {
+            if Some(i) != hit && *tries >= settings.max_code_attempts {
+                info!(tries, "code withdrawn after too many failed tries");
+                inner.store.take(key).await?;
+            }
         }
-        if right && user.is_none() {
+        let Some((key, record, tries)) = hit.map(|i| charged.swap_remove(i)) else {
+            debug!("wrong code");
+            return Ok(None);
+        };
+        let Some(user) = inner
+            .users
+            .find_by_id(&record.user_id)
+            .await
+            .map_err(Error::Directory)?
+        else {
             debug!("the code's user no longer exists");
             inner.store.take(&key).await?;
             return Ok(None);
-        }
-        let Some(user) = user.filter(|_| right) else {
-            debug!(tries, "wrong code");
+        };
+        if attempt
+            .username
+            .is_some_and(|named| user.username() != named.trim())
+        {
+            debug!("code belongs to another user");
             if tries >= settings.max_code_attempts {
-                info!(tries, "code withdrawn after too many failed tries");
                 inner.store.take(&key).await?;
             }
             return Ok(None);
-        };
+        }
         self.finish(key, user, false).await
     }
 

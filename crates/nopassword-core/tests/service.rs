@@ -15,10 +15,10 @@ use std::{
 use async_trait::async_trait;
 use nopassword_core::{
     AllSenders, BackgroundTask, Clock, CodeAttempt, CodeKey, CodeRecord, CodeStore,
-    CrossDeviceLinks, Dispatch, Dispatcher, Error, FLOW_TOKEN_LEN, FlowToken, LINK_SECRET_LEN,
-    LinkAction, LinkLogin, LoginCode, LoginCodeSender, LoginRequest, LoginStarted, ManualClock,
-    MemoryDirectory, MemoryStore, NoPassword, Outbox, SecretString, SeededRng, SendError, Settings,
-    StoreError, StoredCode, User,
+    CrossDeviceLinks, Dispatch, Dispatcher, Error, FLOW_TOKEN_LEN, FlowToken, KEY_LEN,
+    LINK_SECRET_LEN, LinkAction, LinkLogin, LoginCode, LoginCodeSender, LoginRequest, LoginStarted,
+    ManualClock, MemoryDirectory, MemoryStore, NoPassword, Outbox, SecretString, SeededRng,
+    SendError, Settings, StoreError, StoredCode, User,
 };
 
 const KEY: &str = "test-secret-key-0123456789abcdef0123456789";
@@ -1729,12 +1729,43 @@ async fn a_second_request_with_the_same_flow_continues_it() {
         .expect("same answer")
         .flow
         .expose();
-    assert_eq!(unknown.len(), FLOW_TOKEN_LEN);
+    assert_eq!(
+        unknown.len(),
+        FLOW_TOKEN_LEN + 2 * KEY_LEN,
+        "the token names the flow's codes, newest first"
+    );
     assert_eq!(
         h.open(Some("alice"), &fresh.link, Some(&unknown)).await,
         LinkAction::Submit,
         "the flow id carried over"
     );
+}
+
+/// A person who asks again (the first mail is slow) can type the code of either mail in the
+/// browser that asked; a wrong guess there spends a try of each of the flow's codes.
+#[tokio::test]
+async fn asking_again_keeps_the_first_code_typeable() {
+    let h = harness(settings());
+    let first = h.start("alice").await;
+    let second = h.start_in("alice", Some(&first.flow)).await;
+    assert!(
+        !logs_in(&h.service, "alice", "0000000000000000000a", &second.flow).await,
+        "a wrong guess"
+    );
+    for key in FlowToken::parse(&second.flow).expect("token").code_keys() {
+        assert_eq!(
+            h.store.get(key).await.expect("get").expect("live").failures,
+            1,
+            "the wrong guess spent one try of each of the flow's codes"
+        );
+    }
+    assert_eq!(
+        h.store.user_failures("1").await.expect("read"),
+        1,
+        "and one of alice's"
+    );
+    assert!(logs_in(&h.service, "alice", &first.code, &second.flow).await);
+    assert!(logs_in(&h.service, "alice", &second.code, &second.flow).await);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1881,7 +1912,12 @@ async fn unknown_and_inactive_users_cost_the_same_store_work() {
                 .await
                 .expect("same answer");
             let token = started.flow.expose();
-            assert_eq!(token.len(), FLOW_TOKEN_LEN, "{name}");
+            let codes = if flow.is_some() { 2 } else { 1 };
+            assert_eq!(
+                token.len(),
+                FLOW_TOKEN_LEN + (codes - 1) * 2 * KEY_LEN,
+                "{name}"
+            );
             if let Some(held) = flow {
                 assert_eq!(token[..32], held[..32], "{name}: the held flow continues");
             }
