@@ -4,8 +4,10 @@ Listens on HOST:PORT (plain SMTP, no TLS) and keeps every message it accepts in 
 N.json is the envelope ({"mail_from": ..., "rcpt_tos": [...]}), N.eml the raw bytes of DATA.
 The .json is written before the .eml, and each appears whole (written under a temporary name,
 then renamed), so a test that sees N.eml can read both. RCPT TO an address whose local part
-starts with "reject" (any case) is refused with 550 5.1.1. AUTH is offered without TLS and any
-credentials are accepted, so a client configured with credentials works too.
+starts with "reject" (any case) is refused with 550 5.1.1; a message to an address whose local
+part starts with "slow" is answered after 50 ms, as a busy mail server would (the timing tests).
+AUTH is offered without TLS and any credentials are accepted, so a client configured with
+credentials works too.
 
 Usage: python smtp_sink.py --host 127.0.0.1 --port PORT --maildir DIR
 """
@@ -33,6 +35,8 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if any(a.rsplit("@", 1)[0].lower().startswith("slow") for a in envelope.rcpt_tos):
+            await asyncio.sleep(0.05)
         name = f"{next(self.numbers):06d}"
         meta = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos}
         self.write(f"{name}.json", json.dumps(meta, indent=2).encode())

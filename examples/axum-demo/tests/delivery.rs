@@ -167,3 +167,82 @@ async fn the_outbox_is_not_served_with_a_real_sender() {
         "the outbox is served without a real sender"
     );
 }
+
+/// SPEC section 8, timing: with a real SMTP server that takes 50 ms per message, asking for a
+/// code takes as long for a real user as for an unknown one (medians under 5 ms apart), because
+/// the demo delivers in the background; and every mail still arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_mail_server_does_not_tell_real_users_from_unknown_ones() {
+    use tower::ServiceExt as _;
+
+    const ROUNDS: usize = 31;
+    let maildir = PathBuf::from(env("NOPASSWORD_TEST_SMTP_MAILDIR"));
+    let settings = Settings {
+        secret_key: Some("demo-delivery-test-secret-key-0123456789".into()),
+        smtp_url: Some(SecretString::new(env("NOPASSWORD_TEST_SMTP_URL"))),
+        max_sends_per_user_per_hour: 1_000,
+        ..Settings::default()
+    };
+    let unique = format!("{:x}", std::process::id());
+    let real = format!("slow-{unique}");
+    let mut users = demo_users();
+    users.push(User::new("92", real.clone()).with_email(format!("{real}@example.com")));
+    let demo = Demo::build(settings, users).expect("demo");
+    let ask = |username: String| {
+        let app = demo.app.clone();
+        async move {
+            let request = axum::http::Request::post("/accounts/api/login/")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(format!(
+                    "{{\"username\": \"{username}\"}}"
+                )))
+                .expect("request");
+            let started = Instant::now();
+            let response = app.oneshot(request).await.expect("answer");
+            let took = started.elapsed();
+            assert_eq!(response.status(), 200);
+            took
+        }
+    };
+    let (mut real_times, mut unknown_times) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let unknown = format!("nobody-{unique}-{round}");
+        if round % 2 == 0 {
+            real_times.push(ask(real.clone()).await);
+            unknown_times.push(ask(unknown).await);
+        } else {
+            unknown_times.push(ask(unknown).await);
+            real_times.push(ask(real.clone()).await);
+        }
+    }
+    real_times.sort();
+    unknown_times.sort();
+    let (real_median, unknown_median) = (real_times[ROUNDS / 2], unknown_times[ROUNDS / 2]);
+    eprintln!(
+        "api/login/ medians with a 50 ms SMTP server: real {real_median:?}, unknown {unknown_median:?}"
+    );
+    assert!(
+        real_median.abs_diff(unknown_median) < Duration::from_millis(5),
+        "real {real_median:?} against unknown {unknown_median:?}"
+    );
+    // The mail server really was slow, and got every message.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let to = format!("To: {real}@example.com");
+    loop {
+        let arrived = std::fs::read_dir(&maildir)
+            .expect("maildir")
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(&to)))
+            .count();
+        if arrived == ROUNDS {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{arrived} of {ROUNDS} mails arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(demo.service.delivery_failures(), 0);
+}
