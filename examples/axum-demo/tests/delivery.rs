@@ -33,8 +33,9 @@ impl std::io::Write for Logs {
     }
 }
 
-/// Waits for the sink to have saved a message to `to` containing `needle`.
-fn received(maildir: &PathBuf, to: &str, needle: &str) -> bool {
+/// Waits for the sink to have saved a message to `to` containing `needle` (yielding to the
+/// runtime, where the background delivery runs).
+async fn received(maildir: &PathBuf, to: &str, needle: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         for entry in std::fs::read_dir(maildir).expect("maildir").flatten() {
@@ -46,7 +47,7 @@ fn received(maildir: &PathBuf, to: &str, needle: &str) -> bool {
                 }
             }
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     false
 }
@@ -125,7 +126,8 @@ async fn the_demo_sends_real_mail_and_sms_when_configured() {
             &maildir,
             &format!("frank-{unique}@example.com"),
             &format!("/accounts/login-code/{frank}/")
-        ),
+        )
+        .await,
         "the SMTP server did not receive frank's login mail"
     );
     assert!(
