@@ -16,7 +16,7 @@ use actix_web::{
 };
 use nopassword_core::{
     LoginUser, NoPassword, Settings,
-    http::{Failure, cookie_value, csrf_cookie_name, csrf_set_cookie, flow_cookie_name},
+    http::{self, Failure, cookie_value, csrf_cookie_name, flow_cookie_name, presented_flow},
 };
 
 use crate::session::require_middleware;
@@ -37,17 +37,14 @@ pub(crate) fn flow_cookie(req: &HttpRequest, settings: &Settings) -> Option<Stri
 }
 
 /// A presented flow (the API's `"flow"`, or a form field) when it is not blank, else the
-/// flow cookie.
+/// flow cookie (core's [`presented_flow`]).
 pub(crate) fn flow_from(
     presented: Option<&str>,
     req: &HttpRequest,
     settings: &Settings,
 ) -> Option<String> {
-    presented
-        .map(str::trim)
-        .filter(|flow| !flow.is_empty())
-        .map(str::to_owned)
-        .or_else(|| flow_cookie(req, settings))
+    let cookie = flow_cookie(req, settings);
+    presented_flow(presented, cookie.as_deref()).map(str::to_owned)
 }
 
 /// Adds a `Set-Cookie` header to `response`.
@@ -61,11 +58,8 @@ pub(crate) fn set_cookie(response: &mut HttpResponse, set_cookie: &str) {
 }
 
 /// The CSRF token of a page with a form: the CSRF cookie's when this service signed it, else
-/// a new one that the answer sets as the CSRF cookie. No Debug: it holds the token.
-pub(crate) struct PageCsrf {
-    token: String,
-    set_cookie: Option<String>,
-}
+/// a new one that the answer sets as the CSRF cookie (core's [`NoPassword::page_csrf`]).
+pub(crate) struct PageCsrf(http::PageCsrf);
 
 impl PageCsrf {
     /// The token for a page answering `req`; 503 without [`login_middleware`] (no login could
@@ -77,28 +71,18 @@ impl PageCsrf {
         req: &HttpRequest,
     ) -> Result<Self, Failure> {
         require_middleware::<U>(req)?;
-        let settings = service.settings();
-        if let Some(token) = request_cookie(req, &csrf_cookie_name(settings))
-            .filter(|token| service.csrf_cookie_valid(token))
-        {
-            return Ok(Self {
-                token,
-                set_cookie: None,
-            });
-        }
-        let token = service.new_csrf_token();
-        let set_cookie = Some(csrf_set_cookie(settings, &token));
-        Ok(Self { token, set_cookie })
+        let cookie = request_cookie(req, &csrf_cookie_name(service.settings()));
+        Ok(Self(service.page_csrf(cookie.as_deref())))
     }
 
     /// The token the form repeats.
     pub(crate) fn token(&self) -> &str {
-        &self.token
+        &self.0.token
     }
 
     /// `response`, with the CSRF cookie set when the token is new.
     pub(crate) fn set_on(&self, mut response: HttpResponse) -> HttpResponse {
-        if let Some(cookie) = &self.set_cookie {
+        if let Some(cookie) = &self.0.set_cookie {
             set_cookie(&mut response, cookie);
         }
         response

@@ -15,7 +15,7 @@ use axum::{
 };
 use nopassword_core::{
     LoginUser, NoPassword, Settings,
-    http::{cookie_value, csrf_cookie_name, csrf_set_cookie, flow_cookie_name},
+    http::{self, cookie_value, csrf_cookie_name, flow_cookie_name},
 };
 
 use crate::state::AppState;
@@ -61,23 +61,10 @@ impl RequestCookies {
         service.csrf_valid(self.csrf.as_deref(), presented)
     }
 
-    /// The CSRF token for a page's form: the cookie's own when it is signed by this service,
-    /// else a fresh one that [`PageCsrf::apply`] sets as the cookie.
+    /// The CSRF token for a page's form (core's [`NoPassword::page_csrf`]); [`PageCsrf::apply`]
+    /// sets the cookie when it is new.
     pub(crate) fn page_csrf<U: LoginUser>(&self, service: &NoPassword<U>) -> PageCsrf {
-        match self.csrf.as_deref() {
-            Some(token) if service.csrf_cookie_valid(token) => PageCsrf {
-                token: token.to_owned(),
-                set_cookie: None,
-            },
-            _ => {
-                let token = service.new_csrf_token();
-                let set_cookie = csrf_set_cookie(service.settings(), &token);
-                PageCsrf {
-                    token,
-                    set_cookie: Some(set_cookie),
-                }
-            }
-        }
+        PageCsrf(service.page_csrf(self.csrf.as_deref()))
     }
 }
 
@@ -93,21 +80,18 @@ impl<U: LoginUser> FromRequestParts<AppState<U>> for RequestCookies {
 }
 
 /// The CSRF token of a page with a form, and the cookie to set when the request had no valid
-/// one. No `Debug`: it holds the token.
-pub(crate) struct PageCsrf {
-    token: String,
-    set_cookie: Option<String>,
-}
+/// one.
+pub(crate) struct PageCsrf(http::PageCsrf);
 
 impl PageCsrf {
     /// The token the form repeats.
     pub(crate) fn token(&self) -> &str {
-        &self.token
+        &self.0.token
     }
 
     /// The page's response, with the CSRF cookie when it is new.
     pub(crate) fn apply(self, response: Response) -> Response {
-        with_set_cookie(response, self.set_cookie.as_deref())
+        with_set_cookie(response, self.0.set_cookie.as_deref())
     }
 }
 
@@ -155,17 +139,20 @@ mod tests {
         let token = fresh.token().to_owned();
         assert!(service.csrf_cookie_valid(&token));
         assert_eq!(
-            fresh.set_cookie.as_deref(),
-            Some(csrf_set_cookie(service.settings(), &token).as_str())
+            fresh.0.set_cookie.as_deref(),
+            Some(http::csrf_set_cookie(service.settings(), &token).as_str())
         );
 
         let kept = with_csrf(&token).page_csrf(&service);
         assert_eq!(kept.token(), token);
-        assert!(kept.set_cookie.is_none(), "a valid cookie is not set again");
+        assert!(
+            kept.0.set_cookie.is_none(),
+            "a valid cookie is not set again"
+        );
 
         let forged = with_csrf("00.00").page_csrf(&service);
         assert_ne!(forged.token(), "00.00");
-        assert!(forged.set_cookie.is_some());
+        assert!(forged.0.set_cookie.is_some());
     }
 
     #[test]

@@ -133,6 +133,42 @@ pub fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value.trim().trim_matches('"'))
 }
 
+/// The flow a typed code counts in: the one the body presents (the API's `"flow"`, or a form
+/// field) when it is not blank, else the flow cookie's.
+///
+/// ```
+/// use nopassword_core::http::presented_flow;
+///
+/// assert_eq!(presented_flow(Some("abc"), Some("def")), Some("abc"));
+/// assert_eq!(presented_flow(Some("  "), Some("def")), Some("def"));
+/// assert_eq!(presented_flow(None, None), None);
+/// ```
+pub fn presented_flow<'a>(body: Option<&'a str>, cookie: Option<&'a str>) -> Option<&'a str> {
+    body.map(str::trim)
+        .filter(|flow| !flow.is_empty())
+        .or(cookie)
+}
+
+/// The CSRF token of a page with a form ([`NoPassword::page_csrf`](crate::NoPassword::page_csrf)):
+/// the CSRF cookie's own when it is signed by this service, else a fresh one, with the
+/// `Set-Cookie` value the answer must then carry. `Debug` hides the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PageCsrf {
+    /// The token the form repeats in [`CSRF_FIELD`].
+    pub token: String,
+    /// The CSRF cookie to set, when the request had no valid one.
+    pub set_cookie: Option<String>,
+}
+
+impl std::fmt::Debug for PageCsrf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageCsrf")
+            .field("token", &"[redacted]")
+            .field("new", &self.set_cookie.is_some())
+            .finish()
+    }
+}
+
 /// A fresh CSRF token: a 128-bit nonce and its keyed signature, in hex
 /// (`{nonce}.{signature}`). See [`NoPassword::new_csrf_token`](crate::NoPassword::new_csrf_token).
 pub(crate) fn new_csrf_token(rng: &dyn CodeRng, hasher: &CodeHasher) -> String {

@@ -405,6 +405,38 @@ impl<U: LoginUser> NoPassword<U> {
         crate::http::csrf_signed(&self.inner.hasher, cookie)
     }
 
+    /// The CSRF token for a page's form, given the request's CSRF cookie: the cookie's own
+    /// when this service signed it, else a fresh one with the cookie to set.
+    ///
+    /// ```
+    /// use nopassword_core::{MemoryDirectory, NoPassword, Outbox, Settings};
+    ///
+    /// let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };
+    /// let service = NoPassword::builder(settings, MemoryDirectory::new([])).sender(Outbox::new(1)).build().unwrap();
+    /// let first = service.page_csrf(None);
+    /// let cookie = first.set_cookie.as_deref().expect("a new cookie");
+    /// assert!(cookie.starts_with("nopassword_csrf="));
+    /// let again = service.page_csrf(Some(&first.token));
+    /// assert_eq!((again.token.as_str(), again.set_cookie), (first.token.as_str(), None));
+    /// assert!(service.page_csrf(Some("forged.token")).set_cookie.is_some());
+    /// ```
+    pub fn page_csrf(&self, cookie: Option<&str>) -> crate::http::PageCsrf {
+        match cookie {
+            Some(token) if self.csrf_cookie_valid(token) => crate::http::PageCsrf {
+                token: token.to_owned(),
+                set_cookie: None,
+            },
+            _ => {
+                let token = self.new_csrf_token();
+                let set_cookie = crate::http::csrf_set_cookie(&self.inner.settings, &token);
+                crate::http::PageCsrf {
+                    token,
+                    set_cookie: Some(set_cookie),
+                }
+            }
+        }
+    }
+
     /// Whether a form's CSRF token is the one in the CSRF cookie and was signed by this
     /// service (constant-time).
     pub fn csrf_valid(&self, cookie: Option<&str>, presented: Option<&str>) -> bool {

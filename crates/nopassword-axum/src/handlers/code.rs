@@ -9,7 +9,7 @@ use axum::{
 use nopassword_core::{
     CodeAttempt, LinkAction, LinkLogin, LoginUser,
     forms::{CodeForm, FormErrors, messages},
-    http::Failure,
+    http::{Failure, presented_flow},
     pages::Page,
 };
 use serde::Deserialize;
@@ -209,8 +209,7 @@ pub(crate) fn typed_flow<'a>(
     body: Option<&'a str>,
     cookies: &'a RequestCookies,
 ) -> Option<&'a str> {
-    body.filter(|flow| !flow.trim().is_empty())
-        .or_else(|| cookies.flow())
+    presented_flow(body, cookies.flow())
 }
 
 /// Logs in with a typed code (counted only within its flow), or shows the form again with
