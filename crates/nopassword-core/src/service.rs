@@ -779,14 +779,7 @@ impl<U: LoginUser> NoPassword<U> {
             debug!("wrong code");
             return Ok(None);
         };
-        let Some(user) = inner
-            .users
-            .find_by_id(&record.user_id)
-            .await
-            .map_err(Error::Directory)?
-        else {
-            debug!("the code's user no longer exists");
-            inner.store.take(&key).await?;
+        let Some(user) = self.code_user(&key, &record.user_id).await? else {
             return Ok(None);
         };
         if attempt
@@ -800,6 +793,21 @@ impl<U: LoginUser> NoPassword<U> {
             return Ok(None);
         }
         self.finish(key, user, false).await
+    }
+
+    /// The user a live code logs in; a code whose user is gone is withdrawn.
+    async fn code_user(&self, key: &CodeKey, user_id: &str) -> Result<Option<U>, Error> {
+        let user = self
+            .inner
+            .users
+            .find_by_id(user_id)
+            .await
+            .map_err(Error::Directory)?;
+        if user.is_none() {
+            debug!("the code's user no longer exists");
+            self.inner.store.take(key).await?;
+        }
+        Ok(user)
     }
 
     /// A live code whose link secret is `attempt.code`, with its user, or `None` (which
@@ -832,14 +840,7 @@ impl<U: LoginUser> NoPassword<U> {
             inner.store.take(&key).await?;
             return Ok(None);
         }
-        let Some(user) = inner
-            .users
-            .find_by_id(&record.user_id)
-            .await
-            .map_err(Error::Directory)?
-        else {
-            debug!("the code's user no longer exists");
-            inner.store.take(&key).await?;
+        let Some(user) = self.code_user(&key, &record.user_id).await? else {
             return Ok(None);
         };
         if attempt
