@@ -101,10 +101,27 @@ impl Dispatcher {
         }
     }
 
-    /// A dispatcher on the current Tokio runtime (`tokio::spawn`).
+    /// The longest a delivery may run under [`Dispatcher::tokio`] before it is abandoned (and
+    /// its room freed), so a sender that never answers cannot fill the queue for good.
+    pub const DELIVERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+    /// A dispatcher on the current Tokio runtime (`tokio::spawn`); each delivery is abandoned
+    /// after [`DELIVERY_TIMEOUT`](Self::DELIVERY_TIMEOUT), with a warning.
     #[cfg(feature = "tokio")]
     pub fn tokio(capacity: usize) -> Self {
-        Self::new(capacity, |task| drop(tokio::spawn(task)))
+        Self::new(capacity, |task| {
+            drop(tokio::spawn(async move {
+                if tokio::time::timeout(Self::DELIVERY_TIMEOUT, task)
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(
+                        timeout = ?Self::DELIVERY_TIMEOUT,
+                        "login code delivery abandoned: the sender did not finish"
+                    );
+                }
+            }));
+        })
     }
 
     /// Deliveries reserved or running.

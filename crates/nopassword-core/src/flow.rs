@@ -85,6 +85,14 @@ impl FlowToken {
                 Some(CodeKey::from_bytes(unhex::<KEY_LEN>(hex)?))
             })
             .collect::<Option<Vec<_>>>()?;
+        // A code named twice would be charged twice for one guess.
+        if keys
+            .iter()
+            .enumerate()
+            .any(|(i, key)| keys[..i].contains(key))
+        {
+            return None;
+        }
         Some(Self {
             id: unhex::<FLOW_ID_LEN>(id)?,
             keys,
@@ -158,6 +166,9 @@ mod tests {
         );
         let too_many = format!("{}{}", token.expose(), "ab".repeat(KEY_LEN));
         assert!(FlowToken::parse(&too_many).is_none());
+        let key = CodeKey::from_bytes([9; KEY_LEN]).to_hex();
+        let twice = format!("{}{key}{key}", &token.expose()[..2 * FLOW_ID_LEN]);
+        assert!(FlowToken::parse(&twice).is_none(), "a code named twice");
     }
 
     #[test]

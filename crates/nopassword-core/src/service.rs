@@ -16,15 +16,16 @@ use tracing::{Instrument, debug, field, info, info_span, warn};
 
 use crate::{
     Clock, CodeGenerator, CodeHasher, CodeKey, CodeRecord, CodeRng, CodeStore, CrossDeviceLinks,
-    Dispatch, Error, FlowToken, LoginCode, LoginCodeSender, LoginUser, MemoryStore, Settings,
-    SettingsError, SystemClock, SystemRng, UrlConfig, UserDirectory, safe_next,
+    Dispatch, Error, FlowToken, LoginCode, LoginCodeSender, LoginUser, MemoryStore, PlaintextCode,
+    Settings, SettingsError, SystemClock, SystemRng, UrlConfig, UserDirectory, safe_next,
 };
 
 /// The longest user id a record holds.
 const MAX_USER_ID_LEN: usize = 255;
 
-/// A request for a login code (the `POST login/` form or `POST api/login/`).
-#[derive(Debug, Clone, Copy, Default)]
+/// A request for a login code (the `POST login/` form or `POST api/login/`). `Debug` hides
+/// the flow.
+#[derive(Clone, Copy, Default)]
 pub struct LoginRequest<'a> {
     /// The username as typed; surrounding whitespace is ignored, the rest matched exactly.
     pub username: &'a str,
@@ -39,6 +40,19 @@ pub struct LoginRequest<'a> {
     /// The flow the client already holds (its flow cookie), if any: the new code joins that
     /// flow, so links of earlier codes still open as "the same browser".
     pub flow: Option<&'a str>,
+}
+
+impl fmt::Debug for LoginRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("username", &self.username)
+            .field("next", &self.next)
+            .field("host", &self.host)
+            .field("secure", &self.secure)
+            .field("client", &self.client)
+            .field("flow", &self.flow.map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 /// A presented code: the secret of a login link ([`NoPassword::open_link`],
@@ -301,6 +315,19 @@ impl<U: LoginUser> Builder<U> {
     }
 }
 
+/// A code request past its limits, to be issued ([`NoPassword::issue`]).
+struct Issue {
+    username: String,
+    next: Option<String>,
+    host: Option<String>,
+    secure: bool,
+    code: PlaintextCode,
+    link: PlaintextCode,
+    key: CodeKey,
+    verifier: Vec<u8>,
+    flow: Vec<u8>,
+}
+
 /// A live code found by its link secret.
 struct Found<U> {
     key: CodeKey,
@@ -498,9 +525,54 @@ impl<U: LoginUser> NoPassword<U> {
             Some(held) => held.continued(hashed.key),
             None => FlowToken::new(&*inner.rng, hashed.key),
         };
+        let issue = Issue {
+            username: username.to_owned(),
+            next: request.next.and_then(safe_next).map(Cow::into_owned),
+            host: request.host.map(str::to_owned),
+            secure: request.secure,
+            code,
+            link,
+            key: hashed.key,
+            verifier: hashed.verifier,
+            flow: inner.hasher.flow_hash(&flow.id),
+        };
+        match self.dispatcher() {
+            Some(dispatch) => {
+                // Everything that depends on who the user is (the directory, `verify_user`, the
+                // store write, the mail) runs off the request path: the answer takes as long
+                // for a real user as for an unknown one, whatever the directory or the mail
+                // server do.
+                let service = self.clone();
+                let task = async move {
+                    let _room = reservation;
+                    match service.issue(issue).await {
+                        // Counted and logged where the sender failed.
+                        Ok(()) | Err(Error::Send(_)) => {}
+                        Err(error) => {
+                            service
+                                .inner
+                                .delivery_failures
+                                .fetch_add(1, Ordering::Relaxed);
+                            warn!(%error, "issuing the login code failed");
+                        }
+                    }
+                };
+                dispatch.dispatch(Box::pin(task.instrument(tracing::Span::current())));
+            }
+            None => self.issue(issue).await?,
+        }
+        Ok(LoginStarted { flow })
+    }
+
+    /// Looks the user up, stores the code's record and hands it to the sender (in the
+    /// background under a dispatcher). Unknown and inactive users cost the same store round
+    /// trip and get nothing.
+    async fn issue(&self, issue: Issue) -> Result<(), Error> {
+        let inner = &*self.inner;
+        let settings = &inner.settings;
         let user = match inner
             .users
-            .find_by_username(username)
+            .find_by_username(&issue.username)
             .await
             .map_err(Error::Directory)?
         {
@@ -523,11 +595,13 @@ impl<U: LoginUser> NoPassword<U> {
                 None
             }
         };
+        let hour = Duration::from_secs(3600);
         let Some(user) = user else {
-            // The same store round trip a real user's code costs, so the answer's timing
-            // does not tell who has an account.
-            inner.store.get(&hashed.key).await?;
-            return Ok(LoginStarted { flow });
+            // As many store round trips as a real user's code costs (the account's send count
+            // and the write), without touching any account's counters.
+            inner.store.get(&issue.key).await?;
+            inner.store.get(&issue.key).await?;
+            return Ok(());
         };
         let user_id = user.id();
         if user_id.len() > MAX_USER_ID_LEN {
@@ -535,49 +609,42 @@ impl<U: LoginUser> NoPassword<U> {
                 format!("user id longer than {MAX_USER_ID_LEN} bytes").into(),
             ));
         }
-        tracing::Span::current().record("code_key", field::debug(&hashed.key));
+        // The send limit counts the account too, not only the name as typed: a directory that
+        // ignores case would otherwise give "Bob", "bob" and "BOB" ten codes an hour each.
+        // Over it, nothing is sent and the answer (already given) stays the same.
+        let sends = inner
+            .store
+            .hit(&inner.hasher.bucket("send-id", &user_id), hour)
+            .await?;
+        if sends > settings.max_sends_per_user_per_hour {
+            info!("send limit reached for this account; no code sent");
+            inner.store.get(&issue.key).await?;
+            return Ok(());
+        }
+        tracing::Span::current().record("code_key", field::debug(&issue.key));
         let now = inner.clock.unix_seconds();
         let validity = settings.code_validity();
         let record = CodeRecord {
             user_id,
-            verifier: hashed.verifier.clone(),
-            code_check: inner.hasher.typed_check(code.expose()),
-            flow: inner.hasher.flow_hash(&flow.id),
-            next: request.next.and_then(safe_next).map(Cow::into_owned),
+            verifier: issue.verifier,
+            code_check: inner.hasher.typed_check(issue.code.expose()),
+            flow: issue.flow,
+            next: issue.next,
             created_at: now,
             expires_at: now.saturating_add(settings.login_code_timeout),
         };
-        inner.store.put(&hashed.key, &record, validity).await?;
+        inner.store.put(&issue.key, &record, validity).await?;
         let login_code = LoginCode::new(
             user.recipient(),
-            code,
+            issue.code,
             record.next,
             UNIX_EPOCH + Duration::from_secs(record.expires_at),
             validity,
             Arc::clone(&inner.urls),
         )
-        .with_link_secret(link);
-        match self.dispatcher() {
-            Some(dispatch) => {
-                // Off the request path: a real user's answer then takes as long as an unknown
-                // user's, whatever the mail server does.
-                let service = self.clone();
-                let host = request.host.map(str::to_owned);
-                let secure = request.secure;
-                let task = async move {
-                    let _room = reservation;
-                    let _ = service
-                        .deliver(&login_code, hashed.key, secure, host.as_deref())
-                        .await;
-                };
-                dispatch.dispatch(Box::pin(task.instrument(tracing::Span::current())));
-            }
-            None => {
-                self.deliver(&login_code, hashed.key, request.secure, request.host)
-                    .await?;
-            }
-        }
-        Ok(LoginStarted { flow })
+        .with_link_secret(issue.link);
+        self.deliver(&login_code, issue.key, issue.secure, issue.host.as_deref())
+            .await
     }
 
     /// Hands a stored code to the sender; withdraws it when sending fails.

@@ -946,8 +946,8 @@ async fn a_failed_send_withdraws_the_code() {
         matches!(err, Error::Send(_)) && err.is_unavailable(),
         "{err:?}"
     );
-    // Only the send-rate counter is left; no code.
-    assert_eq!(store.len(), 1);
+    // Only the send-rate counters (the name as typed, the account) are left; no code.
+    assert_eq!(store.len(), 2);
     assert_eq!(service.delivery_failures(), 1, "counted inline too");
 }
 
@@ -1136,8 +1136,8 @@ async fn unreachable_users_look_like_unknown_users() {
     assert_eq!(started.flow.expose().len(), FLOW_TOKEN_LEN);
     assert_eq!(
         store.len(),
-        1,
-        "the code was withdrawn; only the send counter is left"
+        2,
+        "the code was withdrawn; only the send counters (name, account) are left"
     );
     assert_eq!(
         service.delivery_failures(),
@@ -1288,7 +1288,8 @@ async fn a_dispatched_failed_send_still_withdraws_the_code() {
         .request_login(req)
         .await
         .expect("answered like any other request");
-    eventually("the unsent code was not withdrawn", || store.len() == 1).await;
+    // Only the two send-rate counters are left.
+    eventually("the unsent code was not withdrawn", || store.len() == 2).await;
     eventually("the failure was not counted", || {
         service.delivery_failures() == 1
     })
@@ -2005,7 +2006,12 @@ async fn a_full_delivery_queue_is_busy_for_everyone() {
     gate.send(true).expect("the sender listens");
     eventually("the queue never drained", || dispatcher.in_flight() == 0).await;
     assert!(outbox.latest_for("alice").is_some());
+    // Every request, a real user's or not, holds its room until its background work ends.
     ask("nobody").await.expect("room again");
+    eventually("the unknown user's work never ended", || {
+        dispatcher.in_flight() == 0
+    })
+    .await;
     ask("alice").await.expect("room again");
     assert_eq!(service.delivery_failures(), 0);
 }
@@ -2043,8 +2049,9 @@ async fn background_delivery_failures_are_counted() {
         };
         assert_eq!(service.delivery_failures(), expected, "after {name}");
     }
-    // Only the send counters are left: both unsent codes were withdrawn.
-    assert_eq!(store.len(), 4);
+    // Only the send counters are left (four names as typed, two accounts that passed
+    // verify_user): both unsent codes were withdrawn.
+    assert_eq!(store.len(), 6);
     let service = NoPassword::builder(settings(), users())
         .sender(NoAddress)
         .dispatch(dispatcher.clone())
@@ -2164,4 +2171,130 @@ async fn csrf_tokens_survive_key_rotation_through_fallbacks() {
     });
     assert!(!without.service.csrf_cookie_valid(&token));
     assert!(!without.service.csrf_valid(Some(&token), Some(&token)));
+}
+
+/// A directory that ignores case (as many apps do for e-mail logins), and whose `verify_user`
+/// waits for the test's go-ahead (as a remote account system would take its time).
+struct SlowCaselessDirectory {
+    users: MemoryDirectory,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+#[async_trait]
+impl nopassword_core::UserDirectory for SlowCaselessDirectory {
+    type User = User;
+
+    async fn find_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<User>, nopassword_core::BoxError> {
+        self.users
+            .find_by_username(&username.to_ascii_lowercase())
+            .await
+    }
+
+    async fn find_by_id(&self, id: &str) -> Result<Option<User>, nopassword_core::BoxError> {
+        self.users.find_by_id(id).await
+    }
+
+    async fn verify_user(&self, user: &User) -> Result<bool, nopassword_core::BoxError> {
+        self.gate.acquire().await?.forget();
+        Ok(nopassword_core::LoginUser::is_active(user))
+    }
+}
+
+/// With background delivery, nothing that depends on the user (the directory, a slow
+/// `verify_user`, the store write) runs on the request path: a real user's answer comes back
+/// while `verify_user` is still waiting, as an unknown user's does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_verify_user_stays_off_the_request_path() {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let outbox = Outbox::new(10).quiet();
+    let dispatcher = Dispatcher::new(16, |task| drop(tokio::spawn(task)));
+    let service = NoPassword::builder(
+        settings(),
+        SlowCaselessDirectory {
+            users: users(),
+            gate: Arc::clone(&gate),
+        },
+    )
+    .sender(outbox.clone())
+    .dispatch(dispatcher.clone())
+    .build()
+    .expect("service");
+    for name in ["alice", "nobody"] {
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            service.request_login(LoginRequest {
+                username: name,
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect("the answer does not wait for verify_user")
+        .expect("answered");
+    }
+    assert!(
+        outbox.latest_for("alice").is_none(),
+        "verify_user still waits"
+    );
+    gate.add_permits(1);
+    eventually("alice's code never arrived", || {
+        outbox.latest_for("alice").is_some()
+    })
+    .await;
+}
+
+/// The send limit counts the account, not only the name as typed: with a directory that ignores
+/// case, "alice", "Alice", "ALICE"... share one account's ten codes an hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_send_limit_counts_the_account_whatever_the_spelling() {
+    let gate = Arc::new(tokio::sync::Semaphore::new(1_000));
+    let outbox = Outbox::new(100).quiet();
+    let service = NoPassword::builder(
+        settings(),
+        SlowCaselessDirectory {
+            users: users(),
+            gate,
+        },
+    )
+    .sender(outbox.clone())
+    .deliver_inline()
+    .build()
+    .expect("service");
+    let spellings: Vec<String> = (0..20u32)
+        .map(|i| {
+            "alice"
+                .chars()
+                .enumerate()
+                .map(|(j, c)| {
+                    if i >> j & 1 == 1 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    for name in &spellings {
+        service
+            .request_login(LoginRequest {
+                username: name,
+                ..Default::default()
+            })
+            .await
+            .expect("the same answer, whether or not a code goes out");
+    }
+    let sent = outbox
+        .messages()
+        .iter()
+        .filter(|m| m.username == "alice")
+        .count();
+    assert_eq!(
+        sent,
+        usize::try_from(Settings::default().max_sends_per_user_per_hour).expect("small"),
+        "{} spellings of one account got {sent} codes",
+        spellings.len()
+    );
 }
