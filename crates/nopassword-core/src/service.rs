@@ -103,6 +103,30 @@ pub enum LinkAction {
     Denied,
 }
 
+impl LinkAction {
+    /// The failure this action answers with (404 or 403), or `None` for a page or a login.
+    pub fn failure(&self) -> Option<crate::http::Failure> {
+        match self {
+            Self::NotFound => Some(crate::http::Failure::NotFound),
+            Self::Denied => Some(crate::http::Failure::OtherBrowser),
+            Self::Submit | Self::LogIn | Self::Confirm { .. } => None,
+        }
+    }
+
+    /// The status a `HEAD` of the link answers: 404, 403, else 200. `HEAD` never consumes.
+    ///
+    /// ```
+    /// use nopassword_core::LinkAction;
+    ///
+    /// assert_eq!(LinkAction::NotFound.head_status(), 404);
+    /// assert_eq!(LinkAction::Denied.head_status(), 403);
+    /// assert_eq!(LinkAction::LogIn.head_status(), 200);
+    /// ```
+    pub fn head_status(&self) -> u16 {
+        self.failure().map_or(200, |failure| failure.status())
+    }
+}
+
 /// The outcome of posting a login link ([`NoPassword::login_with_link`]).
 #[derive(Debug, Clone)]
 pub enum LinkLogin<U> {
@@ -112,6 +136,17 @@ pub enum LinkLogin<U> {
     NotFound,
     /// Another client under `cross_device_links = "deny"`: 403, nothing spent.
     Denied,
+}
+
+impl<U> LinkLogin<U> {
+    /// The login, or the failure to answer with (404, or 403 under `deny`).
+    pub fn into_result(self) -> Result<Login<U>, crate::http::Failure> {
+        match self {
+            Self::LoggedIn(login) => Ok(login),
+            Self::NotFound => Err(crate::http::Failure::NotFound),
+            Self::Denied => Err(crate::http::Failure::OtherBrowser),
+        }
+    }
 }
 
 /// What a code request hands back: the flow the client must keep (a cookie, or the API's

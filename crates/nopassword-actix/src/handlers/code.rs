@@ -9,7 +9,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use nopassword_core::{
-    CodeAttempt, LinkAction, LinkLogin, LoginUser,
+    CodeAttempt, LinkAction, LoginUser,
     forms::{CodeForm, FormErrors, messages},
     http::Failure,
     pages::Page,
@@ -96,8 +96,9 @@ pub(crate) async fn link_get<U: LoginUser>(
     async {
         let link = link(&state, &req).ok_or(Failure::NotFound)?;
         match state.service.open_link(link.attempt(&req, &state)).await? {
-            LinkAction::NotFound => Err(Failure::NotFound),
-            LinkAction::Denied => Err(Failure::OtherBrowser),
+            action @ (LinkAction::NotFound | LinkAction::Denied) => {
+                Err(action.failure().unwrap_or(Failure::NotFound))
+            }
             LinkAction::LogIn => log_in_with_link(&state, &req, &link).await,
             LinkAction::Submit => {
                 let csrf = PageCsrf::new(&state.service, &req)?;
@@ -133,18 +134,13 @@ async fn log_in_with_link<U: LoginUser>(
 ) -> Result<HttpResponse, Failure> {
     // Before the code is spent: without the middleware the login could not be kept.
     session::<U>(req)?;
-    match state
+    let login = state
         .service
         .login_with_link(link.attempt(req, state))
         .await?
-    {
-        LinkLogin::LoggedIn(login) => {
-            start_session(req, &state.service, &login.user)?;
-            Ok(found(&login.next))
-        }
-        LinkLogin::NotFound => Err(Failure::NotFound),
-        LinkLogin::Denied => Err(Failure::OtherBrowser),
-    }
+        .into_result()?;
+    start_session(req, &state.service, &login.user)?;
+    Ok(found(&login.next))
 }
 
 /// `HEAD` of a link: 404 for an unknown link, 403 when a `GET` would be denied, else 200; it
@@ -158,10 +154,10 @@ pub(crate) async fn link_head<U: LoginUser>(
         return HttpResponse::NotFound().finish();
     };
     match state.service.open_link(link.attempt(&req, &state)).await {
-        Ok(LinkAction::NotFound) => HttpResponse::NotFound().finish(),
-        Ok(LinkAction::Denied) => HttpResponse::Forbidden().finish(),
-        Ok(LinkAction::Submit | LinkAction::LogIn | LinkAction::Confirm { .. }) => {
-            HttpResponse::Ok().finish()
+        Ok(action) => {
+            let status = actix_web::http::StatusCode::from_u16(action.head_status())
+                .unwrap_or(actix_web::http::StatusCode::NOT_FOUND);
+            HttpResponse::build(status).finish()
         }
         Err(error) => state.html_failure(error.into()),
     }

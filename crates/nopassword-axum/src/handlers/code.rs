@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use nopassword_core::{
-    CodeAttempt, LinkAction, LinkLogin, LoginUser,
+    CodeAttempt, LinkAction, LoginUser,
     forms::{CodeForm, FormErrors, messages},
     http::{Failure, presented_flow},
     pages::Page,
@@ -70,8 +70,9 @@ pub(crate) async fn link_get<U: LoginUser>(
     };
     let attempt = link.attempt(&info, &cookies);
     let result = match state.service.open_link(attempt).await {
-        Ok(LinkAction::NotFound) => Err(Failure::NotFound),
-        Ok(LinkAction::Denied) => Err(Failure::OtherBrowser),
+        Ok(action @ (LinkAction::NotFound | LinkAction::Denied)) => {
+            Err(action.failure().unwrap_or(Failure::NotFound))
+        }
         Ok(LinkAction::Submit) => {
             let csrf = cookies.page_csrf(&state.service);
             let page = state.page(Page::Submit {
@@ -106,14 +107,13 @@ async fn log_in_with_link<U: LoginUser>(
     auth: &mut Auth<U>,
     attempt: CodeAttempt<'_>,
 ) -> Result<Response, Failure> {
-    match state.service.login_with_link(attempt).await? {
-        LinkLogin::LoggedIn(login) => {
-            start_session(state, auth, &login).await?;
-            Ok(found(&login.next))
-        }
-        LinkLogin::NotFound => Err(Failure::NotFound),
-        LinkLogin::Denied => Err(Failure::OtherBrowser),
-    }
+    let login = state
+        .service
+        .login_with_link(attempt)
+        .await?
+        .into_result()?;
+    start_session(state, auth, &login).await?;
+    Ok(found(&login.next))
 }
 
 /// `HEAD` of a link: 404 for an unknown link, 403 where `GET` would deny, else 200; never
@@ -128,11 +128,9 @@ pub(crate) async fn link_head<U: LoginUser>(
         return StatusCode::NOT_FOUND.into_response();
     };
     match state.service.open_link(link.attempt(&info, &cookies)).await {
-        Ok(LinkAction::NotFound) => StatusCode::NOT_FOUND.into_response(),
-        Ok(LinkAction::Denied) => StatusCode::FORBIDDEN.into_response(),
-        Ok(LinkAction::Submit | LinkAction::LogIn | LinkAction::Confirm { .. }) => {
-            StatusCode::OK.into_response()
-        }
+        Ok(action) => StatusCode::from_u16(action.head_status())
+            .unwrap_or(StatusCode::NOT_FOUND)
+            .into_response(),
         Err(error) => state.html_failure(error.into()),
     }
 }
