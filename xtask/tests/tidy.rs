@@ -207,3 +207,90 @@ fn dependencies_point_down_only() {
         }
     }
 }
+
+/// The `## Files` section of `docs/ARCHITECTURE.md` names every source file of every workspace
+/// crate, so a newcomer finds a concept by its file and the list cannot drift from the tree.
+/// Each bullet starts with a crate's source folder in backticks (`` `nopassword-core/src` ``,
+/// relative to `crates/`, `examples/` or the root); the files follow in backticks, relative to
+/// it: `handlers/{a,b}.rs` stands for two files and `support/` for every file below a folder.
+/// `lib.rs`, `main.rs` and `mod.rs` go without saying.
+#[test]
+fn architecture_names_every_source_file() {
+    let doc = read(&root().join("docs/ARCHITECTURE.md"));
+    let section = doc
+        .split_once("\n## Files")
+        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(rest))
+        .expect("docs/ARCHITECTURE.md has a `## Files` section");
+    let mut listed: Vec<PathBuf> = Vec::new();
+    let mut folders: Vec<PathBuf> = Vec::new();
+    let mut problems = Vec::new();
+    for bullet in section.split("\n- ").skip(1) {
+        let mut names = bullet.split('`').skip(1).step_by(2);
+        let Some(src) = names.next() else { continue };
+        let Some(base) = ["crates", "examples", "."]
+            .iter()
+            .map(|parent| root().join(parent).join(src))
+            .find(|dir| dir.is_dir())
+        else {
+            problems.push(format!(
+                "`{src}` is not a folder of crates/, examples/ or the root"
+            ));
+            continue;
+        };
+        folders.push(base.clone());
+        for name in names.filter(|name| name.ends_with(".rs") || name.ends_with('/')) {
+            for path in expand(name) {
+                let full = base.join(&path);
+                if !full.exists() {
+                    problems.push(format!("`{src}/{path}` is listed but does not exist"));
+                }
+                listed.push(full);
+            }
+        }
+    }
+    let mut members = Vec::new();
+    for parent in ["crates", "examples"] {
+        for entry in fs::read_dir(root().join(parent))
+            .expect("read dir")
+            .flatten()
+        {
+            members.push(entry.path().join("src"));
+        }
+    }
+    members.push(root().join("xtask/src"));
+    for member in members {
+        if !folders.contains(&member) {
+            problems.push(format!("no bullet for `{}`", member.display()));
+            continue;
+        }
+        let mut files = Vec::new();
+        rust_files(&member, &mut files);
+        for file in files {
+            let implicit = ["lib.rs", "main.rs", "mod.rs"]
+                .iter()
+                .any(|name| file.file_name().is_some_and(|file| file == *name));
+            if !implicit && !listed.iter().any(|entry| file.starts_with(entry)) {
+                problems.push(format!("{} is not named", file.display()));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "docs/ARCHITECTURE.md `## Files` is out of date:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// `handlers/{a,b}.rs` → `handlers/a.rs`, `handlers/b.rs`.
+fn expand(name: &str) -> Vec<String> {
+    match name.split_once('{').and_then(|(head, rest)| {
+        let (alternatives, tail) = rest.split_once('}')?;
+        Some((head, alternatives, tail))
+    }) {
+        Some((head, alternatives, tail)) => alternatives
+            .split(',')
+            .map(|middle| format!("{head}{middle}{tail}"))
+            .collect(),
+        None => vec![name.to_owned()],
+    }
+}

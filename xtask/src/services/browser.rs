@@ -17,11 +17,11 @@ use crate::{
 
 pub(super) const SERVICE: Service = Service {
     name: "browser",
-    // Both web adapters pass the same browser-driven suite.
-    needed_by: &[
-        "crates/nopassword-axum",
-        "crates/nopassword-actix",
-        "examples/axum-demo",
+    needed_by: &["examples/axum-demo"],
+    exports: &[
+        "NOPASSWORD_TEST_WEBDRIVER_URL",
+        "NOPASSWORD_TEST_CHROMIUM_BIN",
+        "NOPASSWORD_TEST_CHROMIUM_ARGS",
     ],
     needs: &[CHROMIUM, CHROMEDRIVER],
     start,

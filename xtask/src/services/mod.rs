@@ -19,7 +19,9 @@
 //! | `NOPASSWORD_TEST_CHROMIUM_BIN` | `browser` | absolute path of Chromium, to pass as `goog:chromeOptions.binary` |
 //! | `NOPASSWORD_TEST_CHROMIUM_ARGS` | `browser` | space-separated arguments every session must pass to Chromium; add a fresh `--user-data-dir=` of your own |
 //!
-//! A service starts only when a workspace member that needs it exists ([`Service::needed_by`]).
+//! A service starts only when a selected workspace member's tests use it ([`Service::needed_by`],
+//! kept true by a unit test that reads each member's sources for the variables above), so
+//! `cargo xtask test -- -E 'package(nopassword-email)'` starts the SMTP server and nothing else.
 //!
 //! Rules for tests:
 //!
@@ -65,8 +67,11 @@ use crate::{
 /// A service some test suite needs: what it needs installed, and how it starts.
 pub(crate) struct Service {
     pub(crate) name: &'static str,
-    /// Workspace member directories whose tests use this service; it starts if any exists.
+    /// Workspace member directories whose tests use this service: exactly the members whose
+    /// sources read one of [`Service::exports`] (checked by a test).
     pub(crate) needed_by: &'static [&'static str],
+    /// The variables the service passes to the tests.
+    pub(crate) exports: &'static [&'static str],
     /// What preflight must make sure is installed.
     pub(crate) needs: &'static [Need],
     /// Starts the service on free ports and returns once it is ready.
@@ -82,16 +87,27 @@ pub(crate) const ALL: [&Service; 5] = [
     &browser::SERVICE,
 ];
 
-/// The services a workspace member that exists today needs.
-pub(crate) fn needed() -> Vec<&'static Service> {
+/// The services the selected packages need (every package when `selected` is `None`), among
+/// the workspace members that exist today.
+pub(crate) fn needed(selected: Option<&[String]>) -> Vec<&'static Service> {
     ALL.into_iter()
         .filter(|service| {
-            service
-                .needed_by
-                .iter()
-                .any(|member| root().join(member).is_dir())
+            service.needed_by.iter().any(|member| {
+                root().join(member).is_dir()
+                    && selected.is_none_or(|packages| {
+                        packages
+                            .iter()
+                            .any(|package| member_package(member) == package)
+                    })
+            })
         })
         .collect()
+}
+
+/// The package name of a member directory: its last component (`crates/nopassword-store` is
+/// `nopassword-store`), which the tidy test holds true for every member.
+fn member_package(member: &str) -> &str {
+    member.rsplit('/').next().unwrap_or(member)
 }
 
 /// Everything preflight must install for these services.
@@ -110,6 +126,17 @@ pub(crate) fn start(services: &[&'static Service]) -> Result<Vec<Running>> {
         let started = Instant::now();
         let service_running =
             (service.start)().context(format!("service {} did not start", service.name))?;
+        // `exports` is what the needed_by test reads sources for: keep it the truth.
+        if let Some((undeclared, _)) = service_running
+            .env
+            .iter()
+            .find(|(name, _)| !service.exports.contains(name))
+        {
+            return Err(Error::new(format!(
+                "service {} passes {undeclared}, which its `exports` does not list",
+                service.name
+            )));
+        }
         println!(
             "service {} ready in {:.1}s",
             service.name,
@@ -301,4 +328,88 @@ fn free_listener() -> Result<TcpListener> {
 /// The path of a file that ships with xtask (next to its `Cargo.toml`).
 pub(crate) fn xtask_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Every workspace member directory, read from the root `Cargo.toml`'s `members` list.
+    fn members() -> Vec<String> {
+        let manifest = fs::read_to_string(root().join("Cargo.toml")).expect("root Cargo.toml");
+        let list = manifest
+            .split_once("members = [")
+            .and_then(|(_, rest)| rest.split_once(']'))
+            .expect("a members list")
+            .0;
+        list.lines()
+            .map(str::trim)
+            .filter(|line| line.starts_with('"'))
+            .map(|line| line.trim_matches(|c| c == '"' || c == ',').to_owned())
+            .collect()
+    }
+
+    /// The text of every `.rs` file below `dir`.
+    fn sources(dir: &Path, into: &mut String) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() && path.file_name().is_some_and(|name| name != "target") {
+                sources(&path, into);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                into.push_str(&fs::read_to_string(&path).unwrap_or_default());
+            }
+        }
+    }
+
+    #[test]
+    fn each_service_is_needed_by_exactly_the_members_that_read_its_variables() {
+        let members = members();
+        assert!(members.len() >= 8, "members: {members:?}");
+        let texts: Vec<(String, String)> = members
+            .iter()
+            .filter(|member| member.as_str() != "xtask")
+            .map(|member| {
+                let mut text = String::new();
+                sources(&root().join(member), &mut text);
+                (member.clone(), text)
+            })
+            .collect();
+        for service in ALL {
+            let reading: BTreeSet<&str> = texts
+                .iter()
+                .filter(|(_, text)| service.exports.iter().any(|var| text.contains(var)))
+                .map(|(member, _)| member.as_str())
+                .collect();
+            let declared: BTreeSet<&str> = service.needed_by.iter().copied().collect();
+            assert_eq!(
+                declared, reading,
+                "service {}: needed_by must list exactly the members whose sources read {:?}",
+                service.name, service.exports
+            );
+        }
+    }
+
+    #[test]
+    fn a_member_directory_is_named_after_its_package() {
+        for member in members() {
+            let manifest = fs::read_to_string(root().join(&member).join("Cargo.toml"))
+                .unwrap_or_else(|e| panic!("{member}/Cargo.toml: {e}"));
+            let name = format!("name = \"{}\"", member_package(&member));
+            assert!(manifest.contains(&name), "{member}: expected `{name}`");
+        }
+    }
+
+    #[test]
+    fn a_selection_starts_only_what_it_needs() {
+        let email = needed(Some(&["nopassword-email".to_owned()]));
+        let names: Vec<&str> = email.iter().map(|service| service.name).collect();
+        assert_eq!(names, ["smtp"]);
+        assert!(needed(Some(&["nopassword-core".to_owned()])).is_empty());
+        assert_eq!(needed(None).len(), ALL.len());
+    }
 }

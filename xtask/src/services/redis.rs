@@ -11,7 +11,16 @@ use crate::{cmd::Cmd, error::Result, preflight::Need};
 
 pub(super) const SERVICE: Service = Service {
     name: "redis",
-    needed_by: &["crates/nopassword-store", "examples/actix-demo"],
+    needed_by: &[
+        "crates/nopassword-store",
+        "examples/axum-demo",
+        "examples/actix-demo",
+    ],
+    exports: &[
+        "NOPASSWORD_TEST_REDIS_URL",
+        "NOPASSWORD_TEST_REDIS_SERVER_BIN",
+        "NOPASSWORD_TEST_REDIS_CLI_BIN",
+    ],
     needs: &[REDIS_SERVER, REDIS_CLI, OPENSSL, KILL],
     start,
 };

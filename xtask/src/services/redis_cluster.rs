@@ -13,7 +13,12 @@ use crate::{
 
 pub(super) const SERVICE: Service = Service {
     name: "redis-cluster",
-    needed_by: &["crates/nopassword-store"],
+    needed_by: &[
+        "crates/nopassword-store",
+        "examples/axum-demo",
+        "examples/actix-demo",
+    ],
+    exports: &["NOPASSWORD_TEST_REDIS_CLUSTER_URLS"],
     needs: &[REDIS_SERVER, REDIS_CLI],
     start,
 };

@@ -16,7 +16,8 @@ use crate::{
 
 pub(super) const SERVICE: Service = Service {
     name: "smtp",
-    needed_by: &["crates/nopassword-email"],
+    needed_by: &["crates/nopassword-email", "examples/axum-demo"],
+    exports: &["NOPASSWORD_TEST_SMTP_URL", "NOPASSWORD_TEST_SMTP_MAILDIR"],
     needs: &[Need::Pip {
         package: "aiosmtpd",
         version: "1.4.6",

@@ -33,7 +33,11 @@ use crate::{
 
 pub(super) const SERVICE: Service = Service {
     name: "twilio-mock",
-    needed_by: &["crates/nopassword-twilio"],
+    needed_by: &["crates/nopassword-twilio", "examples/axum-demo"],
+    exports: &[
+        "NOPASSWORD_TEST_TWILIO_MOCK_URL",
+        "NOPASSWORD_TEST_TWILIO_OPENAPI",
+    ],
     needs: &[NODE, PRISM, TWILIO_MCP],
     start,
 };
