@@ -179,7 +179,8 @@ async fn credentials_in_the_url_are_used() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_sends_share_the_pool() {
     let settings = settings();
-    let sender = std::sync::Arc::new(EmailSender::from_settings(&settings, &email()).expect("sender"));
+    let sender =
+        std::sync::Arc::new(EmailSender::from_settings(&settings, &email()).expect("sender"));
     let recipients: Vec<String> = (0..8)
         .map(|i| format!("{}@example.com", unique(&format!("many{i}"))))
         .collect();

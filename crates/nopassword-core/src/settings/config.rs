@@ -101,10 +101,7 @@ impl Config {
     pub fn section<S: Section>(&mut self) -> Result<S, SettingsError> {
         self.claimed.extend(S::KEYS.iter().map(|key| key.name));
         let section: S = if self.env {
-            self.figment
-                .clone()
-                .merge(Env { keys: S::KEYS })
-                .extract()
+            self.figment.clone().merge(Env { keys: S::KEYS }).extract()
         } else {
             self.figment.extract()
         }

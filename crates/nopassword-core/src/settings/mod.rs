@@ -260,7 +260,8 @@ impl Settings {
     /// ```
     pub fn validate(mut self) -> Result<Self, SettingsError> {
         let (max_seconds, min_code_length) = (Self::MAX_SECONDS, Self::MIN_CODE_LENGTH);
-        let (max_failures, min_secret_len) = (Self::MAX_USER_FAILURES_CAP, Self::MIN_SECRET_KEY_LENGTH);
+        let (max_failures, min_secret_len) =
+            (Self::MAX_USER_FAILURES_CAP, Self::MIN_SECRET_KEY_LENGTH);
         for (key, value) in [
             ("login_code_timeout", self.login_code_timeout),
             ("lockout_seconds", self.lockout_seconds),
