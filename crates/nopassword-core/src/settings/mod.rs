@@ -46,10 +46,11 @@ pub use self::{
 };
 use crate::{SecretString, redirect};
 
-/// All settings, with the original project's names and defaults (SPEC section 3).
+/// Core's settings, with the original project's names and defaults (SPEC section 3); the
+/// e-mail, SMS and Redis keys are their crates' own sections.
 ///
-/// Build them with [`Settings::load`] (defaults, `nopassword.toml`, `NOPASSWORD_*`), with
-/// [`Settings::from_figment`] to merge them into an app's own configuration, or in code from
+/// Read them with the other sections from one [`Config`] (`config.section::<Settings>()?`),
+/// with [`Settings::load`] when no other crate's keys are in use, or build them in code from
 /// [`Settings::default`] and then [`Settings::validate`].
 ///
 /// ```
