@@ -59,7 +59,7 @@ mod redirect;
 mod secret;
 mod sender;
 mod service;
-mod settings;
+pub mod settings;
 mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -83,11 +83,7 @@ pub use sender::{
 pub use service::{
     Builder, CodeAttempt, LinkAction, LinkLogin, Login, LoginRequest, LoginStarted, NoPassword,
 };
-pub use settings::{
-    CONFIG_FILE_ENV, CrossDeviceLinks, DEFAULT_CONFIG_FILE, HashAlgorithm, KEYS, MAX_SECONDS,
-    MAX_USER_FAILURES_CAP, MIN_CODE_LENGTH, MIN_SECRET_KEY_LENGTH, Settings, SettingsError,
-    is_valid_namespace,
-};
+pub use settings::{CrossDeviceLinks, HashAlgorithm, Settings, SettingsError, is_valid_namespace};
 pub use store::{CodeRecord, CodeStore, RecordError, StoreError, StoredCode};
 pub use user::{LoginUser, MemoryDirectory, User, UserDirectory};
 

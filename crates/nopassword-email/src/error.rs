@@ -17,7 +17,7 @@ use nopassword_core::BoxError;
 /// use nopassword_core::Settings;
 /// use nopassword_email::{EmailError, EmailSender};
 ///
-/// let err = EmailSender::from_settings(&Settings::default()).unwrap_err();
+/// let err = EmailSender::from_settings(&Settings::default(), &Default::default()).unwrap_err();
 /// assert!(matches!(err, EmailError::MissingSetting { key: "smtp_url" }));
 /// assert!(err.to_string().contains("NOPASSWORD_SMTP_URL"));
 /// ```
@@ -28,7 +28,7 @@ pub enum EmailError {
     #[error(
         "missing setting `{key}`: set it in nopassword.toml or as NOPASSWORD_{env} \
          (for example smtp://user:password@mail.example.com:587?tls=required), \
-         or build the sender with EmailSender::builder(&settings).file_transport(dir)",
+         or build the sender with EmailSender::builder(&settings, &email).file_transport(dir)",
         env = key.to_ascii_uppercase()
     )]
     MissingSetting {

@@ -12,16 +12,17 @@
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! use nopassword_core::{LoginRequest, MemoryDirectory, NoPassword, Settings, User};
-//! use nopassword_email::EmailSender;
+//! use nopassword_email::{EmailSender, EmailSettings};
 //!
 //! let settings = Settings {
 //!     secret_key: Some("use-at-least-32-random-bytes-here!!".into()),
-//!     // In production: smtp_url = "smtp://user:password@mail.example.com:587?tls=required",
-//!     // then `EmailSender::from_settings(&settings)?`.
 //!     ..Settings::default()
 //! };
+//! // In production: smtp_url = "smtp://user:password@mail.example.com:587?tls=required",
+//! // then `EmailSender::from_settings(&settings, &email)?`.
+//! let email = EmailSettings::default();
 //! let outbox = tempfile::tempdir()?;
-//! let sender = EmailSender::builder(&settings).file_transport(outbox.path()).build()?;
+//! let sender = EmailSender::builder(&settings, &email).file_transport(outbox.path()).build()?;
 //!
 //! let users = MemoryDirectory::new([User::new("1", "alice").with_email("alice@example.com")]);
 //! let service = NoPassword::builder(settings, users).sender(sender).build()?;
@@ -35,17 +36,20 @@
 //! # }).unwrap();
 //! ```
 //!
-//! Configuration: `smtp_url` (see [`EmailSender::from_settings`] for the URL forms and TLS
-//! modes), `default_from_email`, `login_email_subject`, `template_dir` (see
-//! [`LoginEmailTemplates`] for the templates' variables). Every error is an [`EmailError`].
+//! Configuration: [`EmailSettings`], this crate's settings section: `smtp_url` (see
+//! [`EmailSender::from_settings`] for the URL forms and TLS modes), `default_from_email`,
+//! `login_email_subject`; and core's `template_dir` (see [`LoginEmailTemplates`] for the
+//! templates' variables). Every error is an [`EmailError`].
 
 mod error;
 mod sender;
+mod settings;
 mod smtp_url;
 mod templates;
 
 pub use error::EmailError;
 pub use sender::{DEFAULT_TIMEOUT, EmailSender, EmailSenderBuilder};
+pub use settings::EmailSettings;
 pub use templates::{
     DEFAULT_HTML_TEMPLATE, DEFAULT_TEXT_TEMPLATE, HTML_TEMPLATE, LoginEmail, LoginEmailTemplates,
     TEXT_TEMPLATE,

@@ -18,10 +18,11 @@ use lettre::{
     },
 };
 use nopassword_core::{LoginCode, LoginCodeSender, SecretString, SendError, Settings, async_trait};
+
 use tracing::{Instrument, debug, field, info, info_span};
 
 use crate::{
-    EmailError, LoginEmail, LoginEmailTemplates,
+    EmailError, EmailSettings, LoginEmail, LoginEmailTemplates,
     smtp_url::{SmtpConfig, TlsMode},
 };
 
@@ -46,14 +47,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// ```no_run
 /// use std::sync::Arc;
 /// use nopassword_core::{LoginCodeSender, Settings};
-/// use nopassword_email::EmailSender;
+/// use nopassword_email::{EmailSender, EmailSettings};
 ///
-/// let settings = Settings {
+/// let email = EmailSettings {
 ///     smtp_url: Some("smtp://login:app-password@mail.example.com:587?tls=required".into()),
 ///     default_from_email: "Example <login@example.com>".into(),
-///     ..Settings::default()
+///     ..EmailSettings::default()
 /// };
-/// let sender: Arc<dyn LoginCodeSender> = Arc::new(EmailSender::from_settings(&settings)?);
+/// let sender: Arc<dyn LoginCodeSender> = Arc::new(EmailSender::from_settings(&Settings::default(), &email)?);
 /// # Ok::<_, nopassword_email::EmailError>(())
 /// ```
 pub struct EmailSender {
@@ -75,8 +76,8 @@ impl fmt::Debug for EmailSender {
 }
 
 impl EmailSender {
-    /// An SMTP sender from the settings: `smtp_url`, `default_from_email`,
-    /// `login_email_subject`, `template_dir`, with the [`DEFAULT_TIMEOUT`].
+    /// An SMTP sender from the settings: [`EmailSettings`]' `smtp_url`, `default_from_email`,
+    /// `login_email_subject`, and core's `template_dir`, with the [`DEFAULT_TIMEOUT`].
     ///
     /// `smtp_url` has the form `smtp://[user:password@]host[:port][?tls=...]` or
     /// `smtps://[user:password@]host[:port]`:
@@ -105,41 +106,42 @@ impl EmailSender {
     ///
     /// ```
     /// use nopassword_core::Settings;
-    /// use nopassword_email::EmailSender;
+    /// use nopassword_email::{EmailSender, EmailSettings};
     ///
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// let settings = Settings { smtp_url: Some("smtps://bob:hunter2@mail.example.com".into()), ..Settings::default() };
-    /// let sender = EmailSender::from_settings(&settings)?;
+    /// let email = EmailSettings { smtp_url: Some("smtps://bob:hunter2@mail.example.com".into()), ..EmailSettings::default() };
+    /// let sender = EmailSender::from_settings(&Settings::default(), &email)?;
     /// assert!(format!("{sender:?}").contains("mail.example.com:465"));
     /// assert!(!format!("{sender:?}").contains("hunter2"));
     /// # Ok::<_, nopassword_email::EmailError>(())
     /// # }).unwrap();
     /// ```
-    pub fn from_settings(settings: &Settings) -> Result<Self, EmailError> {
-        Self::builder(settings).build()
+    pub fn from_settings(settings: &Settings, email: &EmailSettings) -> Result<Self, EmailError> {
+        Self::builder(settings, email).build()
     }
 
-    /// A builder starting from the settings; change the transport, the template directory or
-    /// the timeout, then [`build`](EmailSenderBuilder::build).
+    /// A builder starting from the settings (core's `template_dir`, and [`EmailSettings`]);
+    /// change the transport, the template directory or the timeout, then
+    /// [`build`](EmailSenderBuilder::build).
     ///
     /// ```
     /// use std::time::Duration;
     /// use nopassword_core::Settings;
-    /// use nopassword_email::EmailSender;
+    /// use nopassword_email::{EmailSender, EmailSettings};
     ///
     /// let outbox = std::env::temp_dir().join("nopassword-outbox");
-    /// let sender = EmailSender::builder(&Settings::default())
+    /// let sender = EmailSender::builder(&Settings::default(), &EmailSettings::default())
     ///     .file_transport(&outbox)
     ///     .timeout(Duration::from_secs(5))
     ///     .build()?;
     /// # Ok::<_, nopassword_email::EmailError>(())
     /// ```
-    pub fn builder(settings: &Settings) -> EmailSenderBuilder {
+    pub fn builder(settings: &Settings, email: &EmailSettings) -> EmailSenderBuilder {
         EmailSenderBuilder {
-            transport: settings.smtp_url.clone().map(TransportChoice::Smtp),
+            transport: email.smtp_url.clone().map(TransportChoice::Smtp),
             template_dir: settings.template_dir.clone(),
-            from: settings.default_from_email.clone(),
-            subject: settings.login_email_subject.clone(),
+            from: email.default_from_email.clone(),
+            subject: email.login_email_subject.clone(),
             timeout: DEFAULT_TIMEOUT,
         }
     }
@@ -156,7 +158,7 @@ impl EmailSender {
     /// #     Arc::new(UrlConfig::from_settings(&Settings::default())),
     /// # );
     /// let dir = std::env::temp_dir().join("nopassword-outbox");
-    /// let sender = nopassword_email::EmailSender::builder(&Settings::default()).file_transport(&dir).build()?;
+    /// let sender = nopassword_email::EmailSender::builder(&Settings::default(), &Default::default()).file_transport(&dir).build()?;
     /// let email = sender.render(&code, true, Some("localhost:8000"))?;
     /// assert!(email.html.contains("https://localhost:8000/accounts/login-code/alice/"));
     /// # Ok::<_, nopassword_email::EmailError>(())
@@ -282,7 +284,7 @@ enum TransportChoice {
 /// use nopassword_email::EmailSender;
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// let sender = EmailSender::builder(&Settings::default())
+/// let sender = EmailSender::builder(&Settings::default(), &Default::default())
 ///     .smtp_url("smtp://127.0.0.1:2525?tls=none")
 ///     .build()?;
 /// # Ok::<_, nopassword_email::EmailError>(())
@@ -320,7 +322,7 @@ impl EmailSenderBuilder {
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// let sender = nopassword_email::EmailSender::builder(&Default::default())
+    /// let sender = nopassword_email::EmailSender::builder(&Default::default(), &Default::default())
     ///     .smtp_url("smtps://bob:hunter2@mail.example.com")
     ///     .build()?;
     /// # Ok::<_, nopassword_email::EmailError>(())
@@ -336,7 +338,7 @@ impl EmailSenderBuilder {
     ///
     /// ```
     /// let dir = std::env::temp_dir().join("nopassword-outbox");
-    /// let sender = nopassword_email::EmailSender::builder(&Default::default()).file_transport(&dir).build()?;
+    /// let sender = nopassword_email::EmailSender::builder(&Default::default(), &Default::default()).file_transport(&dir).build()?;
     /// assert!(dir.is_dir());
     /// # Ok::<_, nopassword_email::EmailError>(())
     /// ```
@@ -349,7 +351,7 @@ impl EmailSenderBuilder {
     ///
     /// ```
     /// let dir = std::env::temp_dir();
-    /// let builder = nopassword_email::EmailSender::builder(&Default::default()).template_dir(&dir);
+    /// let builder = nopassword_email::EmailSender::builder(&Default::default(), &Default::default()).template_dir(&dir);
     /// ```
     pub fn template_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.template_dir = Some(dir.into());
@@ -363,7 +365,7 @@ impl EmailSenderBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let builder = nopassword_email::EmailSender::builder(&Default::default()).timeout(Duration::from_secs(30));
+    /// let builder = nopassword_email::EmailSender::builder(&Default::default(), &Default::default()).timeout(Duration::from_secs(30));
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout.max(Duration::from_millis(1));
@@ -382,7 +384,7 @@ impl EmailSenderBuilder {
     /// ```
     /// use nopassword_email::{EmailError, EmailSender};
     ///
-    /// let err = EmailSender::builder(&Default::default()).smtp_url("http://mail.example.com").build().unwrap_err();
+    /// let err = EmailSender::builder(&Default::default(), &Default::default()).smtp_url("http://mail.example.com").build().unwrap_err();
     /// assert!(matches!(err, EmailError::InvalidSmtpUrl { .. }));
     /// ```
     pub fn build(self) -> Result<EmailSender, EmailError> {
@@ -662,13 +664,13 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_smtp_password() {
-        let settings = Settings {
+        let email = EmailSettings {
             smtp_url: Some(
                 "smtp://bob%40example.com:hunter2%21@mail.example.com:2525?tls=required".into(),
             ),
-            ..Settings::default()
+            ..EmailSettings::default()
         };
-        let builder = EmailSender::builder(&settings);
+        let builder = EmailSender::builder(&Settings::default(), &email);
         let shown = format!("{builder:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         let sender = builder.build().expect("valid");
@@ -695,11 +697,11 @@ mod tests {
             let tls = lettre_tls_for(url);
             assert!(matches!(tls, Tls::Required(_)), "{url}: {tls:?}");
         }
-        let settings = Settings {
+        let email = EmailSettings {
             smtp_url: Some("smtp://mail.example.com".into()),
-            ..Settings::default()
+            ..EmailSettings::default()
         };
-        let sender = EmailSender::from_settings(&settings).expect("valid");
+        let sender = EmailSender::from_settings(&Settings::default(), &email).expect("valid");
         let shown = format!("{sender:?}");
         assert!(shown.contains("mail.example.com:25"), "{shown}");
         assert!(shown.contains("required STARTTLS"), "{shown}");
@@ -724,13 +726,13 @@ mod tests {
 
     #[test]
     fn subject_stays_on_one_line() {
-        let settings = Settings {
+        let email = EmailSettings {
             login_email_subject: "Login\r\nBcc: evil@example.com".into(),
-            ..Settings::default()
+            ..EmailSettings::default()
         };
         let dir =
             std::env::temp_dir().join(format!("nopassword-email-unit-{}", std::process::id()));
-        let sender = EmailSender::builder(&settings)
+        let sender = EmailSender::builder(&Settings::default(), &email)
             .file_transport(&dir)
             .build()
             .expect("valid");

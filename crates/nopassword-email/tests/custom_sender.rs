@@ -11,7 +11,7 @@ use lettre::{
     transport::stub::AsyncStubTransport,
 };
 use nopassword_core::{LoginCode, LoginCodeSender, Outbox, SendError, Settings, async_trait};
-use nopassword_email::{EmailError, EmailSender, LoginEmailTemplates};
+use nopassword_email::{EmailError, EmailSender, EmailSettings, LoginEmailTemplates};
 
 // --- from GUIDE.md ---
 /// Mails login codes through any lettre transport, with nopassword-email's templates.
@@ -91,12 +91,12 @@ impl<S: LoginCodeSender> LoginCodeSender for EmailOrElse<S> {
 
 #[tokio::test]
 async fn the_guides_custom_sender_works() {
-    let settings = Settings::default();
+    let (settings, email) = (Settings::default(), EmailSettings::default());
     let backend = LettreBackend {
         transport: AsyncStubTransport::new_ok(),
         templates: LoginEmailTemplates::load(settings.template_dir.as_deref()).expect("templates"),
-        from: settings.default_from_email.parse().expect("from"),
-        subject: settings.login_email_subject.clone(),
+        from: email.default_from_email.parse().expect("from"),
+        subject: email.login_email_subject.clone(),
     };
     let code = login_code(&settings, "alice", Some("alice@example.com"));
     backend
@@ -128,7 +128,7 @@ async fn the_guides_fallback_sender_works() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sms = Outbox::new(10).quiet();
     let sender = EmailOrElse {
-        email: EmailSender::builder(&settings)
+        email: EmailSender::builder(&settings, &EmailSettings::default())
             .file_transport(dir.path())
             .build()
             .expect("sender"),

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::{closed_port, login_code};
 use nopassword_core::{LoginCodeSender, Settings};
+use nopassword_email::EmailSettings;
 use nopassword_email::{EmailError, EmailSender};
 
 #[test]
@@ -14,7 +15,7 @@ fn broken_template_fails_the_build_naming_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("login_email.html");
     std::fs::write(&file, "<p>{{ url }</p>").expect("write");
-    let err = EmailSender::builder(&Settings::default())
+    let err = EmailSender::builder(&Settings::default(), &EmailSettings::default())
         .template_dir(dir.path())
         .file_transport(dir.path().join("outbox"))
         .build()
@@ -29,10 +30,13 @@ fn broken_template_fails_the_build_naming_the_file() {
     std::fs::write(&file, "Log in: {{ ulr }}").expect("write");
     let settings = Settings {
         template_dir: Some(dir.path().to_owned()),
-        smtp_url: Some("smtp://127.0.0.1:2525".into()),
         ..Settings::default()
     };
-    let err = EmailSender::from_settings(&settings).expect_err("undefined variable");
+    let email = EmailSettings {
+        smtp_url: Some("smtp://127.0.0.1:2525".into()),
+        ..EmailSettings::default()
+    };
+    let err = EmailSender::from_settings(&settings, &email).expect_err("undefined variable");
     assert!(
         err.to_string().contains(&file.display().to_string()),
         "{err}"
@@ -42,7 +46,8 @@ fn broken_template_fails_the_build_naming_the_file() {
 
 #[test]
 fn unset_smtp_url_says_what_to_set() {
-    let err = EmailSender::from_settings(&Settings::default()).expect_err("no transport");
+    let err = EmailSender::from_settings(&Settings::default(), &EmailSettings::default())
+        .expect_err("no transport");
     assert!(matches!(
         err,
         EmailError::MissingSetting { key: "smtp_url" }
@@ -56,12 +61,12 @@ fn unset_smtp_url_says_what_to_set() {
 
 #[test]
 fn invalid_from_address_is_a_start_up_error() {
-    let settings = Settings {
+    let email = EmailSettings {
         default_from_email: "not an address".into(),
         smtp_url: Some("smtp://127.0.0.1:2525".into()),
-        ..Settings::default()
+        ..EmailSettings::default()
     };
-    let err = EmailSender::from_settings(&settings).expect_err("bad from");
+    let err = EmailSender::from_settings(&Settings::default(), &email).expect_err("bad from");
     assert!(
         matches!(
             err,
@@ -75,7 +80,7 @@ fn invalid_from_address_is_a_start_up_error() {
 }
 
 fn down_sender(settings: &Settings) -> EmailSender {
-    EmailSender::builder(settings)
+    EmailSender::builder(settings, &EmailSettings::default())
         .smtp_url(format!("smtp://127.0.0.1:{}", closed_port()))
         .build()
         .expect("sender")
@@ -156,7 +161,7 @@ async fn a_silent_server_times_out() {
         }
     });
     let settings = Settings::default();
-    let sender = EmailSender::builder(&settings)
+    let sender = EmailSender::builder(&settings, &EmailSettings::default())
         .smtp_url(format!("smtp://127.0.0.1:{port}"))
         .timeout(Duration::from_millis(300))
         .build()

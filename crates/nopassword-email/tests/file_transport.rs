@@ -14,7 +14,7 @@ async fn writes_a_parseable_eml() {
         hide_username: true,
         ..Settings::default()
     };
-    let sender = EmailSender::builder(&settings)
+    let sender = EmailSender::builder(&settings, &Default::default())
         .file_transport(&outbox)
         .build()
         .expect("sender");

@@ -6,21 +6,24 @@ mod common;
 
 use common::{assert_nothing_received_for, login_code, parse, received_for, smtp_url, unique};
 use nopassword_core::{LoginCodeSender, Settings};
-use nopassword_email::{EmailError, EmailSender};
+use nopassword_email::{EmailError, EmailSender, EmailSettings};
 
 fn settings() -> Settings {
-    Settings {
+    Settings::default()
+}
+
+fn email() -> EmailSettings {
+    EmailSettings {
         smtp_url: Some(smtp_url().into()),
         default_from_email: "Example Login <login@example.com>".into(),
         login_email_subject: "Your login code".into(),
-        ..Settings::default()
     }
 }
 
 #[tokio::test]
 async fn login_mail_arrives_with_text_and_html_parts() {
     let settings = settings();
-    let sender = EmailSender::from_settings(&settings).expect("sender");
+    let sender = EmailSender::from_settings(&settings, &email()).expect("sender");
     let to = format!("{}@example.com", unique("alice"));
     let username = "<b>o'hara&co</b>";
     let code = login_code(&settings, username, Some(&to));
@@ -91,7 +94,7 @@ async fn template_overrides_change_both_bodies() {
         template_dir: Some(dir.path().to_owned()),
         ..settings()
     };
-    let sender = EmailSender::from_settings(&settings).expect("sender");
+    let sender = EmailSender::from_settings(&settings, &email()).expect("sender");
     let to = format!("{}@example.com", unique("override"));
     let code = login_code(&settings, "bob", Some(&to));
     sender
@@ -126,7 +129,7 @@ async fn template_overrides_change_both_bodies() {
 #[tokio::test]
 async fn rejected_recipient_carries_the_servers_550() {
     let settings = settings();
-    let sender = EmailSender::from_settings(&settings).expect("sender");
+    let sender = EmailSender::from_settings(&settings, &email()).expect("sender");
     let to = format!("{}@example.com", unique("reject"));
     let code = login_code(&settings, "mallory", Some(&to));
     let err = sender
@@ -159,15 +162,15 @@ async fn rejected_recipient_carries_the_servers_550() {
 async fn credentials_in_the_url_are_used() {
     let url = smtp_url();
     let with_credentials = url.replacen("smtp://", "smtp://login%40example.com:s3cret%2F@", 1);
-    let settings = Settings {
+    let email = EmailSettings {
         smtp_url: Some(with_credentials.into()),
-        ..settings()
+        ..email()
     };
-    let sender = EmailSender::from_settings(&settings).expect("sender");
+    let sender = EmailSender::from_settings(&settings(), &email).expect("sender");
     assert!(!format!("{sender:?}").contains("s3cret"));
     let to = format!("{}@example.com", unique("auth"));
     sender
-        .send_login_code(&login_code(&settings, "carol", Some(&to)), false, None)
+        .send_login_code(&login_code(&settings(), "carol", Some(&to)), false, None)
         .await
         .expect("sent after AUTH");
     received_for(&to);
@@ -176,7 +179,8 @@ async fn credentials_in_the_url_are_used() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_sends_share_the_pool() {
     let settings = settings();
-    let sender = std::sync::Arc::new(EmailSender::from_settings(&settings).expect("sender"));
+    let sender =
+        std::sync::Arc::new(EmailSender::from_settings(&settings, &email()).expect("sender"));
     let recipients: Vec<String> = (0..8)
         .map(|i| format!("{}@example.com", unique(&format!("many{i}"))))
         .collect();
@@ -203,14 +207,14 @@ async fn required_tls_never_falls_back_to_plain_text() {
             "implicit TLS",
         ),
     ] {
-        let settings = Settings {
+        let email = EmailSettings {
             smtp_url: Some(url.into()),
-            ..settings()
+            ..email()
         };
-        let sender = EmailSender::from_settings(&settings).expect("sender");
+        let sender = EmailSender::from_settings(&settings(), &email).expect("sender");
         let to = format!("{}@example.com", unique("tls"));
         let err = sender
-            .send_login_code(&login_code(&settings, "ivan", Some(&to)), false, None)
+            .send_login_code(&login_code(&settings(), "ivan", Some(&to)), false, None)
             .await
             .expect_err(what);
         let err = err.downcast_ref::<EmailError>().expect("an EmailError");
@@ -230,14 +234,14 @@ async fn plain_smtp_url_to_a_host_other_than_the_loopback_never_sends_in_plain_t
         .unwrap_or_else(|| panic!("{} is not smtp://127.0.0.1:P", common::SMTP_URL_ENV));
     let url = format!("smtp://login:s3cret@[::ffff:127.0.0.1]:{rest}");
 
-    let refused = Settings {
+    let refused = EmailSettings {
         smtp_url: Some(url.clone().into()),
-        ..settings()
+        ..email()
     };
-    let sender = EmailSender::from_settings(&refused).expect("sender");
+    let sender = EmailSender::from_settings(&settings(), &refused).expect("sender");
     let to = format!("{}@example.com", unique("stripped"));
     let err = sender
-        .send_login_code(&login_code(&refused, "kim", Some(&to)), false, None)
+        .send_login_code(&login_code(&settings(), "kim", Some(&to)), false, None)
         .await
         .expect_err("no STARTTLS, so no mail");
     let err = err.downcast_ref::<EmailError>().expect("an EmailError");
@@ -249,14 +253,14 @@ async fn plain_smtp_url_to_a_host_other_than_the_loopback_never_sends_in_plain_t
     assert_nothing_received_for(&to);
 
     // The same server, with plain text asked for in the URL: the address does reach the sink.
-    let opted_in = Settings {
+    let opted_in = EmailSettings {
         smtp_url: Some(format!("{url}?tls=opportunistic").into()),
-        ..settings()
+        ..email()
     };
-    let sender = EmailSender::from_settings(&opted_in).expect("sender");
+    let sender = EmailSender::from_settings(&settings(), &opted_in).expect("sender");
     let to = format!("{}@example.com", unique("opted-in"));
     sender
-        .send_login_code(&login_code(&opted_in, "kim", Some(&to)), false, None)
+        .send_login_code(&login_code(&settings(), "kim", Some(&to)), false, None)
         .await
         .expect("sent after the explicit opt-in");
     received_for(&to);

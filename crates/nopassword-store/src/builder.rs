@@ -10,7 +10,7 @@ use redis::{
 };
 use tracing::{debug, info};
 
-use crate::{Connection, RedisStore, RedisStoreError, keys::valid_namespace};
+use crate::{Connection, RedisSettings, RedisStore, RedisStoreError, keys::valid_namespace};
 
 /// Default limit for establishing a connection (TCP, TLS, AUTH, cluster discovery).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -76,20 +76,23 @@ impl RedisStoreBuilder {
         }
     }
 
-    /// A builder from the settings `redis_url` and `namespace`.
+    /// A builder from the settings: [`RedisSettings`]' `redis_url`, and core's `namespace`.
     ///
     /// ```
     /// use nopassword_core::Settings;
-    /// use nopassword_store::{RedisStoreBuilder, RedisStoreError};
+    /// use nopassword_store::{RedisSettings, RedisStoreBuilder, RedisStoreError};
     ///
-    /// let unset = RedisStoreBuilder::from_settings(&Settings::default());
+    /// let unset = RedisStoreBuilder::from_settings(&Settings::default(), &RedisSettings::default());
     /// assert!(matches!(unset, Err(RedisStoreError::MissingUrl)));
     ///
-    /// let settings = Settings { redis_url: Some("redis://127.0.0.1:6379/".into()), ..Settings::default() };
-    /// assert!(RedisStoreBuilder::from_settings(&settings).is_ok());
+    /// let redis = RedisSettings { redis_url: Some("redis://127.0.0.1:6379/".into()) };
+    /// assert!(RedisStoreBuilder::from_settings(&Settings::default(), &redis).is_ok());
     /// ```
-    pub fn from_settings(settings: &Settings) -> Result<Self, RedisStoreError> {
-        let urls = settings
+    pub fn from_settings(
+        settings: &Settings,
+        redis: &RedisSettings,
+    ) -> Result<Self, RedisStoreError> {
+        let urls = redis
             .redis_url
             .clone()
             .filter(|url| !url.expose().trim().is_empty())

@@ -6,13 +6,16 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use nopassword_core::{MemoryDirectory, NoPassword, Settings, User};
-//! use nopassword_store::RedisStore;
+//! use nopassword_core::{MemoryDirectory, NoPassword, Settings, User, settings::Config};
+//! use nopassword_store::{RedisSettings, RedisStore};
 //!
 //! // NOPASSWORD_REDIS_URL=redis://127.0.0.1:6379/ (or rediss://, or a comma-separated list
 //! // of cluster node URLs); NOPASSWORD_NAMESPACE prefixes every key.
-//! let settings = Settings::load()?;
-//! let store = RedisStore::from_settings(&settings).await?;
+//! let mut config = Config::load();
+//! let settings: Settings = config.section()?;
+//! let redis: RedisSettings = config.section()?;
+//! config.finish()?;
+//! let store = RedisStore::from_settings(&settings, &redis).await?;
 //! let users = MemoryDirectory::new([User::new("1", "alice").with_email("alice@example.com")]);
 //! let service = NoPassword::builder(settings, users).store(store).build()?;
 //! # Ok(()) }
@@ -73,9 +76,11 @@ mod builder;
 mod connection;
 mod error;
 mod keys;
+mod settings;
 mod store;
 
 pub use builder::{DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, RedisStoreBuilder};
 use connection::Connection;
 pub use error::RedisStoreError;
+pub use settings::RedisSettings;
 pub use store::RedisStore;

@@ -13,7 +13,7 @@ use nopassword_core::{
 use redis::{RedisError, RedisResult, Script};
 use tracing::{Instrument, debug, debug_span, field};
 
-use crate::{Connection, RedisStoreBuilder, RedisStoreError, keys::Keys};
+use crate::{Connection, RedisSettings, RedisStoreBuilder, RedisStoreError, keys::Keys};
 
 /// Codes and counters in Redis or a Redis Cluster, shared by every app instance.
 ///
@@ -27,10 +27,11 @@ use crate::{Connection, RedisStoreBuilder, RedisStoreError, keys::Keys};
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use nopassword_core::{MemoryDirectory, NoPassword, Settings};
-/// use nopassword_store::RedisStore;
+/// use nopassword_store::{RedisSettings, RedisStore};
 ///
-/// let settings = Settings::load()?; // NOPASSWORD_REDIS_URL=redis://127.0.0.1:6379/
-/// let store = RedisStore::from_settings(&settings).await?;
+/// let settings = Settings::default();
+/// let redis = RedisSettings { redis_url: Some("redis://127.0.0.1:6379/".into()) };
+/// let store = RedisStore::from_settings(&settings, &redis).await?;
 /// let service = NoPassword::builder(settings, MemoryDirectory::default()).store(store).build()?;
 /// # Ok(()) }
 /// ```
@@ -127,21 +128,26 @@ impl RedisStore {
             .await
     }
 
-    /// Connects with the settings `redis_url` and `namespace`; [`RedisStoreError::MissingUrl`]
-    /// when `redis_url` is unset.
+    /// Connects with the settings: [`RedisSettings`]' `redis_url`, and core's `namespace`;
+    /// [`RedisStoreError::MissingUrl`] when `redis_url` is unset.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// use nopassword_core::Settings;
-    /// use nopassword_store::RedisStore;
+    /// use nopassword_store::{RedisSettings, RedisStore};
     ///
-    /// let settings = Settings { redis_url: Some("redis://127.0.0.1:6379/".into()), ..Settings::default() };
-    /// let store = RedisStore::from_settings(&settings).await?;
+    /// let redis = RedisSettings { redis_url: Some("redis://127.0.0.1:6379/".into()) };
+    /// let store = RedisStore::from_settings(&Settings::default(), &redis).await?;
     /// assert_eq!(store.namespace(), "nopassword");
     /// # Ok(()) }
     /// ```
-    pub async fn from_settings(settings: &Settings) -> Result<Self, RedisStoreError> {
-        RedisStoreBuilder::from_settings(settings)?.connect().await
+    pub async fn from_settings(
+        settings: &Settings,
+        redis: &RedisSettings,
+    ) -> Result<Self, RedisStoreError> {
+        RedisStoreBuilder::from_settings(settings, redis)?
+            .connect()
+            .await
     }
 
     /// A builder, for timeouts or to treat one URL as a cluster seed.

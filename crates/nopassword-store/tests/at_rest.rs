@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use nopassword_core::{
     CodeAttempt, LoginRequest, MemoryDirectory, NoPassword, Outbox, Settings, User,
 };
-use nopassword_store::RedisStore;
+use nopassword_store::{RedisSettings, RedisStore};
 
 const EMAIL: &str = "alice.liddell@wonderland.example";
 const PHONE: &str = "+15555550123";
@@ -38,10 +38,16 @@ async fn redis_holds_no_code_email_or_phone() {
     let settings = Settings {
         namespace: namespace.clone(),
         secret_key: Some("at-rest-test-secret-key-0123456789abcdef".into()),
-        redis_url: Some(common::redis_url().into()),
         ..Settings::default()
     };
-    let store = RedisStore::from_settings(&settings).await.expect("connect");
+    let store = RedisStore::from_settings(
+        &settings,
+        &RedisSettings {
+            redis_url: Some(common::redis_url().into()),
+        },
+    )
+    .await
+    .expect("connect");
     let outbox = Outbox::new(10).quiet();
     let users = MemoryDirectory::new([
         User::new("u-1001", "alice")

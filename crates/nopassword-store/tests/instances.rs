@@ -10,7 +10,7 @@ use nopassword_core::{
     CodeAttempt, CodeStore, LinkAction, LinkLogin, LoginRequest, MemoryDirectory, NoPassword,
     Outbox, Settings, User,
 };
-use nopassword_store::RedisStore;
+use nopassword_store::{RedisSettings, RedisStore};
 use tokio::sync::Barrier;
 
 const RACE_ROUNDS: usize = 20;
@@ -21,12 +21,18 @@ async fn instance(urls: &str, namespace: &str) -> (NoPassword<User>, Outbox) {
     let settings = Settings {
         namespace: namespace.to_owned(),
         secret_key: Some("shared-secret-key-of-both-instances-0123".into()),
-        redis_url: Some(urls.into()),
         // Every race round sends alice a fresh code.
         max_sends_per_user_per_hour: 1_000,
         ..Settings::default()
     };
-    let store = RedisStore::from_settings(&settings).await.expect("connect");
+    let store = RedisStore::from_settings(
+        &settings,
+        &RedisSettings {
+            redis_url: Some(urls.into()),
+        },
+    )
+    .await
+    .expect("connect");
     let outbox = Outbox::new(100).quiet();
     let users = MemoryDirectory::new([
         User::new("1", "alice").with_email("alice@example.com"),

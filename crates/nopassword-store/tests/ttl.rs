@@ -9,7 +9,7 @@ use nopassword_core::{
     CodeAttempt, CodeKey, CodeRecord, CodeStore, LoginRequest, MemoryDirectory, NoPassword, Outbox,
     Settings, User,
 };
-use nopassword_store::RedisStore;
+use nopassword_store::{RedisSettings, RedisStore};
 use redis::AsyncCommands;
 
 fn settings(namespace: &str, timeout: u64) -> Settings {
@@ -17,7 +17,6 @@ fn settings(namespace: &str, timeout: u64) -> Settings {
         namespace: namespace.to_owned(),
         login_code_timeout: timeout,
         secret_key: Some("ttl-test-secret-key-0123456789abcdef".into()),
-        redis_url: Some(common::redis_url().into()),
         ..Settings::default()
     }
 }
@@ -31,7 +30,14 @@ async fn a_stored_codes_ttl_is_login_code_timeout() {
     let namespace = common::unique_namespace("ttl");
     let timeout = 300;
     let settings = settings(&namespace, timeout);
-    let store = RedisStore::from_settings(&settings).await.expect("connect");
+    let store = RedisStore::from_settings(
+        &settings,
+        &RedisSettings {
+            redis_url: Some(common::redis_url().into()),
+        },
+    )
+    .await
+    .expect("connect");
     let outbox = Outbox::new(10).quiet();
     let users = MemoryDirectory::new([User::new("7", "alice").with_email("alice@example.com")]);
     let service = NoPassword::builder(settings, users)

@@ -14,7 +14,7 @@ use nopassword_core::BoxError;
 /// use nopassword_core::Settings;
 /// use nopassword_twilio::{TwilioError, TwilioSender};
 ///
-/// let err = TwilioSender::from_settings(&Settings::default()).unwrap_err();
+/// let err = TwilioSender::from_settings(&Settings::default(), &Default::default()).unwrap_err();
 /// assert!(matches!(err, TwilioError::MissingSetting { key: "twilio_sid" }));
 /// assert!(err.to_string().contains("NOPASSWORD_TWILIO_SID"));
 /// ```

@@ -4,18 +4,22 @@
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use nopassword_core::{MemoryDirectory, NoPassword, Settings, User};
-//! use nopassword_twilio::TwilioSender;
+//! use nopassword_twilio::{TwilioSender, TwilioSettings};
 //!
-//! // Usually from nopassword.toml or NOPASSWORD_TWILIO_SID, NOPASSWORD_TWILIO_AUTH_TOKEN,
-//! // NOPASSWORD_DEFAULT_FROM_NUMBER (and NOPASSWORD_TWILIO_API_BASE for a local mock).
 //! let settings = Settings {
 //!     secret_key: Some("use-at-least-32-random-bytes-here!!".into()),
+//!     ..Settings::default()
+//! };
+//! // Usually from nopassword.toml or NOPASSWORD_TWILIO_SID, NOPASSWORD_TWILIO_AUTH_TOKEN,
+//! // NOPASSWORD_DEFAULT_FROM_NUMBER (and NOPASSWORD_TWILIO_API_BASE for a local mock), through
+//! // `nopassword_core::settings::Config`.
+//! let twilio = TwilioSettings {
 //!     twilio_sid: Some("AC00000000000000000000000000000000".into()),
 //!     twilio_auth_token: Some("your-auth-token".into()),
 //!     default_from_number: Some("+15005550006".into()),
-//!     ..Settings::default()
+//!     ..TwilioSettings::default()
 //! };
-//! let sms = TwilioSender::from_settings(&settings)?;
+//! let sms = TwilioSender::from_settings(&settings, &twilio)?;
 //! let users = MemoryDirectory::new([User::new("1", "alice").with_phone("+14155550100")]);
 //! let service = NoPassword::builder(settings, users).sender(sms).build()?;
 //! // service.request_login(..) now texts alice her code and login link.
@@ -24,6 +28,8 @@
 //! # }
 //! ```
 //!
+//! - **Settings**: [`TwilioSettings`], this crate's section (`twilio_sid`, `twilio_auth_token`,
+//!   `default_from_number`, `twilio_api_base`), and core's `template_dir`.
 //! - **Request**: `POST {twilio_api_base}/2010-04-01/Accounts/{twilio_sid}/Messages.json`, HTTP
 //!   Basic auth (SID, auth token), form fields `To` (the user's phone), `From`
 //!   (`default_from_number`) and `Body`.
@@ -46,6 +52,7 @@ mod error;
 mod phone;
 mod retry;
 mod sender;
+mod settings;
 mod template;
 
 pub use error::TwilioError;
@@ -55,4 +62,5 @@ pub use sender::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, SentMessage, TwilioSender,
     TwilioSenderBuilder,
 };
+pub use settings::{DEFAULT_API_BASE, TwilioSettings};
 pub use template::{DEFAULT_SMS_TEMPLATE, SMS_TEMPLATE};

@@ -12,7 +12,7 @@ use reqwest::{Response, StatusCode, Url, header::RETRY_AFTER, redirect};
 use serde::Deserialize;
 
 use crate::{
-    RetryPolicy, TwilioError, is_e164,
+    DEFAULT_API_BASE, RetryPolicy, TwilioError, TwilioSettings, is_e164,
     retry::{is_retryable_status, parse_retry_after},
     template::{SmsContext, SmsTemplate},
 };
@@ -36,18 +36,19 @@ const MAX_BODY: usize = 64 * 1024;
 /// ```
 /// use std::time::Duration;
 /// use nopassword_core::Settings;
-/// use nopassword_twilio::{RetryPolicy, TwilioSender};
+/// use nopassword_twilio::{RetryPolicy, TwilioSender, TwilioSettings};
 ///
-/// let settings = Settings {
+/// let settings = Settings::default();
+/// let twilio = TwilioSettings {
 ///     twilio_sid: Some("AC00000000000000000000000000000000".into()),
 ///     twilio_auth_token: Some("your-auth-token".into()),
 ///     default_from_number: Some("+15005550006".into()),
-///     ..Settings::default()
+///     ..TwilioSettings::default()
 /// };
 /// // Everything from the settings:
-/// let sms = TwilioSender::from_settings(&settings)?;
+/// let sms = TwilioSender::from_settings(&settings, &twilio)?;
 /// // Or with the builder's options on top:
-/// let sms = TwilioSender::builder_from_settings(&settings)?
+/// let sms = TwilioSender::builder_from_settings(&settings, &twilio)?
 ///     .timeout(Duration::from_secs(5))
 ///     .retry_policy(RetryPolicy { max_retries: 1, ..RetryPolicy::default() })
 ///     .build()?;
@@ -134,7 +135,7 @@ impl TwilioSender {
             account_sid: account_sid.into(),
             auth_token: auth_token.into(),
             from_number: from_number.into(),
-            api_base: Settings::default().twilio_api_base,
+            api_base: DEFAULT_API_BASE.to_owned(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_REQUEST_TIMEOUT,
             retry: RetryPolicy::default(),
@@ -142,35 +143,39 @@ impl TwilioSender {
         }
     }
 
-    /// A builder from the settings `twilio_sid`, `twilio_auth_token`, `default_from_number`
-    /// (all three required), `twilio_api_base` and `template_dir`.
+    /// A builder from the settings: [`TwilioSettings`]' `twilio_sid`, `twilio_auth_token`,
+    /// `default_from_number` (all three required) and `twilio_api_base`, and core's
+    /// `template_dir`.
     ///
     /// ```
     /// use nopassword_core::Settings;
-    /// use nopassword_twilio::{TwilioError, TwilioSender};
+    /// use nopassword_twilio::{TwilioError, TwilioSender, TwilioSettings};
     ///
-    /// let settings = Settings {
+    /// let twilio = TwilioSettings {
     ///     twilio_sid: Some("AC00000000000000000000000000000000".into()),
     ///     twilio_auth_token: Some("token".into()),
-    ///     ..Settings::default()
+    ///     ..TwilioSettings::default()
     /// };
-    /// let err = TwilioSender::builder_from_settings(&settings).unwrap_err();
+    /// let err = TwilioSender::builder_from_settings(&Settings::default(), &twilio).unwrap_err();
     /// assert!(matches!(err, TwilioError::MissingSetting { key: "default_from_number" }));
     /// ```
-    pub fn builder_from_settings(settings: &Settings) -> Result<TwilioSenderBuilder, TwilioError> {
-        let account_sid = settings
+    pub fn builder_from_settings(
+        settings: &Settings,
+        twilio: &TwilioSettings,
+    ) -> Result<TwilioSenderBuilder, TwilioError> {
+        let account_sid = twilio
             .twilio_sid
             .as_deref()
             .filter(|s| !s.is_empty())
             .ok_or(TwilioError::MissingSetting { key: "twilio_sid" })?;
-        let auth_token = settings
+        let auth_token = twilio
             .twilio_auth_token
             .clone()
             .filter(|s| !s.is_empty())
             .ok_or(TwilioError::MissingSetting {
                 key: "twilio_auth_token",
             })?;
-        let from_number = settings
+        let from_number = twilio
             .default_from_number
             .as_deref()
             .filter(|s| !s.is_empty())
@@ -178,7 +183,7 @@ impl TwilioSender {
                 key: "default_from_number",
             })?;
         let mut builder = Self::builder(account_sid, auth_token, from_number)
-            .api_base(settings.twilio_api_base.clone());
+            .api_base(twilio.twilio_api_base.clone());
         builder.template_dir = settings.template_dir.clone();
         Ok(builder)
     }
@@ -187,24 +192,26 @@ impl TwilioSender {
     ///
     /// ```
     /// use nopassword_core::Settings;
-    /// use nopassword_twilio::TwilioSender;
+    /// use nopassword_twilio::{TwilioSender, TwilioSettings};
     ///
-    /// let settings = Settings {
+    /// let twilio = TwilioSettings {
     ///     twilio_sid: Some("AC00000000000000000000000000000000".into()),
     ///     twilio_auth_token: Some("token".into()),
     ///     default_from_number: Some("+15005550006".into()),
     ///     twilio_api_base: "http://127.0.0.1:4010".into(),
-    ///     ..Settings::default()
     /// };
-    /// let sms = TwilioSender::from_settings(&settings)?;
+    /// let sms = TwilioSender::from_settings(&Settings::default(), &twilio)?;
     /// assert_eq!(
     ///     sms.messages_url(),
     ///     "http://127.0.0.1:4010/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json"
     /// );
     /// # Ok::<_, nopassword_twilio::TwilioError>(())
     /// ```
-    pub fn from_settings(settings: &Settings) -> Result<Self, TwilioError> {
-        Self::builder_from_settings(settings)?.build()
+    pub fn from_settings(
+        settings: &Settings,
+        twilio: &TwilioSettings,
+    ) -> Result<Self, TwilioError> {
+        Self::builder_from_settings(settings, twilio)?.build()
     }
 
     /// The URL messages are posted to.

@@ -30,7 +30,7 @@ fn fast() -> RetryPolicy {
 }
 
 fn sender(server: &MockServer) -> TwilioSender {
-    TwilioSender::builder_from_settings(&settings(&server.uri()))
+    TwilioSender::builder_from_settings(&Default::default(), &twilio(&server.uri()))
         .expect("settings are complete")
         .retry_policy(fast())
         .build()

@@ -53,7 +53,7 @@ fn description() -> (Value, Value) {
 
 #[tokio::test]
 async fn a_login_sms_is_accepted_by_twilios_description() {
-    let sender = TwilioSender::builder_from_settings(&settings(&mock_url()))
+    let sender = TwilioSender::builder_from_settings(&Default::default(), &twilio(&mock_url()))
         .expect("settings are complete")
         // One request: a refusal must show as the refusal, not as a retried 5xx.
         .retry_policy(RetryPolicy::none())

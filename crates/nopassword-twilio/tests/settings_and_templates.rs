@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use nopassword_core::Settings;
-use nopassword_twilio::{DEFAULT_SMS_TEMPLATE, TwilioError, TwilioSender};
+use nopassword_twilio::{DEFAULT_SMS_TEMPLATE, TwilioError, TwilioSender, TwilioSettings};
 
 fn write_template(dir: &tempfile::TempDir, text: &str) {
     std::fs::write(dir.path().join("login_sms.txt"), text).expect("write template");
@@ -19,8 +19,8 @@ fn render(sender: &TwilioSender) -> String {
 
 #[test]
 fn each_missing_setting_is_named() {
-    let complete = settings("https://api.twilio.com");
-    type Unset = fn(&mut Settings);
+    let complete = twilio("https://api.twilio.com");
+    type Unset = fn(&mut TwilioSettings);
     let cases: [(&str, Unset); 5] = [
         ("twilio_sid", |s| s.twilio_sid = None),
         ("twilio_sid", |s| s.twilio_sid = Some(String::new())),
@@ -31,9 +31,9 @@ fn each_missing_setting_is_named() {
         ("default_from_number", |s| s.default_from_number = None),
     ];
     for (key, unset) in cases {
-        let mut settings = complete.clone();
-        unset(&mut settings);
-        let err = TwilioSender::from_settings(&settings).expect_err(key);
+        let mut twilio = complete.clone();
+        unset(&mut twilio);
+        let err = TwilioSender::from_settings(&Settings::default(), &twilio).expect_err(key);
         assert!(
             matches!(err, TwilioError::MissingSetting { key: k } if k == key),
             "{key}: {err:?}"
@@ -45,16 +45,16 @@ fn each_missing_setting_is_named() {
             "{text}"
         );
     }
-    assert!(TwilioSender::from_settings(&complete).is_ok());
+    assert!(TwilioSender::from_settings(&Settings::default(), &complete).is_ok());
 }
 
 #[test]
 fn from_number_and_api_base_are_checked_at_build() {
-    let s = Settings {
+    let twilio = TwilioSettings {
         default_from_number: Some("(415) 555-0100".into()),
-        ..settings("https://api.twilio.com")
+        ..twilio("https://api.twilio.com")
     };
-    let err = TwilioSender::from_settings(&s).expect_err("not E.164");
+    let err = TwilioSender::from_settings(&Settings::default(), &twilio).expect_err("not E.164");
     assert!(
         matches!(&err, TwilioError::InvalidSetting { key: "default_from_number", value, .. } if value == "(415) 555-0100"),
         "{err:?}"
@@ -77,8 +77,11 @@ fn from_number_and_api_base_are_checked_at_build() {
 
 #[test]
 fn debug_of_builder_and_sender_hides_the_token() {
-    let builder =
-        TwilioSender::builder_from_settings(&settings("https://api.twilio.com")).expect("complete");
+    let builder = TwilioSender::builder_from_settings(
+        &Settings::default(),
+        &twilio("https://api.twilio.com"),
+    )
+    .expect("complete");
     let sender = builder.clone().build().expect("builds");
     for text in [format!("{builder:?}"), format!("{sender:?}")] {
         assert!(!text.contains(TOKEN), "{text}");
@@ -89,7 +92,9 @@ fn debug_of_builder_and_sender_hides_the_token() {
 
 #[test]
 fn the_builtin_template_has_url_code_and_validity() {
-    let sender = TwilioSender::from_settings(&settings("https://api.twilio.com")).expect("builds");
+    let sender =
+        TwilioSender::from_settings(&Settings::default(), &twilio("https://api.twilio.com"))
+            .expect("builds");
     assert_eq!(
         render(&sender),
         format!("{CODE} is your login code.\nLog in: {URL}\nIt expires in 15 minutes.")
@@ -108,9 +113,10 @@ fn a_login_sms_txt_in_template_dir_replaces_the_builtin() {
     );
     let s = Settings {
         template_dir: Some(dir.path().to_owned()),
-        ..settings("https://api.twilio.com")
+        ..Settings::default()
     };
-    let sender = TwilioSender::from_settings(&s).expect("builds");
+    let sender =
+        TwilioSender::from_settings(&s, &twilio("https://api.twilio.com")).expect("builds");
     assert_eq!(
         render(&sender),
         format!("Hi alice! Code {CODE} for localhost:8000, {URL} (900s, 15 minutes)")
@@ -123,9 +129,10 @@ fn a_template_dir_without_the_file_keeps_the_builtin() {
     std::fs::write(dir.path().join("login_email.txt"), "{{ nonsense").expect("write");
     let s = Settings {
         template_dir: Some(dir.path().to_owned()),
-        ..settings("https://api.twilio.com")
+        ..Settings::default()
     };
-    let sender = TwilioSender::from_settings(&s).expect("builds");
+    let sender =
+        TwilioSender::from_settings(&s, &twilio("https://api.twilio.com")).expect("builds");
     assert!(render(&sender).starts_with(&format!("{CODE} is your login code.")));
 }
 
@@ -137,9 +144,9 @@ fn the_builder_template_dir_wins_over_the_settings() {
     write_template(&from_builder, "builder {{ code }}");
     let s = Settings {
         template_dir: Some(from_settings.path().to_owned()),
-        ..settings("https://api.twilio.com")
+        ..Settings::default()
     };
-    let sender = TwilioSender::builder_from_settings(&s)
+    let sender = TwilioSender::builder_from_settings(&s, &twilio("https://api.twilio.com"))
         .expect("complete")
         .template_dir(from_builder.path())
         .build()

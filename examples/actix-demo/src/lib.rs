@@ -36,13 +36,13 @@ use actix_web::{
     rt::System,
     web::{self, ServiceConfig},
 };
-pub use demo_common::{DemoConfig, DemoError, demo_users};
+pub use demo_common::{DemoConfig, DemoError, DemoSettings, demo_users};
 use demo_common::{
     OUTBOX_HEADERS, code_store, configured_senders, demo_service, home_html, not_logged_in_json,
     outbox_html, outbox_json, outbox_served, whoami_json,
 };
 use nopassword_actix::{LoginMiddleware, MaybeUser, MemorySessionStore, login_middleware};
-use nopassword_core::{CodeStore, LoginCodeSender, NoPassword, Outbox, Settings, User};
+use nopassword_core::{CodeStore, LoginCodeSender, NoPassword, Outbox, User};
 pub use sessions::{DemoSessions, RedisSessions};
 
 /// The assembled demo: the service, its outbox and sessions, and the routes each actix worker
@@ -99,7 +99,8 @@ impl Demo {
     /// else the development outbox (printing to the terminal and shown at `/outbox`); plus SMS
     /// through Twilio when `twilio_sid` is set (for users with a phone number). Codes and
     /// sessions live in memory.
-    pub fn build(settings: Settings, users: Vec<User>) -> Result<Self, DemoError> {
+    pub fn build(settings: impl Into<DemoSettings>, users: Vec<User>) -> Result<Self, DemoError> {
+        let settings = settings.into();
         let outbox = Outbox::new(50);
         let senders = configured_senders(&settings, &outbox)?;
         Self::assemble(settings, users, outbox, Some(Arc::new(senders)), None, None)
@@ -111,12 +112,16 @@ impl Demo {
     ///
     /// The Redis connections run on the runtime this is awaited on, which must keep running
     /// while the demo serves (the binary's `System`, or a test's tokio runtime).
-    pub async fn connect(settings: Settings, users: Vec<User>) -> Result<Self, DemoError> {
-        let Some(url) = settings.redis_url.clone() else {
+    pub async fn connect(
+        settings: impl Into<DemoSettings>,
+        users: Vec<User>,
+    ) -> Result<Self, DemoError> {
+        let settings = settings.into();
+        let Some(url) = settings.redis.redis_url.clone() else {
             return Self::build(settings, users);
         };
         let store = code_store(&settings).await?;
-        let sessions = RedisSessions::connect(url.expose(), &settings.namespace).await?;
+        let sessions = RedisSessions::connect(url.expose(), &settings.core.namespace).await?;
         tracing::info!("sessions live in Redis");
         let outbox = Outbox::new(50);
         let senders = configured_senders(&settings, &outbox)?;
@@ -133,28 +138,29 @@ impl Demo {
     /// The demo with a given outbox, and optionally another sender used instead of it (a
     /// benchmark's null sender, say).
     pub fn build_with(
-        settings: Settings,
+        settings: impl Into<DemoSettings>,
         users: Vec<User>,
         outbox: Outbox,
         sender: Option<Arc<dyn LoginCodeSender>>,
     ) -> Result<Self, DemoError> {
-        Self::assemble(settings, users, outbox, sender, None, None)
+        Self::assemble(settings.into(), users, outbox, sender, None, None)
     }
 
     fn assemble(
-        settings: Settings,
+        settings: DemoSettings,
         users: Vec<User>,
         outbox: Outbox,
         sender: Option<Arc<dyn LoginCodeSender>>,
         store: Option<Arc<dyn CodeStore>>,
         sessions: Option<DemoSessions>,
     ) -> Result<Self, DemoError> {
-        let service = demo_service(settings, users, &outbox, sender, store)?;
+        let served = outbox_served(&settings);
+        let service = demo_service(settings.core, users, &outbox, sender, store)?;
         let routes = nopassword_actix::configure(service.clone()).map_err(DemoError::template)?;
         let site = web::Data::new(Site {
             mount: service.settings().mount_path.clone(),
             outbox: outbox.clone(),
-            outbox_served: outbox_served(service.settings()),
+            outbox_served: served,
         });
         Ok(Self {
             service,

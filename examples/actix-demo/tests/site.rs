@@ -7,7 +7,7 @@
 
 use std::net::TcpListener;
 
-use actix_demo::{Demo, Running, demo_users};
+use actix_demo::{Demo, DemoSettings, Running, demo_users};
 use nopassword_conformance::{contract::text, support::html};
 use nopassword_core::{Outbox, SecretString, Settings};
 use reqwest::{Client, StatusCode, header, redirect::Policy};
@@ -274,12 +274,12 @@ fn env(name: &str) -> String {
 /// Two instances on one Redis (`redis_url`) and one `secret_key`: a code sent by A logs in on
 /// B, once, and B's session is a login on A.
 async fn two_instances_share_codes_and_sessions(redis_url: String, label: &str) {
-    let settings = Settings {
-        redis_url: Some(SecretString::new(redis_url)),
+    let mut settings = DemoSettings::from(Settings {
         // Unique per run and test, so runs sharing a Redis never see each other's keys.
         namespace: format!("actix-demo-test-{label}-{}", std::process::id()),
         ..settings()
-    };
+    });
+    settings.redis.redis_url = Some(SecretString::new(redis_url));
     let demo_a = Demo::connect(settings.clone(), demo_users())
         .await
         .expect("demo A on Redis");

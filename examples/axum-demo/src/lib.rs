@@ -21,13 +21,13 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::get,
 };
-pub use demo_common::{DemoConfig, DemoError, demo_users};
+pub use demo_common::{DemoConfig, DemoError, DemoSettings, demo_users};
 use demo_common::{
     OUTBOX_HEADERS, code_store, configured_senders, demo_service, home_html, not_logged_in_json,
     outbox_html, outbox_json, outbox_served, whoami_json,
 };
 use nopassword_axum::{CurrentUser, MaybeUser, login_layer, router};
-use nopassword_core::{CodeStore, LoginCodeSender, NoPassword, Outbox, Settings, User};
+use nopassword_core::{CodeStore, LoginCodeSender, NoPassword, Outbox, User};
 pub use sessions::RedisSessions;
 
 /// The assembled demo.
@@ -45,7 +45,8 @@ impl Demo {
     /// The demo with the senders its settings configure: real e-mail when `smtp_url` is set,
     /// else the development outbox (printing to the terminal and shown at `/outbox`); plus SMS
     /// through Twilio when `twilio_sid` is set (for users with a phone number).
-    pub fn build(settings: Settings, users: Vec<User>) -> Result<Self, DemoError> {
+    pub fn build(settings: impl Into<DemoSettings>, users: Vec<User>) -> Result<Self, DemoError> {
+        let settings = settings.into();
         let outbox = Outbox::new(50);
         let senders = configured_senders(&settings, &outbox)?;
         Self::assemble(settings, users, outbox, Some(Arc::new(senders)), None, None)
@@ -54,12 +55,16 @@ impl Demo {
     /// [`Demo::build`], plus Redis when `redis_url` is set: codes in nopassword-store's
     /// `RedisStore` ([`demo_common::code_store`]) and sessions in [`RedisSessions`], so several
     /// instances sharing one Redis and one `secret_key` accept each other's codes and logins.
-    pub async fn connect(settings: Settings, users: Vec<User>) -> Result<Self, DemoError> {
-        let Some(url) = settings.redis_url.clone() else {
+    pub async fn connect(
+        settings: impl Into<DemoSettings>,
+        users: Vec<User>,
+    ) -> Result<Self, DemoError> {
+        let settings = settings.into();
+        let Some(url) = settings.redis.redis_url.clone() else {
             return Self::build(settings, users);
         };
         let store = code_store(&settings).await?;
-        let sessions = RedisSessions::connect(url.expose(), &settings.namespace).await?;
+        let sessions = RedisSessions::connect(url.expose(), &settings.core.namespace).await?;
         tracing::info!("sessions live in Redis");
         let outbox = Outbox::new(50);
         let senders = configured_senders(&settings, &outbox)?;
@@ -76,25 +81,25 @@ impl Demo {
     /// The demo with a given outbox, and optionally another sender used instead of it (a
     /// benchmark's null sender, say).
     pub fn build_with(
-        settings: Settings,
+        settings: impl Into<DemoSettings>,
         users: Vec<User>,
         outbox: Outbox,
         sender: Option<Arc<dyn LoginCodeSender>>,
     ) -> Result<Self, DemoError> {
-        Self::assemble(settings, users, outbox, sender, None, None)
+        Self::assemble(settings.into(), users, outbox, sender, None, None)
     }
 
     fn assemble(
-        settings: Settings,
+        settings: DemoSettings,
         users: Vec<User>,
         outbox: Outbox,
         sender: Option<Arc<dyn LoginCodeSender>>,
         store: Option<Arc<dyn CodeStore>>,
         sessions: Option<RedisSessions>,
     ) -> Result<Self, DemoError> {
-        let service = demo_service(settings, users, &outbox, sender, store)?;
+        let served = outbox_served(&settings);
+        let service = demo_service(settings.core, users, &outbox, sender, store)?;
         let mount = service.settings().mount_path.clone();
-        let served = outbox_served(service.settings());
         let outbox_page = outbox.clone();
         let outbox_list = outbox.clone();
         let mut app = Router::new()

@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum_demo::{Demo, demo_users};
+use axum_demo::{Demo, DemoSettings, demo_users};
 use nopassword_core::{LoginRequest, SecretString, Settings, User};
 
 fn env(name: &str) -> String {
@@ -57,15 +57,15 @@ async fn the_demo_sends_real_mail_and_sms_when_configured() {
     let smtp = env("NOPASSWORD_TEST_SMTP_URL");
     let maildir = PathBuf::from(env("NOPASSWORD_TEST_SMTP_MAILDIR"));
     let twilio = env("NOPASSWORD_TEST_TWILIO_MOCK_URL");
-    let settings = Settings {
+    let mut settings = DemoSettings::from(Settings {
         secret_key: Some("demo-delivery-test-secret-key-0123456789".into()),
-        smtp_url: Some(SecretString::new(smtp)),
-        twilio_sid: Some("AC0123456789abcdef0123456789abcdef".into()),
-        twilio_auth_token: Some("test-auth-token".into()),
-        default_from_number: Some("+15005550006".into()),
-        twilio_api_base: twilio,
         ..Settings::default()
-    };
+    });
+    settings.email.smtp_url = Some(SecretString::new(smtp));
+    settings.twilio.twilio_sid = Some("AC0123456789abcdef0123456789abcdef".into());
+    settings.twilio.twilio_auth_token = Some("test-auth-token".into());
+    settings.twilio.default_from_number = Some("+15005550006".into());
+    settings.twilio.twilio_api_base = twilio;
     // A user only SMS can reach: if the SMS were not sent (or refused), this login fails or
     // is silently dropped, and the log line below is missing.
     let unique = format!("{:x}", std::process::id());
@@ -141,11 +141,11 @@ async fn the_demo_sends_real_mail_and_sms_when_configured() {
 async fn the_outbox_is_not_served_with_a_real_sender() {
     use tower::ServiceExt as _;
 
-    let settings = Settings {
+    let mut settings = DemoSettings::from(Settings {
         secret_key: Some("demo-delivery-test-secret-key-0123456789".into()),
-        smtp_url: Some(SecretString::new(env("NOPASSWORD_TEST_SMTP_URL"))),
         ..Settings::default()
-    };
+    });
+    settings.email.smtp_url = Some(SecretString::new(env("NOPASSWORD_TEST_SMTP_URL")));
     let demo = Demo::build(settings, demo_users()).expect("demo");
     for path in ["/outbox", "/outbox.json"] {
         let request = axum::http::Request::get(path)
@@ -179,12 +179,12 @@ async fn a_slow_mail_server_does_not_tell_real_users_from_unknown_ones() {
 
     const ROUNDS: usize = 31;
     let maildir = PathBuf::from(env("NOPASSWORD_TEST_SMTP_MAILDIR"));
-    let settings = Settings {
+    let mut settings = DemoSettings::from(Settings {
         secret_key: Some("demo-delivery-test-secret-key-0123456789".into()),
-        smtp_url: Some(SecretString::new(env("NOPASSWORD_TEST_SMTP_URL"))),
         max_sends_per_user_per_hour: 1_000,
         ..Settings::default()
-    };
+    });
+    settings.email.smtp_url = Some(SecretString::new(env("NOPASSWORD_TEST_SMTP_URL")));
     let unique = format!("{:x}", std::process::id());
     let real = format!("slow-{unique}");
     let mut users = demo_users();

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use axum_demo::{Demo, demo_users};
+use axum_demo::{Demo, DemoSettings, demo_users};
 use nopassword_core::{SecretString, Settings};
 use serde_json::{Value, json};
 
@@ -14,7 +14,7 @@ fn env(name: &str) -> String {
     })
 }
 
-async fn start(settings: Settings) -> (String, Demo) {
+async fn start(settings: DemoSettings) -> (String, Demo) {
     let demo = Demo::connect(settings, demo_users())
         .await
         .expect("demo on Redis");
@@ -35,13 +35,13 @@ async fn start(settings: Settings) -> (String, Demo) {
 }
 
 async fn two_instances_share_codes_and_sessions(redis_url: String) {
-    let settings = Settings {
+    let mut settings = DemoSettings::from(Settings {
         secret_key: Some("shared-secret-key-for-two-demo-instances".into()),
-        redis_url: Some(SecretString::new(redis_url)),
         // Unique per run, so runs sharing a Redis never see each other's keys.
         namespace: format!("demo-test-{}", std::process::id()),
         ..Settings::default()
-    };
+    });
+    settings.redis.redis_url = Some(SecretString::new(redis_url));
     let (a, demo_a) = start(settings.clone()).await;
     let (b, _demo_b) = start(settings).await;
     let client = reqwest::Client::new();

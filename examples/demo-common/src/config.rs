@@ -6,17 +6,90 @@ use figment::{
     Figment,
     providers::{Format, Toml},
 };
-use nopassword_core::{CodeRng, SecretString, Settings, SystemRng, User};
+use nopassword_core::{CodeRng, SecretString, Settings, SystemRng, User, settings::Config};
+use nopassword_email::EmailSettings;
+use nopassword_store::RedisSettings;
+use nopassword_twilio::TwilioSettings;
 use serde::Deserialize;
 
 use crate::DemoError;
+
+/// The settings of every nopassword crate the demo uses, each crate's own section, read from
+/// one [`Config`] so that a key none of them reads stops the demo at start-up.
+///
+/// A core [`Settings`] converts into it with the other sections at their defaults (no SMTP, no
+/// Twilio, no Redis).
+///
+/// ```
+/// use demo_common::DemoSettings;
+/// use nopassword_core::Settings;
+///
+/// let settings = DemoSettings::from(Settings { code_length: 8, numeric_codes: true, ..Settings::default() });
+/// assert_eq!(settings.core.code_length, 8);
+/// assert!(settings.email.smtp_url.is_none() && settings.redis.redis_url.is_none());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct DemoSettings {
+    /// nopassword-core's settings.
+    pub core: Settings,
+    /// nopassword-email's: `smtp_url` switches real mail on.
+    pub email: EmailSettings,
+    /// nopassword-twilio's: `twilio_sid` switches SMS on.
+    pub twilio: TwilioSettings,
+    /// nopassword-store's: `redis_url` switches the Redis store and sessions on.
+    pub redis: RedisSettings,
+}
+
+impl From<Settings> for DemoSettings {
+    fn from(core: Settings) -> Self {
+        Self {
+            core,
+            ..Self::default()
+        }
+    }
+}
+
+impl DemoSettings {
+    /// Every section from `nopassword.toml` (or the file `NOPASSWORD_CONFIG` names) and
+    /// `NOPASSWORD_*` variables; a key of the file that none of the four crates reads is
+    /// refused.
+    pub fn load() -> Result<Self, DemoError> {
+        Self::from_config(Config::load())
+    }
+
+    /// Every section from `config`, which then must hold no other key.
+    ///
+    /// ```
+    /// use demo_common::DemoSettings;
+    /// use figment::{Figment, providers::{Format, Toml}};
+    /// use nopassword_core::settings::Config;
+    ///
+    /// let toml = Toml::string("code_length = 8\nnumeric_codes = true\nsmtp_url = \"smtp://127.0.0.1:2525\"");
+    /// let settings = DemoSettings::from_config(Config::from_figment(Figment::from(toml))).unwrap();
+    /// assert!(settings.email.smtp_url.is_some());
+    ///
+    /// let typo = Config::from_figment(Figment::from(Toml::string("smtp_ulr = \"smtp://x\"")));
+    /// let err = DemoSettings::from_config(typo).unwrap_err().to_string();
+    /// assert!(err.contains("`smtp_ulr`") && err.contains("did you mean `smtp_url`?"), "{err}");
+    /// ```
+    pub fn from_config(mut config: Config) -> Result<Self, DemoError> {
+        let settings = Self {
+            core: config.section()?,
+            email: config.section()?,
+            twilio: config.section()?,
+            redis: config.section()?,
+        };
+        config.finish()?;
+        Ok(settings)
+    }
+}
 
 /// What the demo reads from its environment.
 #[derive(Debug, Clone)]
 pub struct DemoConfig {
     /// nopassword settings (`nopassword.toml`, `NOPASSWORD_*`), with a generated `secret_key`
     /// when none was given.
-    pub settings: Settings,
+    pub settings: DemoSettings,
     /// `NOPASSWORD_BIND`, default `127.0.0.1:8000`.
     pub bind: SocketAddr,
     /// `NOPASSWORD_USERS_FILE` (`[[users]]` with username, email, phone, active), or the
@@ -27,8 +100,8 @@ pub struct DemoConfig {
 impl DemoConfig {
     /// Reads the settings and the demo's own variables.
     pub fn from_env() -> Result<Self, DemoError> {
-        let mut settings = Settings::load()?;
-        if settings.secret_key.is_none() {
+        let mut settings = DemoSettings::load()?;
+        if settings.core.secret_key.is_none() {
             let mut key = [0u8; 32];
             SystemRng.fill_bytes(&mut key);
             let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
@@ -36,7 +109,7 @@ impl DemoConfig {
                 "NOPASSWORD_SECRET_KEY is not set: generated a key for this run; \
                  codes and sessions end when the demo stops"
             );
-            settings.secret_key = Some(SecretString::new(key));
+            settings.core.secret_key = Some(SecretString::new(key));
         }
         let bind = std::env::var("NOPASSWORD_BIND").unwrap_or_else(|_| "127.0.0.1:8000".into());
         let bind = bind.parse().map_err(|_| DemoError::Bind(bind))?;

@@ -30,7 +30,7 @@ mod pages;
 mod redis_sessions;
 mod service;
 
-pub use config::{DemoConfig, demo_users, read_users};
+pub use config::{DemoConfig, DemoSettings, demo_users, read_users};
 pub use error::DemoError;
 pub use pages::{
     OUTBOX_HEADERS, home_html, not_logged_in_json, outbox_html, outbox_json, whoami_json,

@@ -6,22 +6,28 @@ use nopassword_core::{
     AllSenders, CodeStore, LoginCodeSender, MemoryDirectory, NoPassword, Outbox, Settings, User,
 };
 
-use crate::DemoError;
+use crate::{DemoError, DemoSettings};
 
 /// Every sender the settings ask for, composed with [`AllSenders`] (a code goes out when at
 /// least one delivers): real e-mail when `smtp_url` is set, else the development `outbox`
 /// (printing to the terminal and shown at `/outbox`); plus SMS through Twilio when
 /// `twilio_sid` is set (for users with a phone number).
-pub fn configured_senders(settings: &Settings, outbox: &Outbox) -> Result<AllSenders, DemoError> {
+pub fn configured_senders(
+    settings: &DemoSettings,
+    outbox: &Outbox,
+) -> Result<AllSenders, DemoError> {
     let mut senders = AllSenders::new();
-    if settings.smtp_url.is_some() {
-        senders = senders.with(nopassword_email::EmailSender::from_settings(settings)?);
+    if settings.email.smtp_url.is_some() {
+        senders = senders.with(nopassword_email::EmailSender::from_settings(
+            &settings.core,
+            &settings.email,
+        )?);
         tracing::info!("login codes go by e-mail through smtp_url");
     } else {
         senders = senders.with(outbox.clone());
     }
-    if settings.twilio_sid.is_some() {
-        let sms = nopassword_twilio::TwilioSender::from_settings(settings)?;
+    if settings.twilio.twilio_sid.is_some() {
+        let sms = nopassword_twilio::TwilioSender::from_settings(&settings.core, &settings.twilio)?;
         tracing::info!(
             api = sms.messages_url(),
             "login codes also go by SMS through Twilio"
@@ -35,14 +41,16 @@ pub fn configured_senders(settings: &Settings, outbox: &Outbox) -> Result<AllSen
 /// real sender is configured, since the page shows live login codes.
 ///
 /// ```
-/// use nopassword_core::Settings;
+/// use demo_common::DemoSettings;
+/// use nopassword_email::EmailSettings;
 ///
-/// assert!(demo_common::outbox_served(&Settings::default()));
-/// let smtp = Settings { smtp_url: Some("smtp://127.0.0.1:2525".into()), ..Settings::default() };
+/// assert!(demo_common::outbox_served(&DemoSettings::default()));
+/// let mut smtp = DemoSettings::default();
+/// smtp.email.smtp_url = Some("smtp://127.0.0.1:2525".into());
 /// assert!(!demo_common::outbox_served(&smtp));
 /// ```
-pub fn outbox_served(settings: &Settings) -> bool {
-    settings.smtp_url.is_none() && settings.twilio_sid.is_none()
+pub fn outbox_served(settings: &DemoSettings) -> bool {
+    settings.email.smtp_url.is_none() && settings.twilio.twilio_sid.is_none()
 }
 
 /// A [`RedisStore`](nopassword_store::RedisStore) when `redis_url` is set (one node, or a
@@ -50,11 +58,12 @@ pub fn outbox_served(settings: &Settings) -> bool {
 ///
 /// The connection runs on the async runtime this is awaited on, which must keep running while
 /// the store is used.
-pub async fn code_store(settings: &Settings) -> Result<Option<Arc<dyn CodeStore>>, DemoError> {
-    if settings.redis_url.is_none() {
+pub async fn code_store(settings: &DemoSettings) -> Result<Option<Arc<dyn CodeStore>>, DemoError> {
+    if settings.redis.redis_url.is_none() {
         return Ok(None);
     }
-    let store = nopassword_store::RedisStore::from_settings(settings).await?;
+    let store =
+        nopassword_store::RedisStore::from_settings(&settings.core, &settings.redis).await?;
     tracing::info!(endpoints = store.endpoints(), "login codes live in Redis");
     Ok(Some(Arc::new(store)))
 }

@@ -8,6 +8,7 @@ use std::{
 };
 
 use nopassword_core::{LoginCode, PlaintextCode, Recipient, Settings, UrlConfig};
+use nopassword_twilio::TwilioSettings;
 
 /// An account SID of Twilio's shape: `AC` and 32 hex digits.
 pub const SID: &str = "AC0123456789abcdef0123456789abcdef";
@@ -43,13 +44,12 @@ pub fn login_code(phone: Option<&str>) -> LoginCode {
 /// The login URL of [`login_code`] sent with `secure = true, host = localhost:8000`.
 pub const URL: &str = "https://localhost:8000/accounts/login-code/alice/9f8e7d6c5b4a39281706/";
 
-/// Settings with the Twilio keys set and `api_base`.
-pub fn settings(api_base: &str) -> Settings {
-    Settings {
+/// Twilio settings with every key set, and `api_base`.
+pub fn twilio(api_base: &str) -> TwilioSettings {
+    TwilioSettings {
         twilio_sid: Some(SID.into()),
         twilio_auth_token: Some(TOKEN.into()),
         default_from_number: Some(FROM.into()),
         twilio_api_base: api_base.into(),
-        ..Settings::default()
     }
 }

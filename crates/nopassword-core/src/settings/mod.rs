@@ -1,264 +1,56 @@
-//! Settings: every key of the original django-nopassword, with its name and default, loaded by
-//! figment from defaults, an optional TOML file and `NOPASSWORD_*` environment variables.
+//! Settings: every key of the original django-nopassword, each read by the crate that uses it,
+//! loaded by figment from defaults, an optional TOML file and `NOPASSWORD_*` environment
+//! variables.
+//!
+//! Core's keys are [`Settings`]; `nopassword-email`, `nopassword-twilio` and `nopassword-store`
+//! each own a [`Section`] of their own (`EmailSettings`, `TwilioSettings`, `RedisSettings`), and
+//! so can any other crate. An app reads them all from one [`Config`] (feature `config`, on by
+//! default), which refuses at start-up any key that none of the crates in use reads:
+//!
+//! ```
+//! # figment::Jail::expect_with(|jail| {
+//! use nopassword_core::{Settings, settings::Config};
+//!
+//! jail.create_file("nopassword.toml", "code_length = 8\nnumeric_codes = true")?;
+//! let mut config = Config::load(); // nopassword.toml, then NOPASSWORD_*
+//! let settings: Settings = config.section().unwrap();
+//! // let email: nopassword_email::EmailSettings = config.section()?; ...
+//! config.finish().unwrap(); // every key of the file was read by some crate
+//! assert_eq!(settings.code_length, 8);
+//! # Ok(())
+//! # });
+//! ```
+//!
+//! Without the `config` feature, core compiles without figment: [`Settings`] and the sections
+//! still deserialize with serde and check themselves with [`Section::validate`].
 
-use std::{fmt, net::IpAddr, path::PathBuf, time::Duration};
+#[cfg(feature = "config")]
+mod config;
+mod error;
+mod section;
+pub mod text;
+mod values;
 
-use figment::{
-    Figment, Metadata, Profile, Provider,
-    providers::{Format, Toml},
-    value::{Dict, Map, Value},
+use std::{net::IpAddr, path::PathBuf, time::Duration};
+
+#[cfg(feature = "config")]
+use figment::Figment;
+use serde::Deserialize;
+
+#[cfg(feature = "config")]
+pub use self::config::{CONFIG_FILE_ENV, Config, DEFAULT_CONFIG_FILE};
+pub use self::{
+    error::SettingsError,
+    section::{Key, KeyKind, Section, field_names},
+    values::{CrossDeviceLinks, HashAlgorithm},
 };
-use serde::{Deserialize, Deserializer, de};
-
 use crate::{SecretString, redirect};
 
-/// The environment variable that names the TOML settings file (default `nopassword.toml`).
-pub const CONFIG_FILE_ENV: &str = "NOPASSWORD_CONFIG";
-
-/// The settings file read when [`CONFIG_FILE_ENV`] is not set. A missing file is fine.
-pub const DEFAULT_CONFIG_FILE: &str = "nopassword.toml";
-
-/// Every settings key, as written in TOML; the environment variable is `NOPASSWORD_` + the key
-/// in upper case.
-pub const KEYS: &[&str] = &[
-    "login_code_timeout",
-    "namespace",
-    "mount_path",
-    "hide_username",
-    "login_email_subject",
-    "hash_algorithm",
-    "post_redirect",
-    "code_length",
-    "numeric_codes",
-    "twilio_sid",
-    "twilio_auth_token",
-    "default_from_number",
-    "twilio_api_base",
-    "server_url",
-    "default_from_email",
-    "secret_key",
-    "secret_key_fallbacks",
-    "allowed_hosts",
-    "trusted_proxies",
-    "login_redirect_url",
-    "redis_url",
-    "smtp_url",
-    "template_dir",
-    "max_code_attempts",
-    "max_user_failures",
-    "lockout_seconds",
-    "max_sends_per_user_per_hour",
-    "max_requests_per_ip_per_minute",
-    "cross_device_links",
-    "logout_on_get",
-];
-
-/// The smallest accepted `code_length`.
-pub const MIN_CODE_LENGTH: usize = 6;
-
-/// The smallest accepted `secret_key` length, in bytes.
-pub const MIN_SECRET_KEY_LENGTH: usize = 32;
-
-/// The longest `login_code_timeout` and `lockout_seconds` accepted (one week): a login link
-/// is not a long-lived credential.
-pub const MAX_SECONDS: u64 = 7 * 24 * 3600;
-
-/// NIST SP 800-63B caps consecutive failed attempts on one account at 100.
-pub const MAX_USER_FAILURES_CAP: u32 = 100;
-
-/// What a login link does when it is opened by a client that does not hold the flow that asked
-/// for it (another browser or device, a mail scanner).
+/// Core's settings, with the original project's names and defaults (SPEC section 3); the
+/// e-mail, SMS and Redis keys are their crates' own sections.
 ///
-/// ```
-/// use nopassword_core::CrossDeviceLinks;
-///
-/// assert_eq!("deny".parse::<CrossDeviceLinks>().unwrap(), CrossDeviceLinks::Deny);
-/// assert_eq!(CrossDeviceLinks::default(), CrossDeviceLinks::Confirm);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CrossDeviceLinks {
-    /// A "Confirm login" page naming the account, with a real button and no script (default):
-    /// scanners spend nothing, and a victim of login CSRF sees whose account it is.
-    #[default]
-    Confirm,
-    /// The original's behaviour: the auto-submitting "Logging in..." page for anyone.
-    Allow,
-    /// 403 "Open this link in the browser where you asked to log in."; nothing is spent.
-    Deny,
-}
-
-impl CrossDeviceLinks {
-    /// The settings name (`"confirm"`, `"allow"`, `"deny"`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Confirm => "confirm",
-            Self::Allow => "allow",
-            Self::Deny => "deny",
-        }
-    }
-}
-
-impl fmt::Display for CrossDeviceLinks {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for CrossDeviceLinks {
-    type Err = SettingsError;
-
-    fn from_str(s: &str) -> Result<Self, SettingsError> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "confirm" => Ok(Self::Confirm),
-            "allow" => Ok(Self::Allow),
-            "deny" => Ok(Self::Deny),
-            _ => Err(SettingsError::invalid(
-                "cross_device_links",
-                s,
-                "one of confirm, allow, deny",
-            )),
-        }
-    }
-}
-
-/// The sha2-family hash used to shape codes and to key-hash them at rest.
-///
-/// ```
-/// use nopassword_core::HashAlgorithm;
-///
-/// let alg: HashAlgorithm = "sha512_256".parse().unwrap();
-/// assert_eq!(alg.output_len(), 32);
-/// assert!("md5".parse::<HashAlgorithm>().unwrap_err().to_string().contains("sha256"));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HashAlgorithm {
-    /// SHA-224.
-    Sha224,
-    /// SHA-256, the default.
-    #[default]
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
-    /// SHA-512/224.
-    #[serde(rename = "sha512_224")]
-    Sha512_224,
-    /// SHA-512/256.
-    #[serde(rename = "sha512_256")]
-    Sha512_256,
-}
-
-impl HashAlgorithm {
-    /// Every algorithm, in the order the settings documentation lists them.
-    pub const ALL: [HashAlgorithm; 6] = [
-        Self::Sha224,
-        Self::Sha256,
-        Self::Sha384,
-        Self::Sha512,
-        Self::Sha512_224,
-        Self::Sha512_256,
-    ];
-
-    /// The settings name (`"sha256"`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sha224 => "sha224",
-            Self::Sha256 => "sha256",
-            Self::Sha384 => "sha384",
-            Self::Sha512 => "sha512",
-            Self::Sha512_224 => "sha512_224",
-            Self::Sha512_256 => "sha512_256",
-        }
-    }
-
-    /// Digest size in bytes.
-    pub fn output_len(self) -> usize {
-        match self {
-            Self::Sha224 | Self::Sha512_224 => 28,
-            Self::Sha256 | Self::Sha512_256 => 32,
-            Self::Sha384 => 48,
-            Self::Sha512 => 64,
-        }
-    }
-
-    /// The longest code this digest can shape: its hex length, or for numeric codes the number
-    /// of whole decimal digits its bits carry.
-    pub fn max_code_length(self, numeric: bool) -> usize {
-        let bits = self.output_len() * 8;
-        if numeric {
-            // floor(bits * log10(2)), in integers: log10(2) ~ 30103/100000.
-            bits * 30103 / 100_000
-        } else {
-            self.output_len() * 2
-        }
-    }
-}
-
-impl fmt::Display for HashAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for HashAlgorithm {
-    type Err = SettingsError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.name() == s)
-            .ok_or_else(|| SettingsError::invalid("hash_algorithm", s, accepted_algorithms()))
-    }
-}
-
-fn accepted_algorithms() -> String {
-    let names: Vec<_> = HashAlgorithm::ALL.iter().map(|a| a.name()).collect();
-    format!("one of {}", names.join(", "))
-}
-
-/// Why settings were refused.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    /// A value is outside what the key accepts.
-    #[error("invalid setting `{key}` = {value:?}: expected {accepted}")]
-    Invalid {
-        /// The settings key.
-        key: &'static str,
-        /// The refused value (never a secret's value).
-        value: String,
-        /// What the key accepts.
-        accepted: String,
-    },
-    /// A required setting is missing.
-    #[error("missing setting `{key}`: {hint}")]
-    Missing {
-        /// The settings key.
-        key: &'static str,
-        /// How to provide it.
-        hint: &'static str,
-    },
-    /// The TOML file or an environment variable could not be read or parsed.
-    #[error("could not load settings: {0}")]
-    Load(#[from] Box<figment::Error>),
-}
-
-impl SettingsError {
-    fn invalid(key: &'static str, value: impl fmt::Display, accepted: impl Into<String>) -> Self {
-        Self::Invalid {
-            key,
-            value: value.to_string(),
-            accepted: accepted.into(),
-        }
-    }
-}
-
-/// All settings, with the original project's names and defaults (SPEC section 3).
-///
-/// Build them with [`Settings::load`] (defaults, `nopassword.toml`, `NOPASSWORD_*`), with
-/// [`Settings::from_figment`] to merge them into an app's own configuration, or in code from
+/// Read them with the other sections from one [`Config`] (`config.section::<Settings>()?`),
+/// with [`Settings::load`] when no other crate's keys are in use, or build them in code from
 /// [`Settings::default`] and then [`Settings::validate`].
 ///
 /// ```
@@ -276,22 +68,19 @@ impl SettingsError {
 /// assert!(!format!("{settings:?}").contains("kkkk"));
 /// ```
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Settings {
     /// Seconds a code is valid; also the store's key TTL. Default `900`.
     pub login_code_timeout: u64,
     /// The installation's name: prefix of store keys and a field on every tracing span.
     /// Default `"nopassword"`.
-    #[serde(deserialize_with = "string")]
+    #[serde(deserialize_with = "text::string")]
     pub namespace: String,
     /// Where the router is mounted; login URLs are built from it. Default `"/accounts"`.
-    #[serde(deserialize_with = "string")]
+    #[serde(deserialize_with = "text::string")]
     pub mount_path: String,
     /// Login URLs without the username. Default `false`.
     pub hide_username: bool,
-    /// Subject of the login e-mail. Default `"Login code"`.
-    #[serde(deserialize_with = "string")]
-    pub login_email_subject: String,
     /// Hash used to shape codes and to hash them at rest. Default `sha256`.
     pub hash_algorithm: HashAlgorithm,
     /// A GET of a login URL renders an auto-submitting POST page instead of logging in.
@@ -301,46 +90,25 @@ pub struct Settings {
     pub code_length: usize,
     /// Codes of decimal digits only. Default `false`.
     pub numeric_codes: bool,
-    /// Twilio account SID.
-    #[serde(deserialize_with = "opt_string")]
-    pub twilio_sid: Option<String>,
-    /// Twilio auth token (a secret).
-    #[serde(deserialize_with = "opt_secret")]
-    pub twilio_auth_token: Option<SecretString>,
-    /// Sender number for SMS, E.164.
-    #[serde(deserialize_with = "opt_string")]
-    pub default_from_number: Option<String>,
-    /// Where Twilio's API is reached. Default `"https://api.twilio.com"`.
-    #[serde(deserialize_with = "string")]
-    pub twilio_api_base: String,
     /// Host used in login URLs when the request's host is not allowed. Default `"example.com"`.
-    #[serde(deserialize_with = "string")]
+    #[serde(deserialize_with = "text::string")]
     pub server_url: String,
-    /// Sender of login e-mails. Default `"root@example.com"`.
-    #[serde(deserialize_with = "string")]
-    pub default_from_email: String,
     /// Key for at-rest hashing (a secret, at least 32 bytes). Required by
     /// [`NoPassword`](crate::NoPassword).
-    #[serde(deserialize_with = "opt_secret")]
+    #[serde(deserialize_with = "text::opt_secret")]
     pub secret_key: Option<SecretString>,
     /// Older keys still accepted when verifying codes (key rotation).
-    #[serde(deserialize_with = "secrets")]
+    #[serde(deserialize_with = "text::secrets")]
     pub secret_key_fallbacks: Vec<SecretString>,
     /// Request hosts that may appear in login URLs, besides `server_url`. A leading dot
     /// (`.example.com`) allows every subdomain. Default `["localhost", "127.0.0.1", "[::1]"]`.
-    #[serde(deserialize_with = "strings")]
+    #[serde(deserialize_with = "text::strings")]
     pub allowed_hosts: Vec<String>,
     /// Peers whose `X-Forwarded-Proto` and `X-Forwarded-For` headers are believed. Default empty.
     pub trusted_proxies: Vec<IpAddr>,
     /// Where a login goes without a safe `next`. Default `"/"`.
-    #[serde(deserialize_with = "string")]
+    #[serde(deserialize_with = "text::string")]
     pub login_redirect_url: String,
-    /// Redis URL; unset means the in-memory store.
-    #[serde(deserialize_with = "opt_secret")]
-    pub redis_url: Option<SecretString>,
-    /// SMTP URL; unset means the development outbox.
-    #[serde(deserialize_with = "opt_secret")]
-    pub smtp_url: Option<SecretString>,
     /// A directory whose files override the built-in templates by name (`login_email.txt`,
     /// `login_email.html`, `login_sms.txt`, and the adapters' pages). Unset: built-ins only.
     pub template_dir: Option<PathBuf>,
@@ -368,24 +136,16 @@ impl Default for Settings {
             namespace: "nopassword".into(),
             mount_path: "/accounts".into(),
             hide_username: false,
-            login_email_subject: "Login code".into(),
             hash_algorithm: HashAlgorithm::Sha256,
             post_redirect: true,
             code_length: 20,
             numeric_codes: false,
-            twilio_sid: None,
-            twilio_auth_token: None,
-            default_from_number: None,
-            twilio_api_base: "https://api.twilio.com".into(),
             server_url: "example.com".into(),
-            default_from_email: "root@example.com".into(),
             secret_key: None,
             secret_key_fallbacks: Vec::new(),
             allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()],
             trusted_proxies: Vec::new(),
             login_redirect_url: "/".into(),
-            redis_url: None,
-            smtp_url: None,
             template_dir: None,
             max_code_attempts: 5,
             max_user_failures: 100,
@@ -398,10 +158,64 @@ impl Default for Settings {
     }
 }
 
+/// Core's keys. `template_dir` is core's too: the pages, the e-mail and the SMS all read their
+/// overrides from it.
+impl Section for Settings {
+    const OWNER: &'static str = "nopassword-core";
+
+    const KEYS: &'static [Key] = &[
+        Key::value("login_code_timeout"),
+        Key::text("namespace"),
+        Key::text("mount_path"),
+        Key::value("hide_username"),
+        Key::text("hash_algorithm"),
+        Key::value("post_redirect"),
+        Key::value("code_length"),
+        Key::value("numeric_codes"),
+        Key::text("server_url"),
+        Key::text("secret_key"),
+        Key::list("secret_key_fallbacks"),
+        Key::list("allowed_hosts"),
+        Key::list("trusted_proxies"),
+        Key::text("login_redirect_url"),
+        Key::text("template_dir"),
+        Key::value("max_code_attempts"),
+        Key::value("max_user_failures"),
+        Key::value("lockout_seconds"),
+        Key::value("max_sends_per_user_per_hour"),
+        Key::value("max_requests_per_ip_per_minute"),
+        Key::text("cross_device_links"),
+        Key::value("logout_on_get"),
+    ];
+
+    fn validate(self) -> Result<Self, SettingsError> {
+        Settings::validate(self)
+    }
+}
+
 impl Settings {
-    /// Loads settings from the defaults, then the TOML file named by `NOPASSWORD_CONFIG`
-    /// (default `nopassword.toml`, ignored when absent), then `NOPASSWORD_*` variables, and
-    /// validates them.
+    /// The smallest accepted `code_length`.
+    pub const MIN_CODE_LENGTH: usize = 6;
+
+    /// The smallest accepted `secret_key` length, in bytes.
+    pub const MIN_SECRET_KEY_LENGTH: usize = 32;
+
+    /// The longest `login_code_timeout` and `lockout_seconds` accepted (one week): a login link
+    /// is not a long-lived credential.
+    pub const MAX_SECONDS: u64 = 7 * 24 * 3600;
+
+    /// The highest accepted `max_user_failures`: NIST SP 800-63B caps consecutive failed
+    /// attempts on one account at 100.
+    pub const MAX_USER_FAILURES_CAP: u32 = 100;
+
+    /// Core's settings alone, from the defaults, then the TOML file named by
+    /// `NOPASSWORD_CONFIG` (default `nopassword.toml`, ignored when absent), then
+    /// `NOPASSWORD_*` variables, validated.
+    ///
+    /// A shorthand for an app that uses no other crate's settings: every key of the file must
+    /// be one of core's. An app that also uses `nopassword-email`, `nopassword-twilio`,
+    /// `nopassword-store` or another crate with settings extracts every section from one
+    /// [`Config`] instead, so their keys are accepted.
     ///
     /// ```
     /// # figment::Jail::expect_with(|jail| {
@@ -414,25 +228,25 @@ impl Settings {
     /// # Ok(())
     /// # });
     /// ```
+    #[cfg(feature = "config")]
     pub fn load() -> Result<Self, SettingsError> {
-        Self::from_figment(&Self::figment())
+        Self::from_config(Config::load())
     }
 
-    /// The figment [`Settings::load`] reads: the TOML file, then the environment. Merge more
-    /// providers into it, or [`Figment::focus`] an app's own configuration, before
-    /// [`Settings::from_figment`].
-    pub fn figment() -> Figment {
-        let file = std::env::var_os(CONFIG_FILE_ENV)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
-        Figment::new().merge(Toml::file(file)).merge(EnvSettings)
-    }
-
-    /// Extracts and validates settings from any figment. Keys absent from it keep their
-    /// defaults; unknown keys are refused so a typo in a file does not pass unnoticed.
+    /// Core's settings alone, extracted and validated from any figment (without the
+    /// environment). Keys absent from it keep their defaults; keys that are not core's are
+    /// refused, so a typo does not pass unnoticed. With other crates' sections, use
+    /// [`Config::from_figment`].
+    #[cfg(feature = "config")]
     pub fn from_figment(figment: &Figment) -> Result<Self, SettingsError> {
-        let settings: Settings = figment.extract().map_err(Box::new)?;
-        settings.validate()
+        Self::from_config(Config::from_figment(figment.clone()))
+    }
+
+    #[cfg(feature = "config")]
+    fn from_config(mut config: Config) -> Result<Self, SettingsError> {
+        let settings = config.section()?;
+        config.finish()?;
+        Ok(settings)
     }
 
     /// Checks every value and normalises `mount_path` (a trailing slash is dropped, `/` means
@@ -446,26 +260,29 @@ impl Settings {
     /// assert!(err.to_string().contains("6..=64"));
     /// ```
     pub fn validate(mut self) -> Result<Self, SettingsError> {
+        let (max_seconds, min_code_length) = (Self::MAX_SECONDS, Self::MIN_CODE_LENGTH);
+        let (max_failures, min_secret_len) =
+            (Self::MAX_USER_FAILURES_CAP, Self::MIN_SECRET_KEY_LENGTH);
         for (key, value) in [
             ("login_code_timeout", self.login_code_timeout),
             ("lockout_seconds", self.lockout_seconds),
         ] {
-            if !(1..=MAX_SECONDS).contains(&value) {
+            if !(1..=max_seconds).contains(&value) {
                 return Err(SettingsError::invalid(
                     key,
                     value,
-                    format!("a number of seconds from 1 to {MAX_SECONDS} (one week)"),
+                    format!("a number of seconds from 1 to {max_seconds} (one week)"),
                 ));
             }
         }
         let max_len = self.hash_algorithm.max_code_length(self.numeric_codes);
-        if !(MIN_CODE_LENGTH..=max_len).contains(&self.code_length) {
+        if !(min_code_length..=max_len).contains(&self.code_length) {
             let kind = if self.numeric_codes { "numeric" } else { "hex" };
             return Err(SettingsError::invalid(
                 "code_length",
                 self.code_length,
                 format!(
-                    "{MIN_CODE_LENGTH}..={max_len} for {kind} codes with hash_algorithm {}",
+                    "{min_code_length}..={max_len} for {kind} codes with hash_algorithm {}",
                     self.hash_algorithm
                 ),
             ));
@@ -493,11 +310,11 @@ impl Settings {
                 return Err(SettingsError::invalid(key, value, "a count above 0"));
             }
         }
-        if !(1..=MAX_USER_FAILURES_CAP).contains(&self.max_user_failures) {
+        if !(1..=max_failures).contains(&self.max_user_failures) {
             return Err(SettingsError::invalid(
                 "max_user_failures",
                 self.max_user_failures,
-                format!("1..={MAX_USER_FAILURES_CAP} (NIST SP 800-63B caps it at 100)"),
+                format!("1..={max_failures} (NIST SP 800-63B caps it at 100)"),
             ));
         }
         if !is_valid_host(&self.server_url) {
@@ -529,25 +346,16 @@ impl Settings {
                 ));
             }
         }
-        if !(self.twilio_api_base.starts_with("https://")
-            || self.twilio_api_base.starts_with("http://"))
-        {
-            return Err(SettingsError::invalid(
-                "twilio_api_base",
-                &self.twilio_api_base,
-                "an http:// or https:// URL",
-            ));
-        }
         for (key, secret) in self.secret_key.iter().map(|s| ("secret_key", s)).chain(
             self.secret_key_fallbacks
                 .iter()
                 .map(|s| ("secret_key_fallbacks", s)),
         ) {
-            if secret.expose().len() < MIN_SECRET_KEY_LENGTH {
+            if secret.expose().len() < min_secret_len {
                 return Err(SettingsError::invalid(
                     key,
                     "[redacted]",
-                    format!("at least {MIN_SECRET_KEY_LENGTH} bytes of random text"),
+                    format!("at least {min_secret_len} bytes of random text"),
                 ));
             }
         }
@@ -593,73 +401,6 @@ pub(crate) fn host_allowed(host: &str, server_url: &str, allowed: &[String]) -> 
             }
             None => name.eq_ignore_ascii_case(host_name(pattern)),
         })
-}
-
-/// Settings keys whose environment values are taken verbatim: figment's own `Env` provider
-/// parses values like TOML, which would turn `+15005550006` into a number and drop the `+`.
-const TEXT_KEYS: &[&str] = &[
-    "namespace",
-    "mount_path",
-    "login_email_subject",
-    "hash_algorithm",
-    "twilio_sid",
-    "twilio_auth_token",
-    "default_from_number",
-    "twilio_api_base",
-    "server_url",
-    "default_from_email",
-    "secret_key",
-    "login_redirect_url",
-    "redis_url",
-    "smtp_url",
-    "template_dir",
-    "cross_device_links",
-];
-
-/// List keys: `[a, b]` or `a,b`.
-const LIST_KEYS: &[&str] = &["secret_key_fallbacks", "allowed_hosts", "trusted_proxies"];
-
-/// The `NOPASSWORD_*` environment variables that are settings keys (others, such as the
-/// demo's `NOPASSWORD_BIND`, are left alone).
-struct EnvSettings;
-
-impl Provider for EnvSettings {
-    fn metadata(&self) -> Metadata {
-        Metadata::named("`NOPASSWORD_` environment variable(s)")
-    }
-
-    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
-        let mut dict = Dict::new();
-        for (name, raw) in std::env::vars_os() {
-            let (Some(name), Some(raw)) = (name.to_str(), raw.to_str()) else {
-                continue;
-            };
-            let Some(key) = name
-                .strip_prefix("NOPASSWORD_")
-                .map(str::to_ascii_lowercase)
-            else {
-                continue;
-            };
-            let Some(&key) = KEYS.iter().find(|k| **k == key) else {
-                continue;
-            };
-            let value = if TEXT_KEYS.contains(&key) {
-                Value::from(raw.to_owned())
-            } else if LIST_KEYS.contains(&key) && !raw.trim_start().starts_with('[') {
-                let items: Vec<Value> = raw
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|item| !item.is_empty())
-                    .map(|item| Value::from(item.to_owned()))
-                    .collect();
-                Value::from(items)
-            } else {
-                raw.parse::<Value>().unwrap_or_else(|never| match never {})
-            };
-            dict.insert(key.to_owned(), value);
-        }
-        Ok(Profile::Default.collect(dict))
-    }
 }
 
 /// Whether `namespace` is a valid installation name: non-empty ASCII letters, digits, `_`, `-`
@@ -743,81 +484,24 @@ pub(crate) fn is_valid_host(host: &str) -> bool {
     })
 }
 
-/// Environment values are parsed like TOML, so `NOPASSWORD_SECRET_KEY=1234...` arrives as a
-/// number and `+15005550006` as an integer; string settings take any scalar as its text.
-struct Lenient;
-
-impl de::Visitor<'_> for Lenient {
-    type Value = String;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_owned())
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
-        Ok(v)
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(transparent)]
-struct LenientString(#[serde(deserialize_with = "string")] String);
-
-fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    d.deserialize_any(Lenient)
-}
-
-fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Option::<LenientString>::deserialize(d).map(|o| o.map(|s| s.0).filter(|s| !s.is_empty()))
-}
-
-fn opt_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
-    opt_string(d).map(|o| o.map(SecretString::from))
-}
-
-fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Vec::<LenientString>::deserialize(d).map(|v| v.into_iter().map(|s| s.0).collect())
-}
-
-fn secrets<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::Error> {
-    strings(d).map(|v| v.into_iter().map(SecretString::from).collect())
-}
-
 #[cfg(test)]
 // figment's `Jail::expect_with` fixes the closure's error type to `figment::Error`.
 #[allow(clippy::result_large_err)]
 mod tests {
+    #[cfg(feature = "config")]
     use figment::Jail;
 
     use super::*;
+
+    #[test]
+    fn keys_are_the_fields() {
+        let mut keys: Vec<_> = Settings::KEYS.iter().map(|k| k.name).collect();
+        let mut fields = field_names::<Settings>().to_vec();
+        keys.sort_unstable();
+        fields.sort_unstable();
+        assert_eq!(keys, fields);
+        assert!(!Settings::has_key("smtp_url"));
+    }
 
     #[test]
     fn defaults_match_the_original() {
@@ -825,14 +509,11 @@ mod tests {
         assert_eq!(s.login_code_timeout, 900);
         assert_eq!(s.namespace, "nopassword");
         assert!(!s.hide_username);
-        assert_eq!(s.login_email_subject, "Login code");
         assert_eq!(s.hash_algorithm, HashAlgorithm::Sha256);
         assert!(s.post_redirect);
         assert_eq!(s.code_length, 20);
         assert!(!s.numeric_codes);
         assert_eq!(s.server_url, "example.com");
-        assert_eq!(s.default_from_email, "root@example.com");
-        assert_eq!(s.twilio_api_base, "https://api.twilio.com");
         assert_eq!(s.login_redirect_url, "/");
         assert_eq!((s.max_code_attempts, s.max_user_failures), (5, 100));
         assert_eq!(
@@ -842,6 +523,7 @@ mod tests {
         assert_eq!(s.max_requests_per_ip_per_minute, 60);
     }
 
+    #[cfg(feature = "config")]
     #[test]
     fn file_then_environment() {
         Jail::expect_with(|jail| {
@@ -857,9 +539,9 @@ mod tests {
             jail.set_env("NOPASSWORD_CONFIG", "custom.toml");
             jail.set_env("NOPASSWORD_CODE_LENGTH", "40");
             jail.set_env("NOPASSWORD_SECRET_KEY", "1".repeat(40));
-            jail.set_env("NOPASSWORD_DEFAULT_FROM_NUMBER", "+15005550006");
+            // Not core's (Twilio's, the demo's): ignored by core.
             jail.set_env("NOPASSWORD_TWILIO_AUTH_TOKEN", "abc123abc123");
-            jail.set_env("NOPASSWORD_BIND", "127.0.0.1:9999"); // not ours: ignored
+            jail.set_env("NOPASSWORD_BIND", "127.0.0.1:9999");
             jail.set_env("NOPASSWORD_TRUSTED_PROXIES", "10.0.0.1, ::1");
             let s = Settings::load().expect("valid");
             assert!(s.hide_username);
@@ -870,15 +552,14 @@ mod tests {
                 s.secret_key.as_ref().map(SecretString::expose),
                 Some(&*"1".repeat(40))
             );
-            assert_eq!(s.default_from_number.as_deref(), Some("+15005550006"));
             assert_eq!(s.trusted_proxies.len(), 2);
             let debug = format!("{s:?}");
-            assert!(!debug.contains("abc123"), "{debug}");
             assert!(!debug.contains("1111111111"), "{debug}");
             Ok(())
         });
     }
 
+    #[cfg(feature = "config")]
     #[test]
     fn unknown_algorithm_names_key_and_choices() {
         Jail::expect_with(|jail| {
@@ -891,12 +572,20 @@ mod tests {
         });
     }
 
+    #[cfg(feature = "config")]
     #[test]
     fn typo_in_file_is_refused() {
         Jail::expect_with(|jail| {
             jail.create_file("nopassword.toml", "code_lenght = 8")?;
             let err = Settings::load().expect_err("typo").to_string();
             assert!(err.contains("code_lenght"), "{err}");
+            assert!(err.contains("nopassword.toml"), "{err}");
+            assert!(err.contains("did you mean `code_length`?"), "{err}");
+            // Another crate's key is unknown to core alone.
+            jail.create_file("nopassword.toml", "smtp_url = \"smtp://127.0.0.1\"")?;
+            let err = Settings::load().expect_err("not core's").to_string();
+            assert!(err.contains("unknown setting `smtp_url`"), "{err}");
+            assert!(err.contains("no crate in use reads it"), "{err}");
             Ok(())
         });
     }
@@ -1038,13 +727,6 @@ mod tests {
                 ..d()
             },
             "login_redirect_url",
-        );
-        refused(
-            Settings {
-                twilio_api_base: "ftp://x".into(),
-                ..d()
-            },
-            "twilio_api_base",
         );
         refused(
             Settings {
