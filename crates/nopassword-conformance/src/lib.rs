@@ -1,5 +1,5 @@
-//! The HTTP contract of nopassword-rs (SPEC sections 5, 7 and 8), written once against plain
-//! HTTP so that every web adapter passes the same suite.
+//! The suites every implementation of nopassword-rs passes, written once: the HTTP contract
+//! (SPEC sections 5, 7 and 8) for web adapters, and the [`store`] checks for `CodeStore`s.
 //!
 //! An adapter's test file implements [`support::Adapter`] (serve a [`NoPassword`] service on a
 //! listener, with sessions, plus an app route `GET /whoami`) and instantiates every test with
@@ -34,9 +34,14 @@
 //! tests, one module per group of routes plus `flows` for SPEC section 8. Nothing here knows a
 //! web framework.
 //!
+//! [`store`] is the `CodeStore` conformance suite ([`store_suite!`] makes one test per check);
+//! [`redirect`] holds the open-redirect payloads the contract replays.
+//!
 //! [`NoPassword`]: nopassword_core::NoPassword
 
 pub mod contract;
+pub mod redirect;
+pub mod store;
 pub mod support;
 
 use std::future::Future;

@@ -61,8 +61,6 @@ mod sender;
 mod service;
 pub mod settings;
 mod store;
-#[cfg(feature = "testkit")]
-pub mod testkit;
 mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -75,7 +73,7 @@ pub use error::{BoxError, Error};
 pub use flow::{FLOW_CODES, FLOW_ID_LEN, FLOW_TOKEN_LEN, FlowToken};
 pub use hashing::{CodeHasher, CodeKey, CodeRng, HashedCode, KEY_LEN, SeededRng, SystemRng};
 pub use memory::MemoryStore;
-pub use redirect::{MAX_NEXT_LENGTH, OPEN_REDIRECT_PAYLOADS, safe_next};
+pub use redirect::{MAX_NEXT_LENGTH, safe_next};
 pub use secret::{PlaintextCode, SecretString};
 pub use sender::{
     AllSenders, LoginCodeSender, NoSenders, NullSender, Outbox, OutboxMessage, SendError,

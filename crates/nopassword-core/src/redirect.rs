@@ -159,77 +159,6 @@ fn remove_dot_segments(path: &str) -> String {
     output
 }
 
-/// Open-redirect payloads from the usual cheat sheets (absolute URLs, scheme-relative and
-/// backslash tricks, control characters, encoded slashes, look-alike Unicode, script schemes):
-/// [`safe_next`] refuses every one. The adapters' conformance suite replays them through each
-/// route that takes a `next`.
-///
-/// ```
-/// use nopassword_core::{OPEN_REDIRECT_PAYLOADS, safe_next};
-///
-/// assert!(OPEN_REDIRECT_PAYLOADS.iter().all(|p| safe_next(p).is_none()));
-/// ```
-pub const OPEN_REDIRECT_PAYLOADS: &[&str] = &[
-    "https://evil.com",
-    "http://evil.com/",
-    "HTTPS://EVIL.COM",
-    "//evil.com",
-    "///evil.com",
-    "////evil.com/",
-    "/\\evil.com",
-    "\\\\evil.com",
-    "\\/evil.com",
-    "/\\/evil.com",
-    "javascript:alert(1)",
-    "JaVaScRiPt:alert(1)",
-    " javascript:alert(1)",
-    "data:text/html,<script>alert(1)</script>",
-    "vbscript:msgbox(1)",
-    "evil.com",
-    "evil.com/path",
-    "/\t/evil.com",
-    "/\n/evil.com",
-    "/\r\n/evil.com",
-    "\t//evil.com",
-    " //evil.com",
-    "/ /evil.com",
-    "/%2F/evil.com",
-    "/%2f%2fevil.com",
-    "/%5Cevil.com",
-    "/%09/evil.com",
-    "/%0d%0aLocation:%20https://evil.com",
-    "/\u{0000}//evil.com",
-    "/\u{3000}/evil.com",
-    "\u{ff0f}\u{ff0f}evil.com",
-    "http:/evil.com",
-    "https:evil.com",
-    "http:\\\\evil.com",
-    "@evil.com",
-    "http://localhost@evil.com",
-    "https://evil.com#@localhost",
-    "//evil.com\\@localhost",
-    "/\\\\evil.com",
-    "%2F%2Fevil.com",
-    "?next=//evil.com",
-    "#//evil.com",
-    "",
-    "/ok\x7f",
-    // Dot segments and encoded dots: a browser resolves each to `//evil.com`.
-    "/.//evil.com",
-    "/x/..//evil.com",
-    "/%2e//evil.com",
-    "/%2E%2E//evil.com",
-    "/./%2e/.//evil.com",
-    "/a/b/../..//evil.com",
-    "/..//evil.com",
-    "/x/%2e%2e//evil.com",
-    "/x/.%2E//evil.com",
-    "/x/.././/evil.com",
-    "/%2e/%2e%2e///evil.com",
-    "/.%2f/evil.com",
-    "/%%32%66/evil.com",
-];
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -237,29 +166,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn open_redirect_payloads_are_refused() {
-        assert!(OPEN_REDIRECT_PAYLOADS.len() >= 30);
-        for payload in OPEN_REDIRECT_PAYLOADS {
-            assert_eq!(safe_next(payload), None, "{payload:?} was accepted");
-        }
+    fn a_next_longer_than_the_limit_is_refused() {
+        let longest = format!("/{}", "a".repeat(MAX_NEXT_LENGTH - 1));
+        assert_eq!(safe_next(&longest).as_deref(), Some(longest.as_str()));
         assert_eq!(
             safe_next(&format!("/{}", "a".repeat(MAX_NEXT_LENGTH))),
             None
         );
-    }
-
-    #[test]
-    fn dot_segment_payloads_are_listed() {
-        for payload in [
-            "/.//evil.com",
-            "/x/..//evil.com",
-            "/%2e//evil.com",
-            "/%2E%2E//evil.com",
-            "/./%2e/.//evil.com",
-            "/a/b/../..//evil.com",
-        ] {
-            assert!(OPEN_REDIRECT_PAYLOADS.contains(&payload), "{payload:?}");
-        }
     }
 
     #[test]

@@ -179,8 +179,8 @@ pub enum StoreError {
 /// Storage for outstanding codes and the counters that limit abuse.
 ///
 /// Every operation is atomic on its own; `take` in particular must let exactly one of any
-/// number of concurrent callers have the record. Usable as `Arc<dyn CodeStore>`. The
-/// `testkit` feature's [`run_conformance`](crate::testkit::run_conformance) checks an
+/// number of concurrent callers have the record. Usable as `Arc<dyn CodeStore>`. The store
+/// suite of the `nopassword-conformance` crate (`store_suite!`, one test per check) checks an
 /// implementation.
 #[async_trait]
 pub trait CodeStore: Send + Sync {

@@ -1,14 +1,29 @@
 //! No secret reaches the logs, at any level: codes, link secrets, flow ids, CSRF tokens, the
 //! secret key.
 //!
-//! This is its own test binary on purpose. `tracing` caches each callsite's interest globally:
-//! when another test thread (no subscriber) hits a callsite while this test's subscriber is
-//! being registered, the callsite can stay cached as "never" and its events never reach the
-//! subscriber, so the "login code sent" line went missing in some runs when this test shared a
-//! process with the service tests. Alone in its binary, with a scoped subscriber
-//! (`with_default`) on a current-thread runtime, every event is seen.
+//! How the logs are captured, and why this way. `tracing` caches per callsite (each `info!`
+//! line) whether any subscriber wants its events, once, when the callsite is first hit. While
+//! the process has registered only one subscriber, tracing-core asks only the subscriber of the
+//! *thread that hits the callsite first* (`Rebuilder::JustOne` in `tracing_core::callsite`). A
+//! subscriber scoped to one test's thread (`set_default`, `with_default`) is therefore not
+//! enough: if a test thread without a subscriber reaches `info!("login code sent")` first, the
+//! callsite is cached as `Interest::never` for the whole process and the capturing test sees no
+//! such line. That was the flake of issue 11 (the check failed in about one run in five of
+//! `cargo test -p nopassword-core` while it shared a binary with the service tests); giving it a
+//! binary of its own only hid it.
+//!
+//! So this binary installs ONE global subscriber, before any of its tests logs, and never
+//! replaces it: every callsite's interest is computed against it (TRACE, always interested),
+//! whichever thread hits the callsite first. It writes each event to the capture buffer of the
+//! thread that emitted it, or nowhere. Every test here goes through [`logged`], which runs its
+//! scenario on a current-thread runtime, so all of a scenario's events come from the test's
+//! thread; tests may run in parallel and each sees only its own lines.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    cell::RefCell,
+    io,
+    sync::{Arc, Mutex, Once},
+};
 
 use nopassword_core::{
     CodeAttempt, LinkAction, LinkLogin, LoginRequest, ManualClock, MemoryDirectory, NoPassword,
@@ -17,37 +32,60 @@ use nopassword_core::{
 
 const KEY: &str = "test-secret-key-0123456789abcdef0123456789";
 
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
+type Buffer = Arc<Mutex<Vec<u8>>>;
 
-impl std::io::Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(b);
-        Ok(b.len())
+thread_local! {
+    /// Where the events of this thread go while a test captures them.
+    static CAPTURE: RefCell<Option<Buffer>> = const { RefCell::new(None) };
+}
+
+/// The global subscriber's writer: appends to the emitting thread's capture buffer, if any.
+struct ThisThread;
+
+impl io::Write for ThisThread {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        CAPTURE.with_borrow(|capture| {
+            if let Some(buffer) = capture {
+                buffer.lock().expect("lock").extend_from_slice(bytes);
+            }
+        });
+        Ok(bytes.len())
     }
-    fn flush(&mut self) -> std::io::Result<()> {
+
+    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
 
-/// Runs `scenario` on a current-thread runtime under a TRACE subscriber scoped to this thread;
-/// returns what it logged.
-fn logged<F: std::future::Future<Output = Vec<String>>>(scenario: F) -> (String, Vec<String>) {
-    let buf = Buf::default();
-    let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .without_time()
-        .finish();
+/// Installs the one subscriber of this binary (TRACE, plain text, routed by thread), once.
+fn install_subscriber() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(|| ThisThread)
+            .with_ansi(false)
+            .without_time()
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("nothing else in this binary sets a subscriber");
+    });
+}
+
+/// Runs `scenario` on a current-thread runtime, capturing everything this thread logs at any
+/// level; returns the logs and the scenario's result.
+fn logged<T>(scenario: impl std::future::Future<Output = T>) -> (String, T) {
+    install_subscriber();
+    let buffer = Buffer::default();
+    CAPTURE.set(Some(Arc::clone(&buffer)));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let secrets = tracing::subscriber::with_default(subscriber, || runtime.block_on(scenario));
-    let logs = String::from_utf8(buf.0.lock().expect("lock").clone()).expect("utf8");
-    (logs, secrets)
+    let result = runtime.block_on(scenario);
+    CAPTURE.set(None);
+    let logs = String::from_utf8(buffer.lock().expect("lock").clone()).expect("utf8");
+    (logs, result)
 }
 
 /// Requests, opens, posts and types codes for alice under `settings`; returns every secret a
@@ -182,4 +220,23 @@ fn secrets_are_never_logged() {
             );
         }
     }
+}
+
+/// The cause of the old flake, as a check of the capture: a callsite first hit, during a
+/// capture, on a thread that captures nothing still reaches the capture; and that thread's line
+/// is not in it.
+#[test]
+fn a_callsite_first_hit_on_another_thread_is_still_captured() {
+    fn probe() {
+        tracing::info!("probe line of the capture check");
+    }
+    let (logs, ()) = logged(async {
+        std::thread::spawn(probe).join().expect("probe thread");
+        probe();
+    });
+    assert_eq!(
+        logs.matches("probe line of the capture check").count(),
+        1,
+        "{logs}"
+    );
 }

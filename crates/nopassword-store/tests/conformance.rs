@@ -1,26 +1,40 @@
-//! `RedisStore` passes the core store conformance suite on one node and on a Redis Cluster.
+//! `RedisStore` passes the store suite of `nopassword-conformance` on one node and on a Redis
+//! Cluster: one test per check, each with its own connection and namespace.
 
 mod common;
 
-use std::sync::Arc;
+/// The single node `cargo xtask test` starts.
+mod single_node {
+    use std::sync::Arc;
 
-use nopassword_core::testkit::{TimeControl, run_conformance};
-use nopassword_store::RedisStore;
+    use nopassword_conformance::{store::Subject, store_suite};
+    use nopassword_store::RedisStore;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn single_node_conforms() {
-    let store = RedisStore::connect(&common::redis_url(), &common::unique_namespace("conf"))
-        .await
-        .expect("connect to NOPASSWORD_TEST_REDIS_URL");
-    assert!(!store.is_cluster());
-    run_conformance(Arc::new(store), TimeControl::Real).await;
+    use super::common;
+
+    store_suite!(async || {
+        let store = RedisStore::connect(&common::redis_url(), &common::unique_namespace("conf"))
+            .await
+            .expect("connect to NOPASSWORD_TEST_REDIS_URL");
+        assert!(!store.is_cluster());
+        Subject::real_time(Arc::new(store))
+    });
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn cluster_conforms() {
-    let store = RedisStore::connect(&common::cluster_urls(), &common::unique_namespace("conf"))
-        .await
-        .expect("connect to NOPASSWORD_TEST_REDIS_CLUSTER_URLS");
-    assert!(store.is_cluster());
-    run_conformance(Arc::new(store), TimeControl::Real).await;
+/// The three-master cluster `cargo xtask test` starts.
+mod cluster {
+    use std::sync::Arc;
+
+    use nopassword_conformance::{store::Subject, store_suite};
+    use nopassword_store::RedisStore;
+
+    use super::common;
+
+    store_suite!(async || {
+        let store = RedisStore::connect(&common::cluster_urls(), &common::unique_namespace("conf"))
+            .await
+            .expect("connect to NOPASSWORD_TEST_REDIS_CLUSTER_URLS");
+        assert!(store.is_cluster());
+        Subject::real_time(Arc::new(store))
+    });
 }

@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::{path::Path, process::Command, sync::Arc};
+use std::{path::Path, process::Command};
 
-use nopassword_core::testkit::{TimeControl, run_conformance};
 use nopassword_store::{RedisStore, RedisStoreError};
 
 const PASSWORD: &str = "tls-test-password-9f2c";
@@ -116,19 +115,28 @@ fn tls_server() -> common::OwnRedis {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn rediss_with_a_private_ca_conforms() {
-    let server = tls_server();
-    let ca = std::fs::read(server.dir().join("ca.crt")).expect("read ca.crt");
-    let url = format!("rediss://:{PASSWORD}@127.0.0.1:{}/", server.port());
-    let store = RedisStore::builder(url.as_str())
-        .namespace("tls")
-        .tls_root_certificates(ca)
-        .connect()
-        .await
-        .expect("connect over TLS");
-    assert!(!format!("{store:?}").contains(PASSWORD));
-    run_conformance(Arc::new(store), TimeControl::Real).await;
+/// The store suite over `rediss://`, each check against a TLS server of its own.
+mod rediss_with_a_private_ca {
+    use std::sync::Arc;
+
+    use nopassword_conformance::{store::Subject, store_suite};
+    use nopassword_store::RedisStore;
+
+    use super::{PASSWORD, tls_server};
+
+    store_suite!(async || {
+        let server = tls_server();
+        let ca = std::fs::read(server.dir().join("ca.crt")).expect("read ca.crt");
+        let url = format!("rediss://:{PASSWORD}@127.0.0.1:{}/", server.port());
+        let store = RedisStore::builder(url.as_str())
+            .namespace("tls")
+            .tls_root_certificates(ca)
+            .connect()
+            .await
+            .expect("connect over TLS");
+        assert!(!format!("{store:?}").contains(PASSWORD));
+        Subject::real_time(Arc::new(store)).hold(server)
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,8 +14,8 @@ use crate::support::{
     cookie_attributes, cookie_value, html,
 };
 
-/// Open-redirect payloads: core's table, which `safe_next` refuses.
-const OPEN_REDIRECTS: &[&str] = nopassword_core::OPEN_REDIRECT_PAYLOADS;
+/// Open-redirect payloads, which `safe_next` refuses.
+const OPEN_REDIRECTS: &[&str] = crate::redirect::OPEN_REDIRECT_PAYLOADS;
 
 /// The answers a client may see: none may name a Rust type, an error's internals or where a
 /// backend lives.

@@ -1,61 +1,18 @@
-//! A conformance suite that any [`CodeStore`] runs with one call (feature `testkit`).
-//!
-//! ```
-//! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
-//! use std::sync::Arc;
-//! use nopassword_core::{ManualClock, MemoryStore, testkit::{run_conformance, TimeControl}};
-//!
-//! let clock = ManualClock::new();
-//! let store = Arc::new(MemoryStore::with_clock(clock.clone()));
-//! run_conformance(store, TimeControl::Manual(clock)).await;
-//! # });
-//! ```
+//! The store checks, one function each; [`store_suite!`](crate::store_suite) makes a
+//! `#[test]` of every one. Keys, user ids and bucket names are random, so checks can share a
+//! server (or a store) with other tests.
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
+use nopassword_core::{CodeKey, CodeRecord, CodeRng, SystemRng};
 use tokio::sync::Barrier;
 
-use crate::{CodeKey, CodeRecord, CodeRng, CodeStore, ManualClock, SystemRng};
+use super::Subject;
 
-/// How the suite makes time pass for expiry checks.
-#[derive(Debug, Clone)]
-pub enum TimeControl {
-    /// The store measures time on this clock; the suite advances it.
-    Manual(ManualClock),
-    /// The store uses real time (Redis TTLs); the suite sleeps past short TTLs.
-    Real,
-}
-
-impl TimeControl {
-    async fn pass(&self, by: Duration) {
-        match self {
-            Self::Manual(clock) => clock.advance(by),
-            Self::Real => tokio::time::sleep(by).await,
-        }
-    }
-}
-
-/// How many rounds the concurrent-take check runs.
+/// How many rounds [`concurrent_takes`] runs.
 pub const TAKE_ROUNDS: usize = 1_000;
-/// How many tasks race to take one code in each round.
+/// How many tasks race in each concurrent check.
 pub const TAKERS: usize = 64;
-
-/// Runs every check; panics with a message naming the first that fails. Keys and user ids are
-/// random, so the suite can share a store with other tests. Run it on a multi-threaded Tokio
-/// runtime so that the concurrent checks really race.
-pub async fn run_conformance(store: Arc<dyn CodeStore>, time: TimeControl) {
-    put_get_take(&*store).await;
-    get_does_not_consume(&*store).await;
-    put_replaces(&*store).await;
-    expiry(&*store, &time).await;
-    code_failures(&*store).await;
-    user_failures(&*store, &time).await;
-    rate_counters(&*store, &time).await;
-    capped_user_failures(&*store).await;
-    concurrent_hits(&store).await;
-    concurrent_user_failures(&store).await;
-    concurrent_takes(&store).await;
-}
 
 fn random_key() -> CodeKey {
     let mut key = [0u8; 16];
@@ -81,7 +38,9 @@ fn record(user_id: &str) -> CodeRecord {
 
 const LONG: Duration = Duration::from_secs(900);
 
-async fn put_get_take(store: &dyn CodeStore) {
+/// A stored record reads back as stored, with no failures; `take` returns it once; unknown keys are absent.
+pub async fn put_get_take(subject: &Subject) {
+    let store = &subject.store;
     let key = random_key();
     let rec = record(&random_name("user"));
     store.put(&key, &rec, LONG).await.expect("put");
@@ -112,7 +71,9 @@ async fn put_get_take(store: &dyn CodeStore) {
     );
 }
 
-async fn get_does_not_consume(store: &dyn CodeStore) {
+/// `get` leaves the record in place, however often it is called.
+pub async fn get_does_not_consume(subject: &Subject) {
+    let store = &subject.store;
     let key = random_key();
     let rec = record(&random_name("user"));
     store.put(&key, &rec, LONG).await.expect("put");
@@ -128,7 +89,9 @@ async fn get_does_not_consume(store: &dyn CodeStore) {
     );
 }
 
-async fn put_replaces(store: &dyn CodeStore) {
+/// `put` on a live key replaces its record and starts a fresh failure count.
+pub async fn put_replaces(subject: &Subject) {
+    let store = &subject.store;
     let key = random_key();
     store.put(&key, &record("a"), LONG).await.expect("put");
     store.incr_code_failures(&key).await.expect("incr");
@@ -139,7 +102,9 @@ async fn put_replaces(store: &dyn CodeStore) {
     store.take(&key).await.expect("take");
 }
 
-async fn expiry(store: &dyn CodeStore, time: &TimeControl) {
+/// After its TTL a code is gone for `get`, `take` and `incr_code_failures`.
+pub async fn expiry(subject: &Subject) {
+    let store = &subject.store;
     let short = Duration::from_secs(1);
     let key = random_key();
     store.put(&key, &record("u"), short).await.expect("put");
@@ -148,7 +113,7 @@ async fn expiry(store: &dyn CodeStore, time: &TimeControl) {
         store.get(&key).await.expect("get").is_some(),
         "live before its TTL"
     );
-    time.pass(Duration::from_millis(1_600)).await;
+    subject.time.pass(Duration::from_millis(1_600)).await;
     assert!(
         store.get(&key).await.expect("get").is_none(),
         "get after the TTL finds nothing"
@@ -164,7 +129,9 @@ async fn expiry(store: &dyn CodeStore, time: &TimeControl) {
     );
 }
 
-async fn code_failures(store: &dyn CodeStore) {
+/// A code's failure count starts at 0, counts up, never creates a code, and dies with it.
+pub async fn code_failures(subject: &Subject) {
+    let store = &subject.store;
     let key = random_key();
     assert_eq!(
         store.incr_code_failures(&key).await.expect("incr"),
@@ -206,7 +173,9 @@ async fn code_failures(store: &dyn CodeStore) {
     store.take(&key).await.expect("take");
 }
 
-async fn user_failures(store: &dyn CodeStore, time: &TimeControl) {
+/// User failure counts go up per user, clear to 0, and expire with their window.
+pub async fn user_failures(subject: &Subject) {
+    let store = &subject.store;
     let user = random_name("user");
     let other = random_name("user");
     assert_eq!(store.user_failures(&user).await.expect("read"), 0);
@@ -235,7 +204,7 @@ async fn user_failures(store: &dyn CodeStore, time: &TimeControl) {
         .incr_user_failures(&user, Duration::from_secs(1), 100)
         .await
         .expect("incr");
-    time.pass(Duration::from_millis(1_600)).await;
+    subject.time.pass(Duration::from_millis(1_600)).await;
     assert_eq!(
         store.user_failures(&user).await.expect("read"),
         0,
@@ -243,7 +212,9 @@ async fn user_failures(store: &dyn CodeStore, time: &TimeControl) {
     );
 }
 
-async fn capped_user_failures(store: &dyn CodeStore) {
+/// A user's failure count stops at its cap: increments at the cap are refused.
+pub async fn capped_user_failures(subject: &Subject) {
+    let store = &subject.store;
     let user = random_name("user");
     for expected in 1..=3 {
         assert_eq!(
@@ -272,7 +243,9 @@ async fn capped_user_failures(store: &dyn CodeStore) {
     store.clear_user_failures(&user).await.expect("clear");
 }
 
-async fn rate_counters(store: &dyn CodeStore, time: &TimeControl) {
+/// Rate buckets count hits independently and start again at 1 in a new window.
+pub async fn rate_counters(subject: &Subject) {
+    let store = &subject.store;
     let bucket = random_name("bucket");
     let other = random_name("bucket");
     let window = Duration::from_secs(1);
@@ -284,7 +257,7 @@ async fn rate_counters(store: &dyn CodeStore, time: &TimeControl) {
         1,
         "buckets are independent"
     );
-    time.pass(Duration::from_millis(1_600)).await;
+    subject.time.pass(Duration::from_millis(1_600)).await;
     assert_eq!(
         store.hit(&bucket, window).await.expect("hit"),
         1,
@@ -292,7 +265,9 @@ async fn rate_counters(store: &dyn CodeStore, time: &TimeControl) {
     );
 }
 
-async fn concurrent_hits(store: &Arc<dyn CodeStore>) {
+/// [`TAKERS`] concurrent hits on one bucket each see a distinct count.
+pub async fn concurrent_hits(subject: &Subject) {
+    let store = &subject.store;
     let bucket = Arc::new(random_name("bucket"));
     let barrier = Arc::new(Barrier::new(TAKERS));
     let tasks: Vec<_> = (0..TAKERS)
@@ -316,7 +291,9 @@ async fn concurrent_hits(store: &Arc<dyn CodeStore>) {
     );
 }
 
-async fn concurrent_user_failures(store: &Arc<dyn CodeStore>) {
+/// [`TAKERS`] concurrent user failures count exactly, under a cap above and below their number.
+pub async fn concurrent_user_failures(subject: &Subject) {
+    let store = &subject.store;
     let takers = u32::try_from(TAKERS).unwrap_or(u32::MAX);
     // Below the cap every concurrent failure counts; at the cap none passes it.
     for cap in [takers + 36, takers - 14] {
@@ -359,7 +336,9 @@ async fn concurrent_user_failures(store: &Arc<dyn CodeStore>) {
     }
 }
 
-async fn concurrent_takes(store: &Arc<dyn CodeStore>) {
+/// Of [`TAKERS`] concurrent takes of one code, exactly one wins, for [`TAKE_ROUNDS`] rounds.
+pub async fn concurrent_takes(subject: &Subject) {
+    let store = &subject.store;
     let rec = record(&random_name("user"));
     for round in 0..TAKE_ROUNDS {
         let key = random_key();
