@@ -19,7 +19,7 @@ use nopassword_core::{
     http::{self, Failure, cookie_value, csrf_cookie_name, flow_cookie_name, presented_flow},
 };
 
-use crate::session::require_middleware;
+use crate::middleware::require_middleware;
 
 /// The value of cookie `name` in the request's `Cookie` headers (HTTP/2 clients may send
 /// several), if present.
