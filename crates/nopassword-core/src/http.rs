@@ -7,7 +7,7 @@
 
 use std::{fmt, net::IpAddr, time::Duration};
 
-use serde::de::IgnoredAny;
+use serde::{Deserialize, de::IgnoredAny};
 use subtle::ConstantTimeEq;
 
 pub use self::sessions::SessionMap;
@@ -22,6 +22,80 @@ mod sessions;
 
 /// The form field that carries the CSRF token (Django's name, so templates port over).
 pub const CSRF_FIELD: &str = "csrfmiddlewaretoken";
+
+/// The query of the login and logout pages: `?next=`, carried in a hidden field when safe.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NextQuery {
+    /// Where to go afterwards.
+    pub next: Option<String>,
+}
+
+/// The query of the code form: `?username=` fills its field in.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UsernameQuery {
+    /// The username to show.
+    pub username: Option<String>,
+}
+
+/// The fields of the HTML login form (`POST login/`): a [`LoginForm`] and the CSRF token.
+/// No `Debug`: it holds the token.
+#[derive(Default, Deserialize)]
+pub struct LoginPost {
+    /// The username as typed.
+    pub username: Option<String>,
+    /// Where to go after login.
+    pub next: Option<String>,
+    /// The token of the CSRF cookie, repeated ([`CSRF_FIELD`]).
+    pub csrfmiddlewaretoken: Option<String>,
+}
+
+impl LoginPost {
+    /// The form, and the CSRF token it presented.
+    pub fn into_parts(self) -> (LoginForm, Option<String>) {
+        let form = LoginForm {
+            username: self.username,
+            next: self.next,
+        };
+        (form, self.csrfmiddlewaretoken)
+    }
+}
+
+/// The fields of the HTML code form (`POST login/code/`): a [`CodeForm`] (its `flow` for
+/// forms that carry one, else the flow cookie counts) and the CSRF token. No `Debug`: it
+/// holds a code and tokens.
+#[derive(Default, Deserialize)]
+pub struct CodePost {
+    /// The username as typed.
+    pub username: Option<String>,
+    /// The code as typed.
+    pub code: Option<String>,
+    /// A flow token, for forms that carry one.
+    pub flow: Option<String>,
+    /// The token of the CSRF cookie, repeated ([`CSRF_FIELD`]).
+    pub csrfmiddlewaretoken: Option<String>,
+}
+
+impl CodePost {
+    /// The form, and the CSRF token it presented.
+    pub fn into_parts(self) -> (CodeForm, Option<String>) {
+        let form = CodeForm {
+            username: self.username,
+            code: self.code,
+            flow: self.flow,
+        };
+        (form, self.csrfmiddlewaretoken)
+    }
+}
+
+/// The fields of the logout form (`POST logout/`): `next` and the CSRF token. No `Debug`: it
+/// holds the token.
+#[derive(Default, Deserialize)]
+pub struct LogoutPost {
+    /// Where to go afterwards ([`logout_target`]).
+    pub next: Option<String>,
+    /// The token of the CSRF cookie, repeated ([`CSRF_FIELD`]).
+    pub csrfmiddlewaretoken: Option<String>,
+}
 
 /// Headers on every answer of the contract's routes: pages that carry codes or CSRF tokens are
 /// never cached and never leak their URL as a referrer, nor render in a frame.
