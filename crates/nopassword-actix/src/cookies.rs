@@ -16,10 +16,10 @@ use actix_web::{
 };
 use nopassword_core::{
     LoginUser, NoPassword, Settings,
-    http::{self, Failure, cookie_value, csrf_cookie_name, flow_cookie_name, presented_flow},
+    http::{self, Failure, cookie_value, csrf_cookie_name, flow_cookie_name},
 };
 
-use crate::session::require_middleware;
+use crate::middleware::require_middleware;
 
 /// The value of cookie `name` in the request's `Cookie` headers (HTTP/2 clients may send
 /// several), if present.
@@ -34,17 +34,6 @@ pub(crate) fn request_cookie(req: &HttpRequest, name: &str) -> Option<String> {
 /// The flow token the request's flow cookie holds, if any (core judges its shape).
 pub(crate) fn flow_cookie(req: &HttpRequest, settings: &Settings) -> Option<String> {
     request_cookie(req, &flow_cookie_name(settings))
-}
-
-/// A presented flow (the API's `"flow"`, or a form field) when it is not blank, else the
-/// flow cookie (core's [`presented_flow`]).
-pub(crate) fn flow_from(
-    presented: Option<&str>,
-    req: &HttpRequest,
-    settings: &Settings,
-) -> Option<String> {
-    let cookie = flow_cookie(req, settings);
-    presented_flow(presented, cookie.as_deref()).map(str::to_owned)
 }
 
 /// Adds a `Set-Cookie` header to `response`.
@@ -123,24 +112,5 @@ mod tests {
         );
         assert_eq!(request_cookie(&req, "a").as_deref(), Some("1"));
         assert_eq!(request_cookie(&req, "c"), None);
-    }
-
-    #[test]
-    fn a_presented_flow_wins_over_the_cookie_unless_blank() {
-        let settings = Settings::default();
-        let req = TestRequest::default()
-            .insert_header((COOKIE, "nopassword_flow=cookie"))
-            .to_http_request();
-        assert_eq!(
-            flow_from(Some("body"), &req, &settings).as_deref(),
-            Some("body")
-        );
-        assert_eq!(
-            flow_from(Some("  "), &req, &settings).as_deref(),
-            Some("cookie")
-        );
-        assert_eq!(flow_from(None, &req, &settings).as_deref(), Some("cookie"));
-        let bare = TestRequest::default().to_http_request();
-        assert_eq!(flow_from(None, &bare, &settings), None);
     }
 }

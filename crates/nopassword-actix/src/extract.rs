@@ -9,10 +9,7 @@ use actix_web::{
 use nopassword_core::{LoginUser, forms::messages, http::Failure};
 use serde_json::json;
 
-use crate::{
-    session::{LoginContext, session_user_id},
-    state::json_failure,
-};
+use crate::{middleware::LoginContext, session::session_user_id, state::json_failure};
 
 /// The logged-in user; requests without one get 401 `{"detail": "Authentication credentials
 /// were not provided."}`.

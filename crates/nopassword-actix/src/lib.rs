@@ -77,6 +77,8 @@ mod cookies;
 mod extract;
 mod forwarded;
 mod handlers;
+mod memory_store;
+mod middleware;
 mod pages;
 mod session;
 mod state;
@@ -92,10 +94,11 @@ use actix_web::{
 pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::request_info;
 use handlers::{api, code, login, logout};
+pub use memory_store::MemorySessionStore;
+pub use middleware::{LoginMiddleware, LoginService, login_middleware};
 pub use nopassword_core::http::{CSRF_FIELD, RequestInfo};
 use nopassword_core::{Dispatcher, LoginUser, NoPassword, http::SECURITY_HEADERS};
 pub use pages::{Pages, TEMPLATES, TemplateError};
-pub use session::{LoginMiddleware, LoginService, MemorySessionStore, login_middleware};
 use state::AppState;
 
 /// Every route of the HTTP contract at `mount_path`, as an [`App::configure`] argument. Add

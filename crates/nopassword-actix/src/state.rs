@@ -12,7 +12,7 @@ use actix_web::{
 use nopassword_core::{
     LoginUser, NoPassword, Settings,
     forms::{MAX_BODY_BYTES, messages},
-    http::{Failure, is_form, is_json},
+    http::{Failure, is_form, is_json, json_object},
     pages::Page,
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -137,14 +137,11 @@ pub(crate) async fn json_body<T: DeserializeOwned>(
 ) -> Result<T, Failure> {
     require_json(req)?;
     let body = read_body(req, payload).await?;
-    let value: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|e| Failure::BadRequest(format!("Invalid JSON body: {e}.")))?;
-    // serde reads a JSON array into a struct by position; the API takes objects only.
-    if !value.is_object() {
-        return Err(Failure::BadRequest(messages::EXPECTED_JSON_OBJECT.into()));
-    }
-    serde_json::from_value(value)
-        .map_err(|e| Failure::BadRequest(format!("Invalid JSON body: {e}.")))
+    json_object(
+        &body,
+        |b| serde_json::from_slice(b),
+        |b| serde_json::from_slice(b),
+    )
 }
 
 /// `Content-Type: application/json`, also on a POST whose body is ignored (`api/logout/`), so

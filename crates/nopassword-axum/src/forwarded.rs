@@ -1,6 +1,6 @@
 //! What a request says about itself: secure or not, host, client address. Proxy headers are
-//! believed only from `trusted_proxies` (the rule itself is nopassword-core's, shared with the
-//! actix adapter).
+//! believed only from `trusted_proxies` (the rule and [`RequestInfo`] itself are
+//! nopassword-core's, shared with the actix adapter).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -8,50 +8,46 @@ use axum::{
     extract::ConnectInfo,
     http::{Extensions, HeaderMap, Uri, header::HOST},
 };
-use nopassword_core::http::Connection;
+use nopassword_core::http::{Connection, RequestInfo};
 
-/// Facts about a request that the login flow needs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestInfo {
-    /// Whether the client used HTTPS (links then use `https`, cookies get `Secure`).
-    pub secure: bool,
-    /// The `Host` the client asked for (checked against `allowed_hosts` before use in a link).
-    pub host: Option<String>,
-    /// The client's address, for rate limits. `None` when the server was not started with
-    /// `into_make_service_with_connect_info::<SocketAddr>()`.
-    pub client: Option<IpAddr>,
-}
-
-impl RequestInfo {
-    /// Reads a request's parts. `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-For`
-    /// count only when the peer is one of `trusted`.
-    pub fn from_parts(
-        headers: &HeaderMap,
-        uri: &Uri,
-        extensions: &Extensions,
-        trusted: &[IpAddr],
-    ) -> Self {
-        let connection = Connection {
-            peer: extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ci| ci.0.ip()),
-            https: uri.scheme_str() == Some("https"),
-            host: headers
-                .get(HOST)
-                .and_then(|v| v.to_str().ok())
-                .or_else(|| uri.authority().map(|a| a.as_str())),
-        };
-        let info = nopassword_core::http::RequestInfo::resolve(
-            connection,
-            |name| headers.get(name).and_then(|v| v.to_str().ok()),
-            trusted,
-        );
-        Self {
-            secure: info.secure,
-            host: info.host,
-            client: info.client,
-        }
-    }
+/// Reads a request's parts. `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-For`
+/// count only when the peer is one of `trusted`; the client's address is known only when the
+/// server was started with `into_make_service_with_connect_info::<SocketAddr>()`.
+///
+/// ```
+/// use axum::http::Request;
+/// use nopassword_axum::request_info;
+///
+/// let request = Request::get("/")
+///     .header("host", "localhost:8000")
+///     .header("x-forwarded-host", "evil.com")
+///     .body(())
+///     .unwrap();
+/// let info = request_info(request.headers(), request.uri(), request.extensions(), &[]);
+/// assert_eq!(info.host.as_deref(), Some("localhost:8000"));
+/// assert_eq!(info.client, None);
+/// ```
+pub fn request_info(
+    headers: &HeaderMap,
+    uri: &Uri,
+    extensions: &Extensions,
+    trusted: &[IpAddr],
+) -> RequestInfo {
+    let connection = Connection {
+        peer: extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip()),
+        https: uri.scheme_str() == Some("https"),
+        host: headers
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| uri.authority().map(|a| a.as_str())),
+    };
+    RequestInfo::resolve(
+        connection,
+        |name| headers.get(name).and_then(|v| v.to_str().ok()),
+        trusted,
+    )
 }
 
 #[cfg(test)]
@@ -67,7 +63,7 @@ mod tests {
         }
         let mut ext = Extensions::new();
         ext.insert(ConnectInfo(peer.parse::<SocketAddr>().expect("addr")));
-        RequestInfo::from_parts(&map, &Uri::from_static("/x"), &ext, trusted)
+        request_info(&map, &Uri::from_static("/x"), &ext, trusted)
     }
 
     #[test]

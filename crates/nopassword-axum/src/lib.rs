@@ -88,9 +88,10 @@ use axum::{
 };
 pub use backend::{Credentials, NoPasswordBackend, SessionUser};
 pub use extract::{CurrentUser, MaybeUser};
-pub use forwarded::RequestInfo;
+pub use forwarded::request_info;
 use handlers::{api, code, login, logout};
 pub use memory_sessions::MemorySessionStore;
+pub use nopassword_core::http::RequestInfo;
 use nopassword_core::{
     Dispatcher, LoginUser, NoPassword, forms::MAX_BODY_BYTES, http::SECURITY_HEADERS,
 };

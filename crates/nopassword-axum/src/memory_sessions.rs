@@ -1,12 +1,8 @@
-//! An in-memory tower-sessions store for one process: sharded, with expired sessions swept.
+//! An in-memory tower-sessions store for one process, over nopassword-core's [`SessionMap`].
 
-use std::{
-    collections::HashMap,
-    fmt,
-    sync::{Arc, Mutex, PoisonError},
-};
+use std::{fmt, sync::Arc, time::Duration};
 
-use nopassword_core::async_trait;
+use nopassword_core::{async_trait, http::SessionMap};
 use tower_sessions::{
     SessionStore,
     cookie::time::OffsetDateTime,
@@ -18,7 +14,8 @@ use tower_sessions::{
 /// instances). Compared with tower-sessions' own `MemoryStore` it spreads sessions over 16
 /// independently locked shards, takes no async lock, and drops expired sessions: a shard is
 /// swept when it has doubled since its last sweep, so memory follows the live sessions at O(1)
-/// amortised cost per save.
+/// amortised cost per save (nopassword-core's [`SessionMap`], shared with nopassword-actix).
+/// Clones share the same sessions.
 ///
 /// ```
 /// use nopassword_axum::MemorySessionStore;
@@ -26,26 +23,9 @@ use tower_sessions::{
 /// let store = MemorySessionStore::default();
 /// assert_eq!(store.len(), 0);
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct MemorySessionStore {
-    shards: Arc<[Mutex<Shard>]>,
-}
-
-const SHARDS: usize = 16;
-const SWEEP_AT: usize = 256;
-
-#[derive(Default)]
-struct Shard {
-    sessions: HashMap<Id, Record>,
-    sweep_at: usize,
-}
-
-impl Default for MemorySessionStore {
-    fn default() -> Self {
-        Self {
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-        }
-    }
+    sessions: Arc<SessionMap<Id, Record>>,
 }
 
 impl fmt::Debug for MemorySessionStore {
@@ -57,84 +37,55 @@ impl fmt::Debug for MemorySessionStore {
 }
 
 impl MemorySessionStore {
-    /// Sessions held (expired ones included until their shard is swept).
+    /// Sessions held (expired ones included until they are swept).
     pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| {
-                s.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .sessions
-                    .len()
-            })
-            .sum()
+        self.sessions.len()
     }
 
     /// Whether no session is held.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.sessions.is_empty()
     }
+}
 
-    fn shard(&self, id: &Id) -> std::sync::MutexGuard<'_, Shard> {
-        // Session ids are random 128-bit numbers: their low bits are uniform.
-        let index = usize::try_from(id.0.rem_euclid(SHARDS as i128)).unwrap_or(0);
-        self.shards[index]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn insert(shard: &mut Shard, record: &Record) {
-        if shard.sessions.len() >= shard.sweep_at.max(SWEEP_AT) {
-            let now = OffsetDateTime::now_utc();
-            shard.sessions.retain(|_, r| r.expiry_date > now);
-            shard.sweep_at = (shard.sessions.len() * 2).max(SWEEP_AT);
-        }
-        shard.sessions.insert(record.id, record.clone());
-    }
+/// How long a record has to live; none once its expiry date has passed.
+fn ttl(record: &Record) -> Duration {
+    Duration::try_from(record.expiry_date - OffsetDateTime::now_utc()).unwrap_or(Duration::ZERO)
 }
 
 #[async_trait]
 impl SessionStore for MemorySessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
-        loop {
-            let mut shard = self.shard(&record.id);
-            if !shard.sessions.contains_key(&record.id) {
-                Self::insert(&mut shard, record);
-                return Ok(());
-            }
-            drop(shard);
-            // A collision of random ids: draw another rather than overwrite.
+        // A collision of random ids: draw another rather than overwrite.
+        while self
+            .sessions
+            .try_insert(record.id, record.clone(), ttl(record))
+            .is_err()
+        {
             record.id = Id::default();
         }
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        Self::insert(&mut self.shard(&record.id), record);
+        self.sessions.insert(record.id, record.clone(), ttl(record));
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let mut shard = self.shard(id);
-        match shard.sessions.get(id) {
-            Some(record) if record.expiry_date > OffsetDateTime::now_utc() => {
-                Ok(Some(record.clone()))
-            }
-            Some(_) => {
-                shard.sessions.remove(id);
-                Ok(None)
-            }
-            None => Ok(None),
-        }
+        Ok(self.sessions.get(id))
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        self.shard(id).sessions.remove(id);
+        self.sessions.remove(id);
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use tower_sessions::cookie::time::Duration;
 
     use super::*;
@@ -158,24 +109,24 @@ mod tests {
         );
         store.delete(&r.id).await.expect("delete");
         assert!(store.load(&r.id).await.expect("load").is_none());
+        assert!(store.is_empty());
     }
 
     #[tokio::test]
-    async fn expired_sessions_are_not_loaded_and_are_swept() {
+    async fn create_never_overwrites_a_live_session() {
         let store = MemorySessionStore::default();
-        for _ in 0..10_000 {
-            store
-                .save(&record(Duration::seconds(-1)))
-                .await
-                .expect("save");
-        }
-        // Each shard sweeps when it reaches its threshold, so at most a threshold's worth of
-        // expired sessions per shard remains.
-        assert!(
-            store.len() <= SHARDS * SWEEP_AT,
-            "{} sessions kept",
-            store.len()
-        );
+        let mut first = record(Duration::hours(1));
+        store.create(&mut first).await.expect("create");
+        let mut second = record(Duration::hours(1));
+        second.id = first.id;
+        store.create(&mut second).await.expect("create");
+        assert_ne!(second.id, first.id, "a colliding id is drawn again");
+        assert_eq!(store.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn expired_records_are_not_loaded() {
+        let store = MemorySessionStore::default();
         let expired = record(Duration::seconds(-1));
         store.save(&expired).await.expect("save");
         assert!(store.load(&expired.id).await.expect("load").is_none());

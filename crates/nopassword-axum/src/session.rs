@@ -18,7 +18,7 @@ use axum::{
 use axum_login::{AuthManagerLayer, AuthManagerLayerBuilder};
 use nopassword_core::{
     LoginUser, NoPassword,
-    http::{SESSION_IDLE_TIMEOUT, secure_set_cookie, session_cookie_name},
+    http::{SESSION_IDLE_TIMEOUT, secure_set_cookies, session_cookie_name},
 };
 use tower::{Layer, Service, layer::util::Stack};
 use tower_sessions::{
@@ -26,7 +26,7 @@ use tower_sessions::{
     cookie::{SameSite, time::Duration},
 };
 
-use crate::{NoPasswordBackend, RequestInfo};
+use crate::{NoPasswordBackend, request_info};
 
 /// The form field that carries the CSRF token (Django's name, so templates port over).
 ///
@@ -130,7 +130,7 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let secure = RequestInfo::from_parts(
+        let secure = request_info(
             request.headers(),
             request.uri(),
             request.extensions(),
@@ -145,14 +145,13 @@ where
                 let cookies: Vec<HeaderValue> =
                     headers.get_all(SET_COOKIE).iter().cloned().collect();
                 headers.remove(SET_COOKIE);
-                for cookie in cookies {
-                    let secured = cookie
-                        .to_str()
-                        .ok()
-                        .and_then(secure_set_cookie)
-                        .and_then(|text| HeaderValue::from_str(&text).ok())
-                        .unwrap_or(cookie);
-                    headers.append(SET_COOKIE, secured);
+                let secured = secure_set_cookies(
+                    cookies,
+                    |value| value.to_str().ok(),
+                    |text| HeaderValue::try_from(text).ok(),
+                );
+                for cookie in secured {
+                    headers.append(SET_COOKIE, cookie);
                 }
             }
             Ok(response)

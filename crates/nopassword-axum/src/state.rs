@@ -13,13 +13,13 @@ use minijinja::value::Serde;
 use nopassword_core::{
     LoginUser, NoPassword,
     forms::messages,
-    http::{Failure, is_json},
+    http::{Failure, is_json, json_object},
     pages::Page,
 };
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::{Pages, RequestInfo};
+use crate::{Pages, RequestInfo, request_info};
 
 /// Shared by every handler.
 pub(crate) struct AppState<U: LoginUser> {
@@ -119,7 +119,7 @@ impl<U: LoginUser, T: DeserializeOwned> FromRequest<AppState<U>> for ApiJson<T> 
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        if !nopassword_core::http::is_json(content_type) {
+        if !is_json(content_type) {
             return Err(json_failure(Failure::expected_json()));
         }
         let body = match axum::body::Bytes::from_request(req, state).await {
@@ -131,25 +131,14 @@ impl<U: LoginUser, T: DeserializeOwned> FromRequest<AppState<U>> for ApiJson<T> 
                 }));
             }
         };
-        // serde reads a JSON array into a struct by position; the API takes objects only.
-        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            let message = if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() {
-                messages::EXPECTED_JSON_OBJECT.to_owned()
-            } else {
-                format!("Invalid JSON body: {}.", invalid_json(&body))
-            };
-            return Err(json_failure(Failure::BadRequest(message)));
-        }
-        serde_json::from_slice(&body)
-            .map(Self)
-            .map_err(|e| json_failure(Failure::BadRequest(format!("Invalid JSON body: {e}."))))
+        json_object(
+            &body,
+            |b| serde_json::from_slice(b),
+            |b| serde_json::from_slice(b),
+        )
+        .map(Self)
+        .map_err(json_failure)
     }
-}
-
-fn invalid_json(body: &[u8]) -> String {
-    serde_json::from_slice::<serde::de::IgnoredAny>(body)
-        .err()
-        .map_or_else(|| "expected an object".to_owned(), |e| e.to_string())
 }
 
 /// Requires `Content-Type: application/json` on a POST whose body is ignored (`api/logout/`),
@@ -180,7 +169,7 @@ impl<U: LoginUser> FromRequestParts<AppState<U>> for RequestInfo {
         parts: &mut Parts,
         state: &AppState<U>,
     ) -> Result<Self, Self::Rejection> {
-        Ok(RequestInfo::from_parts(
+        Ok(request_info(
             &parts.headers,
             &parts.uri,
             &parts.extensions,

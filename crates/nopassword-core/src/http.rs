@@ -5,19 +5,97 @@
 //!
 //! Adapters keep only the glue: reading a request, writing a response, their session crate.
 
-use std::{net::IpAddr, time::Duration};
+use std::{fmt, net::IpAddr, time::Duration};
 
+use serde::{Deserialize, de::IgnoredAny};
 use subtle::ConstantTimeEq;
 
+pub use self::sessions::SessionMap;
 use crate::{
-    CodeHasher, CodeRng, Error, Settings,
-    forms::messages,
+    CodeAttempt, CodeHasher, CodeRng, Error, LoginRequest, Settings,
+    forms::{CodeForm, FormErrors, LoginForm, messages},
     hashing::{CHECK_LEN, hex, unhex},
     safe_next,
 };
 
+mod sessions;
+
 /// The form field that carries the CSRF token (Django's name, so templates port over).
 pub const CSRF_FIELD: &str = "csrfmiddlewaretoken";
+
+/// The query of the login and logout pages: `?next=`, carried in a hidden field when safe.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NextQuery {
+    /// Where to go afterwards.
+    pub next: Option<String>,
+}
+
+/// The query of the code form: `?username=` fills its field in.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UsernameQuery {
+    /// The username to show.
+    pub username: Option<String>,
+}
+
+/// The fields of the HTML login form (`POST login/`): a [`LoginForm`] and the CSRF token.
+/// No `Debug`: it holds the token.
+#[derive(Default, Deserialize)]
+pub struct LoginPost {
+    /// The username as typed.
+    pub username: Option<String>,
+    /// Where to go after login.
+    pub next: Option<String>,
+    /// The token of the CSRF cookie, repeated ([`CSRF_FIELD`]).
+    pub csrfmiddlewaretoken: Option<String>,
+}
+
+impl LoginPost {
+    /// The form, and the CSRF token it presented.
+    pub fn into_parts(self) -> (LoginForm, Option<String>) {
+        let form = LoginForm {
+            username: self.username,
+            next: self.next,
+        };
+        (form, self.csrfmiddlewaretoken)
+    }
+}
+
+/// The fields of the HTML code form (`POST login/code/`): a [`CodeForm`] (its `flow` for
+/// forms that carry one, else the flow cookie counts) and the CSRF token. No `Debug`: it
+/// holds a code and tokens.
+#[derive(Default, Deserialize)]
+pub struct CodePost {
+    /// The username as typed.
+    pub username: Option<String>,
+    /// The code as typed.
+    pub code: Option<String>,
+    /// A flow token, for forms that carry one.
+    pub flow: Option<String>,
+    /// The token of the CSRF cookie, repeated ([`CSRF_FIELD`]).
+    pub csrfmiddlewaretoken: Option<String>,
+}
+
+impl CodePost {
+    /// The form, and the CSRF token it presented.
+    pub fn into_parts(self) -> (CodeForm, Option<String>) {
+        let form = CodeForm {
+            username: self.username,
+            code: self.code,
+            flow: self.flow,
+        };
+        (form, self.csrfmiddlewaretoken)
+    }
+}
+
+/// The fields of the logout form (`POST logout/`): `next` and the CSRF token. No `Debug`: it
+/// holds the token.
+#[derive(Default, Deserialize)]
+pub struct LogoutPost {
+    /// Where to go afterwards ([`logout_target`]).
+    pub next: Option<String>,
+    /// The token of the CSRF cookie, repeated ([`CSRF_FIELD`]).
+    pub csrfmiddlewaretoken: Option<String>,
+}
 
 /// Headers on every answer of the contract's routes: pages that carry codes or CSRF tokens are
 /// never cached and never leak their URL as a referrer, nor render in a frame.
@@ -255,6 +333,84 @@ pub fn secure_set_cookie(set_cookie: &str) -> Option<String> {
     (!has_secure).then(|| format!("{set_cookie}; Secure"))
 }
 
+/// Every `Set-Cookie` value of an answer to a secure request, with `Secure` added where it
+/// lacks it ([`secure_set_cookie`]), in order. The adapter's header type comes in through
+/// `text` (a value as text, if it is) and `header` (text as a value, if valid); a value either
+/// refuses stays as it was.
+///
+/// ```
+/// use nopassword_core::http::secure_set_cookies;
+///
+/// let values = vec![b"a=1".to_vec(), b"b=2; Secure".to_vec(), vec![0xff]];
+/// let secured = secure_set_cookies(
+///     values,
+///     |value| std::str::from_utf8(value).ok(),
+///     |text| Some(text.into_bytes()),
+/// );
+/// assert_eq!(secured, [b"a=1; Secure".to_vec(), b"b=2; Secure".to_vec(), vec![0xff]]);
+/// ```
+pub fn secure_set_cookies<H>(
+    values: impl IntoIterator<Item = H>,
+    text: impl Fn(&H) -> Option<&str>,
+    header: impl Fn(String) -> Option<H>,
+) -> Vec<H> {
+    values
+        .into_iter()
+        .map(|value| {
+            text(&value)
+                .and_then(secure_set_cookie)
+                .and_then(&header)
+                .unwrap_or(value)
+        })
+        .collect()
+}
+
+/// The JSON API's body rule: the body must be a JSON object, decoded into `T` by `parse`.
+/// serde would read an array into a struct by position; the API takes objects only.
+///
+/// The adapter brings its JSON library: `parse` decodes (`|b| serde_json::from_slice(b)`),
+/// `validate` only checks the syntax (the same, into [`IgnoredAny`]), to tell JSON
+/// that is not an object (400 "Expected a JSON object.") from a body that is not JSON (400
+/// "Invalid JSON body: {error}.").
+///
+/// ```
+/// use nopassword_core::http::{Failure, json_object};
+/// use serde::de::IgnoredAny;
+///
+/// // A toy JSON library that knows two documents.
+/// let parse = |body: &[u8]| match body {
+///     br#"{"username": "alice"}"# => Ok("alice"),
+///     _ => Err("expected value at line 1 column 1"),
+/// };
+/// let validate = |body: &[u8]| match body {
+///     b"not json" => Err("expected value at line 1 column 1"),
+///     _ => Ok(IgnoredAny),
+/// };
+/// assert_eq!(json_object(br#"{"username": "alice"}"#, parse, validate), Ok("alice"));
+/// assert_eq!(
+///     json_object(br#"["alice"]"#, parse, validate),
+///     Err(Failure::BadRequest("Expected a JSON object.".into()))
+/// );
+/// assert_eq!(
+///     json_object(b"not json", parse, validate),
+///     Err(Failure::BadRequest("Invalid JSON body: expected value at line 1 column 1.".into()))
+/// );
+/// ```
+pub fn json_object<T, E: fmt::Display>(
+    body: &[u8],
+    parse: impl FnOnce(&[u8]) -> Result<T, E>,
+    validate: impl FnOnce(&[u8]) -> Result<IgnoredAny, E>,
+) -> Result<T, Failure> {
+    let invalid = |error: E| Failure::BadRequest(format!("Invalid JSON body: {error}."));
+    if body.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(match validate(body) {
+            Ok(IgnoredAny) => Failure::BadRequest(messages::EXPECTED_JSON_OBJECT.into()),
+            Err(error) => invalid(error),
+        });
+    }
+    parse(body).map_err(invalid)
+}
+
 /// Where a logout goes: a safe `next` (normalised), else the login page.
 ///
 /// ```
@@ -282,14 +438,17 @@ pub struct Connection<'a> {
     pub host: Option<&'a str>,
 }
 
-/// Facts about a request that the login flow needs.
+/// Facts about a request that the login flow needs. Each adapter reads them from its
+/// framework's request ([`RequestInfo::resolve`]): `nopassword_axum::request_info`,
+/// `nopassword_actix::request_info`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestInfo {
     /// Whether the client used HTTPS (links then use `https`, cookies get `Secure`).
     pub secure: bool,
     /// The `Host` the client asked for (checked against `allowed_hosts` before use in a link).
     pub host: Option<String>,
-    /// The client's address, for rate limits.
+    /// The client's address, for rate limits. `None` when the server does not tell it (axum
+    /// without `into_make_service_with_connect_info::<SocketAddr>()`).
     pub client: Option<IpAddr>,
 }
 
@@ -357,6 +516,62 @@ impl RequestInfo {
             host,
             client,
         }
+    }
+
+    /// The code request of a login form (`POST login/`, `POST api/login/`) from this client:
+    /// the form's username and `next`, this request's host, scheme and address, and the flow
+    /// its flow cookie holds (a second request from the same browser continues its flow); or
+    /// the form's field errors.
+    ///
+    /// ```
+    /// use nopassword_core::{forms::LoginForm, http::RequestInfo};
+    ///
+    /// let info = RequestInfo { secure: true, host: Some("example.com".into()), client: None };
+    /// let form = LoginForm { username: Some(" alice ".into()), next: Some("/x".into()) };
+    /// let request = info.login_request(&form, Some("flow")).unwrap();
+    /// assert_eq!((request.username, request.next, request.host), ("alice", Some("/x"), Some("example.com")));
+    /// assert!(info.login_request(&LoginForm::default(), None).is_err());
+    /// ```
+    pub fn login_request<'a>(
+        &'a self,
+        form: &'a LoginForm,
+        flow_cookie: Option<&'a str>,
+    ) -> Result<LoginRequest<'a>, FormErrors> {
+        Ok(LoginRequest {
+            username: form.validate()?,
+            next: form.next.as_deref(),
+            host: self.host.as_deref(),
+            secure: self.secure,
+            client: self.client,
+            flow: flow_cookie,
+        })
+    }
+
+    /// The attempt of a typed code (`POST login/code/`, `POST api/login/code/`) from this
+    /// client: the form's username (required unless `hide_username`) and code, counted in the
+    /// form's flow when it presents one, else the flow cookie's ([`presented_flow`]); or the
+    /// form's field errors.
+    ///
+    /// ```
+    /// use nopassword_core::{Settings, forms::CodeForm, http::RequestInfo};
+    ///
+    /// let form = CodeForm { username: Some("alice".into()), code: Some("123456".into()), flow: None };
+    /// let attempt = RequestInfo::default().code_attempt(&Settings::default(), &form, Some("cookie")).unwrap();
+    /// assert_eq!((attempt.username, attempt.code, attempt.flow), (Some("alice"), "123456", Some("cookie")));
+    /// ```
+    pub fn code_attempt<'a>(
+        &self,
+        settings: &Settings,
+        form: &'a CodeForm,
+        flow_cookie: Option<&'a str>,
+    ) -> Result<CodeAttempt<'a>, FormErrors> {
+        let (username, code) = form.validate(!settings.hide_username)?;
+        Ok(CodeAttempt {
+            username,
+            code,
+            client: self.client,
+            flow: presented_flow(form.flow.as_deref(), flow_cookie),
+        })
     }
 }
 
@@ -485,6 +700,120 @@ mod tests {
             Some("a=secure; Secure".into())
         );
         assert_eq!(secure_set_cookie("a=1; path=/; SECURE"), None);
+    }
+
+    #[test]
+    fn every_set_cookie_is_secured_in_order() {
+        let values = ["a=1", "b=2; secure", "c=3; HttpOnly", "bad"].map(String::from);
+        // A header type that refuses some values: they stay as they were.
+        let header = |text: String| (!text.starts_with("bad")).then_some(text);
+        let secured = secure_set_cookies(values, |v| Some(v.as_str()), header);
+        assert_eq!(
+            secured,
+            ["a=1; Secure", "b=2; secure", "c=3; HttpOnly; Secure", "bad"]
+        );
+    }
+
+    fn decode(body: &str) -> Result<Vec<String>, Failure> {
+        // A stand-in for serde_json: objects of the form `{"k": "v", ...}` only.
+        json_object(
+            body.as_bytes(),
+            |body: &[u8]| {
+                let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+                let inner = text
+                    .trim()
+                    .strip_prefix('{')
+                    .and_then(|t| t.strip_suffix('}'));
+                inner
+                    .map(|i| i.split(',').map(|p| p.trim().to_owned()).collect())
+                    .ok_or_else(|| "expected `}`".to_owned())
+            },
+            |body: &[u8]| match body.first() {
+                Some(b'[' | b'"' | b'1') => Ok(IgnoredAny),
+                _ => Err("expected value".to_owned()),
+            },
+        )
+    }
+
+    #[test]
+    fn the_api_takes_json_objects_only() {
+        assert_eq!(decode(r#" {"a": "1"}"#), Ok(vec![r#""a": "1""#.to_owned()]));
+        for not_an_object in [r#"["alice"]"#, r#""alice""#, "1"] {
+            assert_eq!(
+                decode(not_an_object),
+                Err(Failure::BadRequest(messages::EXPECTED_JSON_OBJECT.into())),
+                "{not_an_object}"
+            );
+        }
+        assert_eq!(
+            decode("nonsense"),
+            Err(Failure::BadRequest(
+                "Invalid JSON body: expected value.".into()
+            ))
+        );
+        assert_eq!(
+            decode(r#"{"a": "1""#),
+            Err(Failure::BadRequest(
+                "Invalid JSON body: expected `}`.".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn forms_become_requests_from_this_client() {
+        let info = RequestInfo {
+            secure: true,
+            host: Some("example.com".into()),
+            client: "198.51.100.7".parse().ok(),
+        };
+        let form = LoginForm {
+            username: Some("alice".into()),
+            next: Some("/next".into()),
+        };
+        let request = info.login_request(&form, Some("held")).expect("valid");
+        assert_eq!(request.username, "alice");
+        assert_eq!(request.next, Some("/next"));
+        assert_eq!(request.host, Some("example.com"));
+        assert!(request.secure);
+        assert_eq!(request.client, info.client);
+        assert_eq!(request.flow, Some("held"));
+        let blank = LoginForm {
+            username: Some(" ".into()),
+            next: None,
+        };
+        assert_eq!(
+            info.login_request(&blank, None)
+                .err()
+                .map(|e| e.get("username").to_vec()),
+            Some(vec![messages::FIELD_REQUIRED])
+        );
+
+        let settings = Settings::default();
+        let code = CodeForm {
+            username: Some("alice".into()),
+            code: Some("123456".into()),
+            flow: Some("presented".into()),
+        };
+        let attempt = info
+            .code_attempt(&settings, &code, Some("cookie"))
+            .expect("valid");
+        assert_eq!(attempt.username, Some("alice"));
+        assert_eq!(attempt.code, "123456");
+        assert_eq!(attempt.client, info.client);
+        assert_eq!(attempt.flow, Some("presented"));
+        let anonymous = CodeForm {
+            username: None,
+            ..code.clone()
+        };
+        assert!(info.code_attempt(&settings, &anonymous, None).is_err());
+        let hidden = Settings {
+            hide_username: true,
+            ..Settings::default()
+        };
+        let attempt = info
+            .code_attempt(&hidden, &anonymous, None)
+            .expect("no username needed");
+        assert_eq!(attempt.username, None);
     }
 
     #[test]

@@ -7,14 +7,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use nopassword_core::{
-    CodeAttempt, LoginRequest, LoginUser,
+    LoginUser,
     forms::{CodeForm, FormErrors, LoginForm, messages},
     http::{Failure, flow_set_cookie},
 };
 use serde_json::json;
 
 use crate::{
-    cookies::{flow_cookie, flow_from, set_cookie},
+    cookies::{flow_cookie, set_cookie},
     request_info,
     session::{end_session, session, start_session},
     state::{AppState, json_answer, json_body, json_failure, require_json},
@@ -34,20 +34,12 @@ pub(crate) async fn login<U: LoginUser>(
 ) -> HttpResponse {
     let result: Result<HttpResponse, Failure> = async {
         let form: LoginForm = json_body(&req, payload).await?;
-        let username = match form.validate() {
-            Ok(username) => username,
-            Err(errors) => return Ok(invalid(&errors)),
-        };
         let settings = state.settings();
         let info = request_info(&req, &settings.trusted_proxies);
         let held = flow_cookie(&req, settings);
-        let request = LoginRequest {
-            username,
-            next: form.next.as_deref(),
-            host: info.host.as_deref(),
-            secure: info.secure,
-            client: info.client,
-            flow: held.as_deref(),
+        let request = match info.login_request(&form, held.as_deref()) {
+            Ok(request) => request,
+            Err(errors) => return Ok(invalid(&errors)),
         };
         let started = state.service.request_login(request).await?;
         let flow = started.flow.expose();
@@ -73,19 +65,15 @@ pub(crate) async fn login_code<U: LoginUser>(
 ) -> HttpResponse {
     let result: Result<HttpResponse, Failure> = async {
         let form: CodeForm = json_body(&req, payload).await?;
-        let (username, code) = match form.validate(!state.settings().hide_username) {
-            Ok(fields) => fields,
+        let settings = state.settings();
+        let info = request_info(&req, &settings.trusted_proxies);
+        let held = flow_cookie(&req, settings);
+        let attempt = match info.code_attempt(settings, &form, held.as_deref()) {
+            Ok(attempt) => attempt,
             Err(errors) => return Ok(invalid(&errors)),
         };
         // Before the code is spent: without the middleware the login could not be kept.
         session::<U>(&req)?;
-        let flow = flow_from(form.flow.as_deref(), &req, state.settings());
-        let attempt = CodeAttempt {
-            username,
-            code,
-            client: request_info(&req, &state.settings().trusted_proxies).client,
-            flow: flow.as_deref(),
-        };
         match state.service.authenticate(attempt).await? {
             Some(login) => {
                 start_session(&req, &state.service, &login.user)?;

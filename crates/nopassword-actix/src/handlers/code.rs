@@ -10,8 +10,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use nopassword_core::{
     CodeAttempt, LinkAction, LoginUser,
-    forms::{CodeForm, FormErrors, messages},
-    http::Failure,
+    forms::{FormErrors, messages},
+    http::{CodePost, Failure, UsernameQuery},
     pages::Page,
 };
 use percent_encoding::percent_decode_str;
@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::query;
 use crate::{
-    cookies::{PageCsrf, check_csrf, flow_cookie, flow_from},
+    cookies::{PageCsrf, check_csrf, flow_cookie},
     request_info,
     session::{session, start_session},
     state::{AppState, form_body, found},
@@ -182,20 +182,6 @@ pub(crate) async fn link_post<U: LoginUser>(
     .unwrap_or_else(|failure| state.html_failure(failure))
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct UsernameQuery {
-    username: Option<String>,
-}
-
-// No Debug: it holds a code or a CSRF token.
-#[derive(Deserialize)]
-pub(crate) struct CodeBody {
-    username: Option<String>,
-    code: Option<String>,
-    flow: Option<String>,
-    csrfmiddlewaretoken: Option<String>,
-}
-
 fn render_form<U: LoginUser>(
     state: &AppState<U>,
     req: &HttpRequest,
@@ -236,36 +222,26 @@ pub(crate) async fn submit<U: LoginUser>(
     payload: web::Payload,
 ) -> HttpResponse {
     async {
-        let body: CodeBody = form_body(&req, payload).await?;
-        check_csrf(&state.service, &req, body.csrfmiddlewaretoken.as_deref())?;
-        let form = CodeForm {
-            username: body.username,
-            code: body.code,
-            flow: body.flow,
-        };
-        let typed = form.username.clone().unwrap_or_default();
-        let (username, code) = match form.validate(!state.settings().hide_username) {
-            Ok(fields) => fields,
-            Err(errors) => return render_form(&state, &req, &typed, &errors),
-        };
-        let flow = flow_from(form.flow.as_deref(), &req, state.settings());
-        let attempt = CodeAttempt {
-            username,
-            code,
-            client: request_info(&req, &state.settings().trusted_proxies).client,
-            flow: flow.as_deref(),
+        let body: CodePost = form_body(&req, payload).await?;
+        let (form, csrf) = body.into_parts();
+        check_csrf(&state.service, &req, csrf.as_deref())?;
+        let settings = state.settings();
+        let info = request_info(&req, &settings.trusted_proxies);
+        let held = flow_cookie(&req, settings);
+        let typed = form.username.as_deref().unwrap_or_default();
+        let attempt = match info.code_attempt(settings, &form, held.as_deref()) {
+            Ok(attempt) => attempt,
+            Err(errors) => return render_form(&state, &req, typed, &errors),
         };
         match state.service.authenticate(attempt).await? {
             Some(login) => {
                 start_session(&req, &state.service, &login.user)?;
                 Ok(found(&login.next))
             }
-            None => render_form(
-                &state,
-                &req,
-                &typed,
-                &FormErrors::form(messages::INVALID_CODE),
-            ),
+            None => {
+                let errors = FormErrors::form(messages::INVALID_CODE);
+                render_form(&state, &req, typed, &errors)
+            }
         }
     }
     .await

@@ -3,27 +3,18 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use nopassword_core::{
-    LoginRequest, LoginUser,
-    forms::{FormErrors, LoginForm},
-    http::{Failure, flow_set_cookie},
+    LoginUser,
+    forms::FormErrors,
+    http::{Failure, LoginPost, NextQuery, flow_set_cookie},
     pages::Page,
 };
-use serde::Deserialize;
 
-use super::{NextQuery, query};
+use super::query;
 use crate::{
     cookies::{PageCsrf, check_csrf, flow_cookie, set_cookie},
     request_info,
     state::{AppState, form_body},
 };
-
-// No Debug: it holds a code or a CSRF token.
-#[derive(Deserialize)]
-pub(crate) struct LoginBody {
-    username: Option<String>,
-    next: Option<String>,
-    csrfmiddlewaretoken: Option<String>,
-}
 
 fn render_form<U: LoginUser>(
     state: &AppState<U>,
@@ -70,30 +61,19 @@ async fn submit_inner<U: LoginUser>(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, Failure> {
-    let body: LoginBody = form_body(req, payload).await?;
-    check_csrf(&state.service, req, body.csrfmiddlewaretoken.as_deref())?;
-    let form = LoginForm {
-        username: body.username,
-        next: body.next,
-    };
-    let username = match form.validate() {
-        Ok(username) => username,
-        Err(errors) => {
-            let typed = form.username.as_deref().unwrap_or("");
-            return render_form(state, req, typed, form.next.as_deref(), &errors);
-        }
-    };
+    let body: LoginPost = form_body(req, payload).await?;
+    let (form, csrf) = body.into_parts();
+    check_csrf(&state.service, req, csrf.as_deref())?;
     let settings = state.settings();
     let info = request_info(req, &settings.trusted_proxies);
     // A second request from the same browser continues its flow.
     let held = flow_cookie(req, settings);
-    let request = LoginRequest {
-        username,
-        next: form.next.as_deref(),
-        host: info.host.as_deref(),
-        secure: info.secure,
-        client: info.client,
-        flow: held.as_deref(),
+    let request = match info.login_request(&form, held.as_deref()) {
+        Ok(request) => request,
+        Err(errors) => {
+            let typed = form.username.as_deref().unwrap_or("");
+            return render_form(state, req, typed, form.next.as_deref(), &errors);
+        }
     };
     let started = state.service.request_login(request).await?;
     let mut response = state.page(Page::Sent);

@@ -5,24 +5,16 @@
 use actix_web::{HttpRequest, HttpResponse, http::header::ALLOW, web};
 use nopassword_core::{
     LoginUser,
-    http::{Failure, logout_target},
+    http::{Failure, LogoutPost, NextQuery, logout_target},
     pages::Page,
 };
-use serde::Deserialize;
 
-use super::{NextQuery, query};
+use super::query;
 use crate::{
     cookies::{PageCsrf, check_csrf},
     session::end_session,
     state::{AppState, form_body, found},
 };
-
-// No Debug: it holds a code or a CSRF token.
-#[derive(Deserialize)]
-pub(crate) struct LogoutBody {
-    next: Option<String>,
-    csrfmiddlewaretoken: Option<String>,
-}
 
 fn log_out<U: LoginUser>(
     state: &AppState<U>,
@@ -65,7 +57,7 @@ pub(crate) async fn post<U: LoginUser>(
     payload: web::Payload,
 ) -> HttpResponse {
     async {
-        let body: LogoutBody = form_body(&req, payload).await?;
+        let body: LogoutPost = form_body(&req, payload).await?;
         check_csrf(&state.service, &req, body.csrfmiddlewaretoken.as_deref())?;
         log_out(&state, &req, body.next.as_deref())
     }

@@ -6,17 +6,11 @@ pub(crate) mod login;
 pub(crate) mod logout;
 
 use actix_web::{HttpRequest, web};
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 
 /// The query string's fields; a query that does not decode counts as none.
 pub(crate) fn query<T: DeserializeOwned + Default>(req: &HttpRequest) -> T {
     web::Query::<T>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .unwrap_or_default()
-}
-
-/// `?next=`.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct NextQuery {
-    pub(crate) next: Option<String>,
 }

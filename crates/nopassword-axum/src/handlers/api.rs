@@ -8,13 +8,13 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use nopassword_core::{
-    CodeAttempt, LoginRequest, LoginUser,
+    LoginUser,
     forms::{CodeForm, FormErrors, LoginForm, messages},
     http::{Failure, flow_set_cookie},
 };
 use serde_json::json;
 
-use super::{Auth, code::typed_flow, start_session};
+use super::{Auth, start_session};
 use crate::{
     RequestInfo,
     cookies::{RequestCookies, with_set_cookie},
@@ -33,17 +33,9 @@ pub(crate) async fn login<U: LoginUser>(
     cookies: RequestCookies,
     ApiJson(form): ApiJson<LoginForm>,
 ) -> Response {
-    let username = match form.validate() {
-        Ok(username) => username,
+    let request = match info.login_request(&form, cookies.flow()) {
+        Ok(request) => request,
         Err(errors) => return invalid(&errors),
-    };
-    let request = LoginRequest {
-        username,
-        next: form.next.as_deref(),
-        host: info.host.as_deref(),
-        secure: info.secure,
-        client: info.client,
-        flow: cookies.flow(),
     };
     match state.service.request_login(request).await {
         Ok(started) => {
@@ -66,15 +58,9 @@ pub(crate) async fn login_code<U: LoginUser>(
     mut auth: Auth<U>,
     ApiJson(form): ApiJson<CodeForm>,
 ) -> Response {
-    let (username, code) = match form.validate(!state.service.settings().hide_username) {
-        Ok(fields) => fields,
+    let attempt = match info.code_attempt(state.service.settings(), &form, cookies.flow()) {
+        Ok(attempt) => attempt,
         Err(errors) => return invalid(&errors),
-    };
-    let attempt = CodeAttempt {
-        username,
-        code,
-        client: info.client,
-        flow: typed_flow(form.flow.as_deref(), &cookies),
     };
     let result: Result<Response, Failure> = async {
         match state.service.authenticate(attempt).await? {

@@ -8,8 +8,8 @@ use axum::{
 };
 use nopassword_core::{
     CodeAttempt, LinkAction, LoginUser,
-    forms::{CodeForm, FormErrors, messages},
-    http::{Failure, presented_flow},
+    forms::{FormErrors, messages},
+    http::{CodePost, Failure, UsernameQuery},
     pages::Page,
 };
 use serde::Deserialize;
@@ -158,21 +158,6 @@ pub(crate) async fn link_post<U: LoginUser>(
     .unwrap_or_else(|failure| state.html_failure(failure))
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct UsernameQuery {
-    username: Option<String>,
-}
-
-// No Debug: it holds a code or a CSRF token.
-#[derive(Deserialize)]
-pub(crate) struct CodeBody {
-    username: Option<String>,
-    code: Option<String>,
-    /// A flow token, for forms that carry one; else the flow cookie counts.
-    flow: Option<String>,
-    csrfmiddlewaretoken: Option<String>,
-}
-
 /// The form, with the CSRF cookie when the request had no valid one.
 fn render_form<U: LoginUser>(
     state: &AppState<U>,
@@ -202,14 +187,6 @@ pub(crate) async fn form<U: LoginUser>(
     render_form(&state, &cookies, &username, &FormErrors::default())
 }
 
-/// The flow of a typed code: the body's, when it carries a non-empty one, else the cookie's.
-pub(crate) fn typed_flow<'a>(
-    body: Option<&'a str>,
-    cookies: &'a RequestCookies,
-) -> Option<&'a str> {
-    presented_flow(body, cookies.flow())
-}
-
 /// Logs in with a typed code (counted only within its flow), or shows the form again with
 /// "Unable to log in with provided login code."
 pub(crate) async fn submit<U: LoginUser>(
@@ -217,39 +194,27 @@ pub(crate) async fn submit<U: LoginUser>(
     info: RequestInfo,
     cookies: RequestCookies,
     mut auth: Auth<U>,
-    HtmlForm(body): HtmlForm<CodeBody>,
+    HtmlForm(body): HtmlForm<CodePost>,
 ) -> Response {
     async {
-        if !cookies.csrf_valid(&state.service, body.csrfmiddlewaretoken.as_deref()) {
+        let (form, csrf) = body.into_parts();
+        if !cookies.csrf_valid(&state.service, csrf.as_deref()) {
             return Err(Failure::Csrf);
         }
-        let form = CodeForm {
-            username: body.username,
-            code: body.code,
-            flow: body.flow,
-        };
-        let typed = form.username.clone().unwrap_or_default();
-        let (username, code) = match form.validate(!state.service.settings().hide_username) {
-            Ok(fields) => fields,
-            Err(errors) => return Ok(render_form(&state, &cookies, &typed, &errors)),
-        };
-        let attempt = CodeAttempt {
-            username,
-            code,
-            client: info.client,
-            flow: typed_flow(form.flow.as_deref(), &cookies),
+        let typed = form.username.as_deref().unwrap_or_default();
+        let attempt = match info.code_attempt(state.service.settings(), &form, cookies.flow()) {
+            Ok(attempt) => attempt,
+            Err(errors) => return Ok(render_form(&state, &cookies, typed, &errors)),
         };
         match state.service.authenticate(attempt).await? {
             Some(login) => {
                 start_session(&state, &mut auth, &login).await?;
                 Ok(found(&login.next))
             }
-            None => Ok(render_form(
-                &state,
-                &cookies,
-                &typed,
-                &FormErrors::form(messages::INVALID_CODE),
-            )),
+            None => {
+                let errors = FormErrors::form(messages::INVALID_CODE);
+                Ok(render_form(&state, &cookies, typed, &errors))
+            }
         }
     }
     .await

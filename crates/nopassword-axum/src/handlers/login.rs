@@ -6,31 +6,17 @@ use axum::{
     response::Response,
 };
 use nopassword_core::{
-    LoginRequest, LoginUser,
-    forms::{FormErrors, LoginForm},
-    http::{Failure, flow_set_cookie},
+    LoginUser,
+    forms::FormErrors,
+    http::{Failure, LoginPost, NextQuery, flow_set_cookie},
     pages::Page,
 };
-use serde::Deserialize;
 
 use crate::{
     RequestInfo,
     cookies::{RequestCookies, with_set_cookie},
     state::{AppState, HtmlForm},
 };
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct NextQuery {
-    next: Option<String>,
-}
-
-// No Debug: it holds a code or a CSRF token.
-#[derive(Deserialize)]
-pub(crate) struct LoginBody {
-    username: Option<String>,
-    next: Option<String>,
-    csrfmiddlewaretoken: Option<String>,
-}
 
 fn query_next(uri: &Uri) -> Option<String> {
     Query::<NextQuery>::try_from_uri(uri)
@@ -78,7 +64,7 @@ pub(crate) async fn submit<U: LoginUser>(
     State(state): State<AppState<U>>,
     info: RequestInfo,
     cookies: RequestCookies,
-    HtmlForm(body): HtmlForm<LoginBody>,
+    HtmlForm(body): HtmlForm<LoginPost>,
 ) -> Response {
     submit_inner(&state, &info, &cookies, body)
         .await
@@ -89,35 +75,19 @@ async fn submit_inner<U: LoginUser>(
     state: &AppState<U>,
     info: &RequestInfo,
     cookies: &RequestCookies,
-    body: LoginBody,
+    body: LoginPost,
 ) -> Result<Response, Failure> {
-    if !cookies.csrf_valid(&state.service, body.csrfmiddlewaretoken.as_deref()) {
+    let (form, csrf) = body.into_parts();
+    if !cookies.csrf_valid(&state.service, csrf.as_deref()) {
         return Err(Failure::Csrf);
     }
-    let form = LoginForm {
-        username: body.username,
-        next: body.next,
-    };
-    let username = match form.validate() {
-        Ok(username) => username,
+    let request = match info.login_request(&form, cookies.flow()) {
+        Ok(request) => request,
         Err(errors) => {
             let typed = form.username.as_deref().unwrap_or("");
-            return Ok(render_form(
-                state,
-                cookies,
-                typed,
-                form.next.as_deref(),
-                &errors,
-            ));
+            let next = form.next.as_deref();
+            return Ok(render_form(state, cookies, typed, next, &errors));
         }
-    };
-    let request = LoginRequest {
-        username,
-        next: form.next.as_deref(),
-        host: info.host.as_deref(),
-        secure: info.secure,
-        client: info.client,
-        flow: cookies.flow(),
     };
     let started = state.service.request_login(request).await?;
     let flow = flow_set_cookie(state.service.settings(), &started.flow.expose());

@@ -7,28 +7,15 @@ use axum::{
 };
 use nopassword_core::{
     LoginUser,
-    http::{Failure, logout_target},
+    http::{Failure, LogoutPost, NextQuery, logout_target},
     pages::Page,
 };
-use serde::Deserialize;
 
 use super::{Auth, found};
 use crate::{
     cookies::RequestCookies,
     state::{AppState, HtmlForm},
 };
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct NextQuery {
-    next: Option<String>,
-}
-
-// No Debug: it holds a code or a CSRF token.
-#[derive(Deserialize)]
-pub(crate) struct LogoutBody {
-    next: Option<String>,
-    csrfmiddlewaretoken: Option<String>,
-}
 
 async fn log_out<U: LoginUser>(
     state: &AppState<U>,
@@ -78,7 +65,7 @@ pub(crate) async fn post<U: LoginUser>(
     State(state): State<AppState<U>>,
     cookies: RequestCookies,
     mut auth: Auth<U>,
-    HtmlForm(body): HtmlForm<LogoutBody>,
+    HtmlForm(body): HtmlForm<LogoutPost>,
 ) -> Response {
     async {
         if !cookies.csrf_valid(&state.service, body.csrfmiddlewaretoken.as_deref()) {
