@@ -77,7 +77,6 @@ mod cookies;
 mod extract;
 mod forwarded;
 mod handlers;
-mod pages;
 mod session;
 mod state;
 #[cfg(test)]
@@ -94,7 +93,10 @@ pub use forwarded::request_info;
 use handlers::{api, code, login, logout};
 pub use nopassword_core::http::{CSRF_FIELD, RequestInfo};
 use nopassword_core::{Dispatcher, LoginUser, NoPassword, http::SECURITY_HEADERS};
-pub use pages::{Pages, TEMPLATES, TemplateError};
+pub use nopassword_core::{
+    pages::{Pages, TEMPLATES},
+    templates::TemplateError,
+};
 pub use session::{LoginMiddleware, LoginService, MemorySessionStore, login_middleware};
 use state::AppState;
 

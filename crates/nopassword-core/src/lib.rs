@@ -61,6 +61,8 @@ mod sender;
 mod service;
 mod settings;
 mod store;
+#[cfg(feature = "templates")]
+pub mod templates;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod user;
