@@ -79,7 +79,6 @@ mod forwarded;
 mod handlers;
 mod memory_store;
 mod middleware;
-mod pages;
 mod session;
 mod state;
 #[cfg(test)]
@@ -98,7 +97,10 @@ pub use memory_store::MemorySessionStore;
 pub use middleware::{LoginMiddleware, LoginService, login_middleware};
 pub use nopassword_core::http::{CSRF_FIELD, RequestInfo};
 use nopassword_core::{Dispatcher, LoginUser, NoPassword, http::SECURITY_HEADERS};
-pub use pages::{Pages, TEMPLATES, TemplateError};
+pub use nopassword_core::{
+    pages::{Pages, TEMPLATES},
+    templates::TemplateError,
+};
 use state::AppState;
 
 /// Every route of the HTTP contract at `mount_path`, as an [`App::configure`] argument. Add

@@ -45,10 +45,7 @@ impl<U: LoginUser> AppState<U> {
 
     /// Renders a page with its status; a template failure becomes the plain 503 answer.
     pub(crate) fn page(&self, page: Page<'_>) -> HttpResponse {
-        match self
-            .pages
-            .render(page.template(), page.context(self.settings()))
-        {
+        match self.pages.render(page, self.settings()) {
             Ok(html) => HttpResponse::build(status(page.status()))
                 .content_type(ContentType::html())
                 .body(html),

@@ -72,7 +72,6 @@ mod extract;
 mod forwarded;
 mod handlers;
 mod memory_sessions;
-mod pages;
 mod session;
 mod state;
 
@@ -95,7 +94,10 @@ pub use nopassword_core::http::RequestInfo;
 use nopassword_core::{
     Dispatcher, LoginUser, NoPassword, forms::MAX_BODY_BYTES, http::SECURITY_HEADERS,
 };
-pub use pages::{Pages, TEMPLATES, TemplateError};
+pub use nopassword_core::{
+    pages::{Pages, TEMPLATES},
+    templates::TemplateError,
+};
 pub use session::{CSRF_FIELD, LoginLayer, SecureCookieLayer, SecureCookies, login_layer};
 use state::AppState;
 

@@ -9,7 +9,6 @@ use axum::{
     http::{HeaderValue, StatusCode, header::RETRY_AFTER, request::Parts},
     response::{Html, IntoResponse, Response},
 };
-use minijinja::value::Serde;
 use nopassword_core::{
     LoginUser, NoPassword,
     forms::messages,
@@ -58,8 +57,7 @@ pub(crate) fn session_failure(error: tower_sessions::session::Error) -> Failure 
 impl<U: LoginUser> AppState<U> {
     /// Renders a page with its status; a template failure becomes the plain 503 answer.
     pub(crate) fn page(&self, page: Page<'_>) -> Response {
-        let context = minijinja::Value::from(Serde(page.context(self.service.settings())));
-        match self.pages.render(page.template(), context) {
+        match self.pages.render(page, self.service.settings()) {
             Ok(html) => {
                 let code = StatusCode::from_u16(page.status()).unwrap_or(StatusCode::OK);
                 (code, Html(html)).into_response()

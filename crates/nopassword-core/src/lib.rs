@@ -61,6 +61,8 @@ mod sender;
 mod service;
 pub mod settings;
 mod store;
+#[cfg(feature = "templates")]
+pub mod templates;
 mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -1,27 +1,40 @@
-//! The HTML pages of the web adapters, as data: the built-in templates by name, the files of
-//! `template_dir` that override them, and the context each page is rendered with.
+//! The HTML pages of the web adapters: the built-in templates by name, the context each page
+//! is rendered with, and (feature `templates`) [`Pages`], the compiled templates both adapters
+//! render.
 //!
-//! Core has no template engine: each adapter compiles [`sources`] (minijinja, Jinja2 syntax,
-//! HTML auto-escaped) and renders a [`Page`] with [`Page::template`] and [`Page::context`]. So
+//! Each page is a [`Page`]; [`Page::template`] names its template and [`Page::context`] gives
+//! its variables. [`Pages::load`] compiles [`TEMPLATES`] through [the one template
+//! environment](crate::templates::Templates) (Jinja2 syntax, HTML auto-escaped, undefined
+//! variables are errors), each replaced by the file of the same name in `template_dir`. So
 //! both adapters show the same pages, and an app's overrides work on either.
 //!
-//! | template | context |
-//! |---|---|
-//! | `base.html` | the layout the others extend |
-//! | `login_form.html` | `csrf_token`, `next`, `username`, `errors`, `mount_path` |
-//! | `login_sent.html` | `message`, `expires_in`, `mount_path` |
-//! | `login_submit.html` | `title`, `button`, `action`, `csrf_token`, `mount_path` |
-//! | `login_confirm.html` | `title`, `button`, `action`, `csrf_token`, `username`, `requested_at`, `mount_path` |
-//! | `logout_form.html` | `title`, `button`, `action`, `csrf_token`, `next`, `mount_path` |
-//! | `login_code_form.html` | `csrf_token`, `username`, `ask_username`, `numeric`, `errors`, `mount_path` |
-//! | `login_code_invalid.html`, `error.html` | `title`, `message`, `mount_path` |
+//! Every page's context has every variable below (empty, `false` or no errors where the page
+//! has no value for it), so an override of any page may use any of them:
 //!
-//! `errors` maps a field (or `__all__`) to its messages, as [`FormErrors`] serializes.
+//! | variable | value | pages that fill it |
+//! |---|---|---|
+//! | `mount_path` | where the routes are mounted (`/accounts`) | all |
+//! | `csrf_token` | the form's CSRF token | forms, submit, confirm |
+//! | `next` | where to go after login or logout (a safe same-site path) | `login_form.html`, `logout_form.html` |
+//! | `username` | the username as typed, or the account a link logs into | `login_form.html`, `login_code_form.html`, `login_confirm.html` |
+//! | `errors` | messages by field: `__all__`, `username`, `code` (each a list, maybe empty) | `login_form.html`, `login_code_form.html` |
+//! | `title`, `button` | the heading and the button's label | `login_submit.html`, `login_confirm.html`, `logout_form.html`; `title` also `error.html` |
+//! | `action` | the path the form posts to | `login_submit.html`, `login_confirm.html`, `logout_form.html` |
+//! | `message` | the page's message | `login_sent.html`, `login_code_invalid.html`, `error.html` |
+//! | `requested_at` | when the code was requested (`2026-12-02 03:45 UTC`) | `login_confirm.html` |
+//! | `expires_in` | how long a code is valid (`15 minutes`) | all |
+//! | `ask_username` | whether the code form asks for the username | all |
+//! | `numeric` | whether codes are digits only | all |
+//!
+//! `base.html` is the layout the others extend.
 
+#[cfg(feature = "templates")]
 use std::path::Path;
 
 use serde::{Serialize, Serializer, ser::SerializeMap};
 
+#[cfg(feature = "templates")]
+use crate::templates::{TemplateError, Templates};
 use crate::{
     Settings, duration_in_words,
     forms::{FormErrors, messages},
@@ -77,41 +90,66 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (ERROR, include_str!("../templates/error.html")),
 ];
 
-/// A page template that could not be read, parsed or rendered (shared by both web adapters).
-#[derive(Debug, thiserror::Error)]
-#[error("page template {name}: {reason}")]
-pub struct TemplateError {
-    /// The template's file.
-    pub name: String,
-    /// What went wrong.
-    pub reason: String,
+/// The compiled page templates (feature `templates`): [`TEMPLATES`], each replaced by the file
+/// of the same name in `template_dir` when there is one. Both web adapters load one at start-up
+/// and render every page through it.
+///
+/// ```
+/// use nopassword_core::{Settings, http::Failure, pages::{Page, Pages}};
+///
+/// let pages = Pages::load(None)?;
+/// let html = pages.render(Page::Failure(&Failure::Csrf), &Settings::default())?;
+/// assert!(html.contains("<h1>Form expired</h1>"));
+/// assert!(html.contains(r#"<a href="/accounts/login/">"#));
+/// # Ok::<_, nopassword_core::templates::TemplateError>(())
+/// ```
+#[cfg(feature = "templates")]
+#[derive(Debug)]
+pub struct Pages {
+    templates: Templates,
 }
 
-/// The source of every page template: the file of the same name in `template_dir` when there
-/// is one, else the built-in. Adapters compile these with their template engine.
-///
-/// ```
-/// use nopassword_core::pages::{TEMPLATES, sources};
-///
-/// let builtins = sources(None).unwrap();
-/// assert_eq!(builtins.len(), TEMPLATES.len());
-/// ```
-pub fn sources(template_dir: Option<&Path>) -> Result<Vec<(&'static str, String)>, TemplateError> {
-    TEMPLATES
-        .iter()
-        .map(|&(name, builtin)| {
-            let source = match template_dir.map(|dir| dir.join(name)) {
-                Some(path) if path.is_file() => {
-                    std::fs::read_to_string(&path).map_err(|e| TemplateError {
-                        name: path.display().to_string(),
-                        reason: e.to_string(),
-                    })?
-                }
-                _ => builtin.to_owned(),
-            };
-            Ok((name, source))
-        })
-        .collect()
+#[cfg(feature = "templates")]
+impl Pages {
+    /// Compiles the page templates, replacing each with the file of the same name in
+    /// `template_dir` when there is one. A template that does not parse is an error naming
+    /// it; an undefined variable in an override is an error when that page renders.
+    ///
+    /// ```
+    /// use nopassword_core::pages::Pages;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("np-pages-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("login_sent.html"), "{% if %}")?;
+    /// let err = Pages::load(Some(&dir)).unwrap_err();
+    /// assert!(err.to_string().contains("login_sent.html"), "{err}");
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load(template_dir: Option<&Path>) -> Result<Self, TemplateError> {
+        Templates::load(TEMPLATES, template_dir).map(|templates| Self { templates })
+    }
+
+    /// Renders `page` with its [context](Page::context) under `settings`; the adapters send it
+    /// with [`Page::status`].
+    ///
+    /// Errors: a [`TemplateError`] naming the template's file and what failed (such as an
+    /// override's undefined variable). The adapters log it and answer a plain 503.
+    ///
+    /// ```
+    /// use nopassword_core::{Settings, forms::FormErrors, pages::{Page, Pages}};
+    ///
+    /// let errors = FormErrors::default();
+    /// let page = Page::LoginForm { csrf_token: "t", username: "<b>", next: Some("/inbox"), errors: &errors };
+    /// let html = Pages::load(None)?.render(page, &Settings::default())?;
+    /// assert!(html.contains(r#"value="&lt;b&gt;""#));
+    /// assert!(html.contains(r#"name="next" value="/inbox""#));
+    /// # Ok::<_, nopassword_core::templates::TemplateError>(())
+    /// ```
+    pub fn render(&self, page: Page<'_>, settings: &Settings) -> Result<String, TemplateError> {
+        self.templates
+            .render(page.template(), page.context(settings))
+    }
 }
 
 /// "15 minutes": how long a code is valid, as the sent page (and the login mail) says it.
@@ -228,11 +266,63 @@ pub struct PageContext<'a> {
     settings: &'a Settings,
 }
 
+/// The fields of [`FormErrors`] the pages show, each present in `errors` (maybe empty).
+const FORM_FIELDS: [&str; 3] = [FormErrors::ALL, "username", "code"];
+
+/// `errors` with every field of [`FORM_FIELDS`], so `{% if errors.code %}` never reads an
+/// undefined value.
+struct PageErrors<'a>(Option<&'a FormErrors>);
+
+impl Serialize for PageErrors<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(FORM_FIELDS.len()))?;
+        for field in FORM_FIELDS {
+            let messages = self.0.map_or(&[][..], |errors| errors.get(field));
+            map.serialize_entry(field, messages)?;
+        }
+        map.end()
+    }
+}
+
+/// Every variable of every page (see the [module docs](self)).
+#[derive(Serialize)]
+struct Variables<'a> {
+    mount_path: &'a str,
+    csrf_token: &'a str,
+    next: std::borrow::Cow<'a, str>,
+    username: &'a str,
+    errors: PageErrors<'a>,
+    title: &'a str,
+    button: &'a str,
+    action: &'a str,
+    message: &'a str,
+    requested_at: String,
+    expires_in: String,
+    ask_username: bool,
+    numeric: bool,
+}
+
 impl Serialize for PageContext<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let settings = self.settings;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("mount_path", &settings.mount_path)?;
+        let mut vars = Variables {
+            mount_path: &settings.mount_path,
+            csrf_token: "",
+            next: "".into(),
+            username: "",
+            errors: PageErrors(None),
+            title: "",
+            button: "",
+            action: "",
+            message: "",
+            requested_at: String::new(),
+            expires_in: expires_in(settings),
+            ask_username: !settings.hide_username,
+            numeric: settings.numeric_codes,
+        };
+        fn safe(next: Option<&str>) -> std::borrow::Cow<'_, str> {
+            next.and_then(safe_next).unwrap_or_default()
+        }
         match self.page {
             Page::LoginForm {
                 csrf_token,
@@ -240,20 +330,17 @@ impl Serialize for PageContext<'_> {
                 next,
                 errors,
             } => {
-                map.serialize_entry("csrf_token", csrf_token)?;
-                map.serialize_entry("next", &next.and_then(safe_next).unwrap_or_default())?;
-                map.serialize_entry("username", username)?;
-                map.serialize_entry("errors", errors)?;
+                vars.csrf_token = csrf_token;
+                vars.next = safe(next);
+                vars.username = username;
+                vars.errors = PageErrors(Some(errors));
             }
-            Page::Sent => {
-                map.serialize_entry("message", messages::SENT_PAGE)?;
-                map.serialize_entry("expires_in", &expires_in(settings))?;
-            }
+            Page::Sent => vars.message = messages::SENT_PAGE,
             Page::Submit { action, csrf_token } => {
-                map.serialize_entry("title", messages::LOGGING_IN)?;
-                map.serialize_entry("button", messages::CLICK_TO_LOGIN)?;
-                map.serialize_entry("action", action)?;
-                map.serialize_entry("csrf_token", csrf_token)?;
+                vars.title = messages::LOGGING_IN;
+                vars.button = messages::CLICK_TO_LOGIN;
+                vars.action = action;
+                vars.csrf_token = csrf_token;
             }
             Page::Confirm {
                 action,
@@ -261,41 +348,39 @@ impl Serialize for PageContext<'_> {
                 username,
                 requested_at,
             } => {
-                map.serialize_entry("title", messages::CONFIRM_LOGIN)?;
-                map.serialize_entry("button", messages::LOG_IN)?;
-                map.serialize_entry("action", action)?;
-                map.serialize_entry("csrf_token", csrf_token)?;
-                map.serialize_entry("username", username)?;
-                map.serialize_entry("requested_at", &utc_minute(requested_at))?;
+                vars.title = messages::CONFIRM_LOGIN;
+                vars.button = messages::LOG_IN;
+                vars.action = action;
+                vars.csrf_token = csrf_token;
+                vars.username = username;
+                vars.requested_at = utc_minute(requested_at);
             }
             Page::LogoutForm {
                 action,
                 csrf_token,
                 next,
             } => {
-                map.serialize_entry("title", messages::LOG_OUT_TITLE)?;
-                map.serialize_entry("button", messages::LOG_OUT)?;
-                map.serialize_entry("action", action)?;
-                map.serialize_entry("csrf_token", csrf_token)?;
-                map.serialize_entry("next", &next.and_then(safe_next).unwrap_or_default())?;
+                vars.title = messages::LOG_OUT_TITLE;
+                vars.button = messages::LOG_OUT;
+                vars.action = action;
+                vars.csrf_token = csrf_token;
+                vars.next = safe(next);
             }
             Page::CodeForm {
                 csrf_token,
                 username,
                 errors,
             } => {
-                map.serialize_entry("csrf_token", csrf_token)?;
-                map.serialize_entry("username", username)?;
-                map.serialize_entry("ask_username", &!settings.hide_username)?;
-                map.serialize_entry("numeric", &settings.numeric_codes)?;
-                map.serialize_entry("errors", errors)?;
+                vars.csrf_token = csrf_token;
+                vars.username = username;
+                vars.errors = PageErrors(Some(errors));
             }
             Page::Failure(failure) => {
-                map.serialize_entry("title", failure.title())?;
-                map.serialize_entry("message", failure.message())?;
+                vars.title = failure.title();
+                vars.message = failure.message();
             }
         }
-        map.end()
+        vars.serialize(serializer)
     }
 }
 
@@ -327,23 +412,274 @@ pub fn utc_minute(time: std::time::SystemTime) -> String {
     format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "templates"))]
 mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use minijinja::UndefinedBehavior;
+
     use super::*;
+    use crate::templates::tests::TempDir;
+
+    /// One page of each kind, named for the failure messages, with the template it renders.
+    fn every_page<'a>(
+        errors: &'a FormErrors,
+        failures: &'a [(&'static str, Failure)],
+    ) -> Vec<(String, Page<'a>)> {
+        let mut pages = vec![
+            (
+                "LoginForm".to_owned(),
+                Page::LoginForm {
+                    csrf_token: "tok",
+                    username: "alice",
+                    next: Some("/inbox"),
+                    errors,
+                },
+            ),
+            ("Sent".to_owned(), Page::Sent),
+            (
+                "Submit".to_owned(),
+                Page::Submit {
+                    action: "/accounts/login-code/alice/c/",
+                    csrf_token: "tok",
+                },
+            ),
+            (
+                "Confirm".to_owned(),
+                Page::Confirm {
+                    action: "/accounts/login-code/alice/c/",
+                    csrf_token: "tok",
+                    username: "alice",
+                    requested_at: UNIX_EPOCH,
+                },
+            ),
+            (
+                "LogoutForm".to_owned(),
+                Page::LogoutForm {
+                    action: "/accounts/logout/",
+                    csrf_token: "tok",
+                    next: None,
+                },
+            ),
+            (
+                "CodeForm".to_owned(),
+                Page::CodeForm {
+                    csrf_token: "tok",
+                    username: "",
+                    errors,
+                },
+            ),
+        ];
+        for (name, failure) in failures {
+            pages.push((format!("Failure({name})"), Page::Failure(failure)));
+        }
+        pages
+    }
+
+    fn failures() -> Vec<(&'static str, Failure)> {
+        vec![
+            ("BadRequest", Failure::BadRequest("bad".into())),
+            ("Csrf", Failure::Csrf),
+            ("OtherBrowser", Failure::OtherBrowser),
+            ("TooLarge", Failure::TooLarge),
+            ("UnsupportedMediaType", Failure::expected_form()),
+            ("RateLimited", Failure::RateLimited(Duration::from_secs(3))),
+            ("Unavailable", Failure::Unavailable),
+            ("NotFound", Failure::NotFound),
+        ]
+    }
+
+    fn strict_builtins() -> Templates {
+        Templates::with_undefined(TEMPLATES, None, UndefinedBehavior::Strict).expect("built-ins")
+    }
+
+    #[test]
+    fn every_builtin_page_renders_for_every_page_with_strict_undefined() {
+        let templates = strict_builtins();
+        let failures = failures();
+        for settings in [
+            Settings::default(),
+            Settings {
+                hide_username: true,
+                numeric_codes: true,
+                ..Settings::default()
+            },
+        ] {
+            for errors in [FormErrors::default(), {
+                let mut errors = FormErrors::form("whole form");
+                errors.add("username", "bad username");
+                errors.add("code", "bad code");
+                errors
+            }] {
+                let mut rendered = std::collections::BTreeSet::new();
+                for (name, page) in every_page(&errors, &failures) {
+                    let html = templates
+                        .render(page.template(), page.context(&settings))
+                        .unwrap_or_else(|e| panic!("Page::{name} ({}): {e}", page.template()));
+                    assert!(html.starts_with("<!doctype html>"), "Page::{name}: {html}");
+                    rendered.insert(page.template());
+                }
+                let all: std::collections::BTreeSet<_> = TEMPLATES
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .filter(|name| *name != BASE)
+                    .collect();
+                assert_eq!(rendered, all, "every page template is rendered");
+            }
+        }
+    }
+
+    #[test]
+    fn every_page_context_has_every_variable() {
+        let documented = [
+            "action",
+            "ask_username",
+            "button",
+            "csrf_token",
+            "errors",
+            "expires_in",
+            "message",
+            "mount_path",
+            "next",
+            "numeric",
+            "requested_at",
+            "title",
+            "username",
+        ];
+        let errors = FormErrors::default();
+        let failures = failures();
+        let settings = Settings::default();
+        for (name, page) in every_page(&errors, &failures) {
+            let value = serde_json::to_value(page.context(&settings)).expect("serializes");
+            let keys: Vec<&str> = value
+                .as_object()
+                .expect("a map")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(keys, documented, "Page::{name}");
+            let errors = value["errors"].as_object().expect("errors map");
+            let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+            assert_eq!(fields, ["__all__", "code", "username"], "Page::{name}");
+        }
+    }
+
+    #[test]
+    fn page_variables_carry_their_values() {
+        let settings = Settings::default();
+        let errors = FormErrors::form("whole form");
+        let context = |page: Page<'_>| serde_json::to_value(page.context(&settings)).expect("ser");
+        let form = context(Page::LoginForm {
+            csrf_token: "tok",
+            username: "alice",
+            next: Some("https://evil.example/"),
+            errors: &errors,
+        });
+        assert_eq!(form["next"], "", "an unsafe next is dropped");
+        assert_eq!(form["errors"]["__all__"][0], "whole form");
+        assert_eq!(form["mount_path"], "/accounts");
+        let sent = context(Page::Sent);
+        assert_eq!(sent["message"], messages::SENT_PAGE);
+        assert_eq!(sent["expires_in"], "15 minutes");
+        let confirm = context(Page::Confirm {
+            action: "/a",
+            csrf_token: "t",
+            username: "bob",
+            requested_at: UNIX_EPOCH,
+        });
+        assert_eq!(confirm["requested_at"], "1970-01-01 00:00 UTC");
+        assert_eq!(confirm["title"], messages::CONFIRM_LOGIN);
+        let logout = context(Page::LogoutForm {
+            action: "/accounts/logout/",
+            csrf_token: "t",
+            next: Some("/bye"),
+        });
+        assert_eq!(logout["next"], "/bye");
+        let failure = context(Page::Failure(&Failure::Csrf));
+        assert_eq!(failure["title"], Failure::Csrf.title());
+        assert_eq!(failure["message"], Failure::Csrf.message());
+    }
+
+    #[test]
+    fn html_is_escaped_and_paths_stay_readable() {
+        let pages = Pages::load(None).expect("built-ins parse");
+        let errors = FormErrors::default();
+        let page = Page::LoginForm {
+            csrf_token: "t",
+            username: "<script>x</script>",
+            next: Some("/a/b?c=1&d=2"),
+            errors: &errors,
+        };
+        let html = pages.render(page, &Settings::default()).expect("renders");
+        assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"), "{html}");
+        assert!(!html.contains("<script>x"), "{html}");
+        assert!(html.contains(r#"value="/a/b?c=1&amp;d=2""#), "{html}");
+        assert!(html.contains(r#"action="/accounts/login/""#), "{html}");
+    }
 
     #[test]
     fn every_template_is_overridable_by_name() {
-        let dir = std::env::temp_dir().join(format!("np-core-pages-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        std::fs::write(dir.join(LOGIN_SENT), "custom").expect("write");
-        let sources = sources(Some(&dir)).expect("sources");
-        for (name, source) in &sources {
-            if *name == LOGIN_SENT {
-                assert_eq!(source, "custom");
-            } else {
-                assert!(source.contains("{%"), "{name} is the built-in");
-            }
+        let dir = TempDir::new("pages-override");
+        let settings = Settings::default();
+        let errors = FormErrors::default();
+        let failures = failures();
+        for &(name, _) in TEMPLATES.iter().filter(|(name, _)| *name != BASE) {
+            dir.write(name, &format!("custom {name} {{{{ mount_path }}}}"));
         }
-        std::fs::remove_dir_all(&dir).ok();
+        dir.write(BASE, "[{% block content %}{% endblock %}]");
+        let pages = Pages::load(Some(&dir.0)).expect("loads");
+        for (name, page) in every_page(&errors, &failures) {
+            let html = pages.render(page, &settings).expect("renders");
+            assert_eq!(
+                html,
+                format!("custom {} /accounts", page.template()),
+                "Page::{name}"
+            );
+        }
+        // base.html alone: the built-in pages extend the override.
+        for &(name, _) in TEMPLATES.iter().filter(|(name, _)| *name != BASE) {
+            std::fs::remove_file(dir.0.join(name)).expect("rm");
+        }
+        let pages = Pages::load(Some(&dir.0)).expect("loads");
+        let html = pages.render(Page::Sent, &settings).expect("renders");
+        assert!(html.starts_with("[\n<h1>"), "{html}");
+    }
+
+    #[test]
+    fn an_override_that_does_not_parse_fails_the_load_naming_it() {
+        let dir = TempDir::new("pages-broken");
+        dir.write(LOGIN_SENT, "{% if %}");
+        let err = Pages::load(Some(&dir.0)).expect_err("broken template");
+        assert_eq!(err.name, dir.0.join(LOGIN_SENT).display().to_string());
+        assert!(err.reason.contains("syntax error"), "{err}");
+    }
+
+    #[test]
+    fn an_override_with_an_undefined_variable_fails_at_render_naming_it() {
+        let dir = TempDir::new("pages-undefined");
+        dir.write(LOGIN_SENT, "{{ message }} {{ mesage }}");
+        dir.write(
+            ERROR,
+            "{% extends \"base.html\" %}{% block content %}{{ titel }}{% endblock %}",
+        );
+        let pages = Pages::load(Some(&dir.0)).expect("parses");
+        let err = pages
+            .render(Page::Sent, &Settings::default())
+            .expect_err("undefined variable");
+        let shown = err.to_string();
+        assert!(
+            shown.contains(&dir.0.join(LOGIN_SENT).display().to_string()),
+            "{shown}"
+        );
+        assert!(shown.contains("`mesage` is undefined"), "{shown}");
+        let err = pages
+            .render(Page::Failure(&Failure::Csrf), &Settings::default())
+            .expect_err("undefined variable");
+        assert!(err.to_string().contains("`titel` is undefined"), "{err}");
+        assert!(err.to_string().contains(ERROR), "{err}");
+        // The other pages are not affected.
+        pages
+            .render(Page::Failure(&Failure::NotFound), &Settings::default())
+            .expect("renders");
     }
 }

@@ -1,13 +1,13 @@
 //! The login e-mail's templates: built in, overridable by name from a directory, checked when
-//! loaded.
+//! loaded. They load and render through core's one template environment
+//! ([`Templates`](nopassword_core::templates::Templates)).
 
-use std::{
-    fmt, io,
-    path::{Path, PathBuf},
+use std::{fmt, path::Path};
+
+use nopassword_core::{
+    LoginCode,
+    templates::{MessageContext, TemplateError, Templates},
 };
-
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context, path_loader};
-use nopassword_core::LoginCode;
 
 use crate::EmailError;
 
@@ -65,7 +65,8 @@ impl fmt::Debug for LoginEmail {
     }
 }
 
-/// The compiled `login_email.txt` and `login_email.html` templates (minijinja, Jinja2 syntax).
+/// The compiled `login_email.txt` and `login_email.html` templates (minijinja, Jinja2 syntax),
+/// loaded through core's [`Templates`].
 ///
 /// Each is read from the template directory when it holds a file of that name, else the
 /// built-in one ([`DEFAULT_TEXT_TEMPLATE`], [`DEFAULT_HTML_TEMPLATE`]) is used. Overrides
@@ -73,7 +74,7 @@ impl fmt::Debug for LoginEmail {
 /// once with sample values, so syntax errors, unknown filters and misspelt variables are
 /// reported then, naming the file.
 ///
-/// The context of both templates:
+/// The context of both templates is a [`MessageContext`]:
 ///
 /// | variable | value |
 /// |---|---|
@@ -105,19 +106,23 @@ impl fmt::Debug for LoginEmail {
 /// # Ok::<_, Box<dyn std::error::Error>>(())
 /// ```
 pub struct LoginEmailTemplates {
-    env: Environment<'static>,
-    text_file: String,
-    html_file: String,
+    templates: Templates,
 }
 
 impl fmt::Debug for LoginEmailTemplates {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LoginEmailTemplates")
-            .field("text_file", &self.text_file)
-            .field("html_file", &self.html_file)
+            .field("text_file", &self.text_file())
+            .field("html_file", &self.html_file())
             .finish()
     }
 }
+
+/// The built-ins, by name.
+const BUILTINS: &[(&str, &str)] = &[
+    (TEXT_TEMPLATE, DEFAULT_TEXT_TEMPLATE),
+    (HTML_TEMPLATE, DEFAULT_HTML_TEMPLATE),
+];
 
 impl LoginEmailTemplates {
     /// Loads the templates, overriding the built-ins with the files of `dir` (if given) of
@@ -132,50 +137,17 @@ impl LoginEmailTemplates {
     /// # Ok::<_, nopassword_email::EmailError>(())
     /// ```
     pub fn load(dir: Option<&Path>) -> Result<Self, EmailError> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-        env.set_auto_escape_callback(|name| {
-            if name.ends_with(".html") || name.ends_with(".htm") {
-                AutoEscape::Html
-            } else {
-                AutoEscape::None
-            }
-        });
-        // minijinja's HTML escaping also turns `/` into `&#x2f;`, which mangles every link
-        // in the mail's source; `&<>"'` are the characters that matter in HTML.
-        env.set_formatter(|out, state, value| {
-            if *state.auto_escape() == AutoEscape::Html
-                && !value.is_safe()
-                && !value.is_undefined()
-                && !value.is_none()
-            {
-                out.write_str(&escape_html(&value.to_string()))?;
-                Ok(())
-            } else {
-                minijinja::escape_formatter(out, state, value)
-            }
-        });
-        if let Some(dir) = dir {
-            if !dir.is_dir() {
-                return Err(EmailError::InvalidSetting {
-                    key: "template_dir",
-                    value: dir.display().to_string(),
-                    accepted: "an existing directory",
-                });
-            }
-            env.set_loader(path_loader(dir));
-            // Included files are read once, at the check below; later edits would otherwise
-            // reach a running server unchecked.
-            env.set_auto_reload(false);
+        if let Some(dir) = dir.filter(|dir| !dir.is_dir()) {
+            return Err(EmailError::InvalidSetting {
+                key: "template_dir",
+                value: dir.display().to_string(),
+                accepted: "an existing directory",
+            });
         }
-        let text_file = add(&mut env, dir, TEXT_TEMPLATE, DEFAULT_TEXT_TEMPLATE)?;
-        let html_file = add(&mut env, dir, HTML_TEMPLATE, DEFAULT_HTML_TEMPLATE)?;
         let templates = Self {
-            env,
-            text_file,
-            html_file,
+            templates: Templates::load(BUILTINS, dir).map_err(template_error)?,
         };
-        templates.render_values(&sample_context())?;
+        templates.render_context(MessageContext::sample())?;
         Ok(templates)
     }
 
@@ -187,7 +159,7 @@ impl LoginEmailTemplates {
     /// # Ok::<_, nopassword_email::EmailError>(())
     /// ```
     pub fn text_file(&self) -> &str {
-        &self.text_file
+        self.templates.file(TEXT_TEMPLATE).unwrap_or(TEXT_TEMPLATE)
     }
 
     /// Where the HTML template came from: its path, or `built-in login_email.html`.
@@ -198,7 +170,7 @@ impl LoginEmailTemplates {
     /// # Ok::<_, nopassword_email::EmailError>(())
     /// ```
     pub fn html_file(&self) -> &str {
-        &self.html_file
+        self.templates.file(HTML_TEMPLATE).unwrap_or(HTML_TEMPLATE)
     }
 
     /// Renders both bodies for `code`; `secure` and `host` describe the request that asked
@@ -225,100 +197,28 @@ impl LoginEmailTemplates {
         secure: bool,
         host: Option<&str>,
     ) -> Result<LoginEmail, EmailError> {
-        let url = code.login_url(secure, host);
-        let site = code.link_host(host).to_owned();
-        let valid_for = code.valid_for();
-        self.render_values(&context! {
-            url => url,
-            code => code.code().expose(),
-            username => code.user().username.as_str(),
-            site => site,
-            expires_in => nopassword_core::duration_in_words(valid_for),
-            expires_in_seconds => valid_for.as_secs(),
-        })
+        self.render_context(MessageContext::new(code, secure, host))
     }
 
-    fn render_values(&self, ctx: &Value) -> Result<LoginEmail, EmailError> {
-        let render = |name: &str, file: &str| {
-            self.env
-                .get_template(name)
-                .and_then(|t| t.render(ctx))
-                .map_err(|e| template_error(file, e))
+    fn render_context(&self, context: MessageContext<'_>) -> Result<LoginEmail, EmailError> {
+        let render = |name: &str| {
+            self.templates
+                .render(name, &context)
+                .map_err(template_error)
         };
         Ok(LoginEmail {
-            text: render(TEXT_TEMPLATE, &self.text_file)?,
-            html: render(HTML_TEMPLATE, &self.html_file)?,
+            text: render(TEXT_TEMPLATE)?,
+            html: render(HTML_TEMPLATE)?,
         })
     }
 }
 
-/// Adds template `name` from `dir` when the file exists there, else the built-in; returns
-/// where it came from.
-fn add(
-    env: &mut Environment<'static>,
-    dir: Option<&Path>,
-    name: &'static str,
-    builtin: &'static str,
-) -> Result<String, EmailError> {
-    let path: Option<PathBuf> = dir.map(|d| d.join(name));
-    let source = match &path {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(source) => Some((path.display().to_string(), source)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(template_error(&path.display().to_string(), e)),
-        },
-        None => None,
-    };
-    match source {
-        Some((file, source)) => {
-            env.add_template_owned(name, source)
-                .map_err(|e| template_error(&file, e))?;
-            Ok(file)
-        }
-        None => {
-            let file = format!("built-in {name}");
-            env.add_template(name, builtin)
-                .map_err(|e| template_error(&file, e))?;
-            Ok(file)
-        }
-    }
-}
-
-fn template_error(
-    file: &str,
-    source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-) -> EmailError {
+/// [`EmailError::Template`], naming the file as core's error does.
+fn template_error(error: TemplateError) -> EmailError {
     EmailError::Template {
-        file: file.to_owned(),
-        source: source.into(),
+        file: error.name,
+        source: error.reason.into(),
     }
-}
-
-fn sample_context() -> Value {
-    context! {
-        url => "https://example.com/accounts/login-code/alice/0123456789abcdef0123/",
-        code => "0123456789abcdef0123",
-        username => "alice",
-        site => "example.com",
-        expires_in => "15 minutes",
-        expires_in_seconds => 900u64,
-    }
-}
-
-/// Escapes the characters that are special in HTML text and quoted attributes.
-fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -326,18 +226,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn html_escaping_keeps_links_readable() {
-        let env_out = escape_html(r#"<b>o'hara&co</b> "x" https://a/b"#);
-        assert_eq!(
-            env_out,
-            "&lt;b&gt;o&#x27;hara&amp;co&lt;/b&gt; &quot;x&quot; https://a/b"
-        );
-    }
-
-    #[test]
     fn builtins_load() {
         let t = LoginEmailTemplates::load(None).expect("built-ins are valid");
-        let email = t.render_values(&sample_context()).expect("renders");
+        let email = t.render_context(MessageContext::sample()).expect("renders");
         assert!(email.text.contains("0123456789abcdef0123"));
         assert!(email.html.contains(
             r#"<a href="https://example.com/accounts/login-code/alice/0123456789abcdef0123/">"#

@@ -7,14 +7,17 @@ use std::{
     time::Duration,
 };
 
-use nopassword_core::{LoginCode, LoginCodeSender, SecretString, SendError, Settings, async_trait};
+use nopassword_core::{
+    LoginCode, LoginCodeSender, SecretString, SendError, Settings, async_trait,
+    templates::MessageContext,
+};
 use reqwest::{Response, StatusCode, Url, header::RETRY_AFTER, redirect};
 use serde::Deserialize;
 
 use crate::{
     DEFAULT_API_BASE, RetryPolicy, TwilioError, TwilioSettings, is_e164,
     retry::{is_retryable_status, parse_retry_after},
-    template::{SmsContext, SmsTemplate},
+    template::SmsTemplate,
 };
 
 /// The default `connect_timeout`.
@@ -254,14 +257,9 @@ impl TwilioSender {
         secure: bool,
         host: Option<&str>,
     ) -> Result<String, TwilioError> {
-        let url = code.login_url(secure, host);
-        self.inner.template.render(&SmsContext {
-            url: &url,
-            site: code.link_host(host),
-            code: code.code().expose(),
-            username: &code.user().username,
-            valid_for: code.valid_for(),
-        })
+        self.inner
+            .template
+            .render(MessageContext::new(code, secure, host))
     }
 
     /// Texts `code` to its user's phone number, retrying as the [`RetryPolicy`] says, and

@@ -1,8 +1,8 @@
 //! The SMS text: `login_sms.txt`, built in or from the template directory.
 
-use std::{io, path::Path, time::Duration};
+use std::path::Path;
 
-use minijinja::{Environment, UndefinedBehavior, context};
+use nopassword_core::templates::{MessageContext, TemplateError, Templates};
 
 use crate::TwilioError;
 
@@ -17,113 +17,86 @@ pub const SMS_TEMPLATE: &str = "login_sms.txt";
 /// ```
 pub const DEFAULT_SMS_TEMPLATE: &str = include_str!("../templates/login_sms.txt");
 
-/// The compiled SMS template, checked by one trial render when loaded.
+/// The compiled SMS template (core's [`Templates`]), checked by one trial render when loaded.
 #[derive(Debug)]
 pub(crate) struct SmsTemplate {
-    env: Environment<'static>,
-    /// Where it came from, for errors.
-    file: String,
-}
-
-/// What a template sees (besides `expires_in_seconds`).
-pub(crate) struct SmsContext<'a> {
-    pub(crate) url: &'a str,
-    /// The host the link names.
-    pub(crate) site: &'a str,
-    pub(crate) code: &'a str,
-    pub(crate) username: &'a str,
-    pub(crate) valid_for: Duration,
+    templates: Templates,
 }
 
 impl SmsTemplate {
-    /// The override in `dir` when there is one, else the built-in template.
+    /// The override in `dir` when there is one, else the built-in template. A misspelt
+    /// variable fails here, at start-up, not when texting an empty link.
     pub(crate) fn load(dir: Option<&Path>) -> Result<Self, TwilioError> {
-        let (source, file) = match dir.map(|d| d.join(SMS_TEMPLATE)) {
-            Some(path) => match std::fs::read_to_string(&path) {
-                Ok(source) => (source, path.display().to_string()),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => builtin(),
-                Err(e) => {
-                    return Err(TwilioError::Template {
-                        file: path.display().to_string(),
-                        source: e.into(),
-                    });
-                }
-            },
-            None => builtin(),
+        let template = Self {
+            templates: Templates::load(&[(SMS_TEMPLATE, DEFAULT_SMS_TEMPLATE)], dir)
+                .map_err(template_error)?,
         };
-        let mut env = Environment::new();
-        // A misspelt variable must fail at start-up, not text an empty link. `SemiStrict`
-        // still allows `{% if username %}`.
-        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-        // Plain text: never HTML-escape (minijinja decides by extension; say it anyway).
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        env.add_template_owned(SMS_TEMPLATE, source)
-            .map_err(|e| template_error(&file, e))?;
-        let template = Self { env, file };
-        let sample = template.render(&SmsContext {
-            url: "https://example.com/accounts/login-code/alice/0123456789abcdef0123/",
-            site: "example.com",
-            code: "0123456789abcdef0123",
-            username: "alice",
-            valid_for: Duration::from_secs(900),
-        })?;
+        let sample = template.render(MessageContext::sample())?;
         if sample.trim().is_empty() {
             return Err(TwilioError::Template {
-                file: template.file,
+                file: template.file().to_owned(),
                 source: "renders an empty message, which Twilio refuses".into(),
             });
         }
         Ok(template)
     }
 
+    /// Where it came from: the override's path, or `built-in login_sms.txt`.
+    fn file(&self) -> &str {
+        self.templates.file(SMS_TEMPLATE).unwrap_or(SMS_TEMPLATE)
+    }
+
     /// The message text.
-    pub(crate) fn render(&self, ctx: &SmsContext<'_>) -> Result<String, TwilioError> {
-        let template = self
-            .env
-            .get_template(SMS_TEMPLATE)
-            .map_err(|e| template_error(&self.file, e))?;
-        template
-            .render(context! {
-                url => ctx.url,
-                code => ctx.code,
-                username => ctx.username,
-                site => ctx.site,
-                expires_in => nopassword_core::duration_in_words(ctx.valid_for),
-                expires_in_seconds => ctx.valid_for.as_secs(),
-            })
-            .map_err(|e| template_error(&self.file, e))
+    pub(crate) fn render(&self, context: MessageContext<'_>) -> Result<String, TwilioError> {
+        self.templates
+            .render(SMS_TEMPLATE, context)
+            .map_err(template_error)
     }
 }
 
-fn builtin() -> (String, String) {
-    (
-        DEFAULT_SMS_TEMPLATE.to_owned(),
-        format!("built-in {SMS_TEMPLATE}"),
-    )
-}
-
-fn template_error(file: &str, e: minijinja::Error) -> TwilioError {
+fn template_error(error: TemplateError) -> TwilioError {
     TwilioError::Template {
-        file: file.to_owned(),
-        source: e.into(),
+        file: error.name,
+        source: error.reason.into(),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::{
+        sync::Arc,
+        time::{Duration, SystemTime},
+    };
+
+    use nopassword_core::{LoginCode, PlaintextCode, Recipient, Settings, UrlConfig};
+
     use super::*;
+
+    fn login_code(username: &str, code: &str, valid_for: Duration) -> LoginCode {
+        LoginCode::new(
+            Recipient {
+                id: "1".into(),
+                username: username.into(),
+                email: None,
+                phone: None,
+            },
+            PlaintextCode::new(code),
+            None,
+            SystemTime::now(),
+            valid_for,
+            Arc::new(UrlConfig::from_settings(&Settings {
+                server_url: "x.test".into(),
+                ..Settings::default()
+            })),
+        )
+    }
 
     #[test]
     fn builtin_renders_url_and_code() {
         let t = SmsTemplate::load(None).expect("built-in loads");
+        let code = login_code("bob", "abc", Duration::from_secs(900));
         let text = t
-            .render(&SmsContext {
-                url: "https://x.test/accounts/login-code/bob/abc/",
-                site: "x.test",
-                code: "abc",
-                username: "bob",
-                valid_for: Duration::from_secs(900),
-            })
+            .render(MessageContext::new(&code, true, None))
             .expect("renders");
         assert_eq!(
             text,
@@ -134,17 +107,12 @@ mod tests {
     #[test]
     fn text_is_not_html_escaped() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join(SMS_TEMPLATE), "{{ username }} {{ url }}").expect("write");
+        std::fs::write(dir.path().join(SMS_TEMPLATE), "{{ username }} {{ site }}").expect("write");
         let t = SmsTemplate::load(Some(dir.path())).expect("loads");
+        let code = login_code("<o'hara & co>", "c", Duration::from_secs(60));
         let text = t
-            .render(&SmsContext {
-                url: "https://x.test/?a=1&b=2",
-                site: "x.test",
-                code: "c",
-                username: "<o'hara & co>",
-                valid_for: Duration::from_secs(60),
-            })
+            .render(MessageContext::new(&code, true, None))
             .expect("renders");
-        assert_eq!(text, "<o'hara & co> https://x.test/?a=1&b=2");
+        assert_eq!(text, "<o'hara & co> x.test");
     }
 }

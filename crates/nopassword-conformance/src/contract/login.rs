@@ -213,6 +213,42 @@ pub async fn templates_are_overridden_by_name<A: Adapter>() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// An override that fails to render (here, a misspelt variable) answers a plain 503 that names
+/// neither the file nor the variable (those go to the log); the other pages still render.
+pub async fn a_page_that_fails_to_render_is_a_plain_503<A: Adapter>() {
+    let dir = std::env::temp_dir().join(format!(
+        "nopassword-conformance-undefined-{}-{}",
+        std::process::id(),
+        std::any::type_name::<A>().replace(':', "_")
+    ));
+    std::fs::create_dir_all(&dir).expect("a template dir");
+    std::fs::write(
+        dir.join("login_sent.html"),
+        "<p>{{ message }} {{ mesage }}</p>",
+    )
+    .expect("an override");
+    let site = Site::start::<A>(|s| s.template_dir = Some(dir.clone()));
+    let browser = site.browser();
+    let form = browser.get(&site.path("login/")).await;
+    form.expect(StatusCode::OK);
+    let reply = browser
+        .post_form(
+            &site.path("login/"),
+            &[("csrfmiddlewaretoken", &form.csrf()), ("username", "alice")],
+        )
+        .await;
+    reply.expect(StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reply.body, nopassword_core::forms::messages::UNAVAILABLE);
+    assert!(
+        reply
+            .header("content-type")
+            .is_some_and(|ct| ct.starts_with("text/plain")),
+        "{:?}",
+        reply.header("content-type")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// `HEAD` of the form pages: 200 like `GET`, without a body.
 pub async fn head_of_the_forms_is_200_without_a_body<A: Adapter>() {
     let site = Site::standard::<A>();

@@ -67,6 +67,7 @@ macro_rules! conformance_tests {
                 submit_without_username_shows_the_form_again,
                 next_from_the_form_is_where_the_login_goes,
                 templates_are_overridden_by_name,
+                a_page_that_fails_to_render_is_a_plain_503,
                 head_of_the_forms_is_200_without_a_body,
             }
             links {
