@@ -17,12 +17,9 @@ use crate::{
 
 pub(super) const SERVICE: Service = Service {
     name: "browser",
-    // Both web adapters pass the same browser-driven suite.
-    needed_by: &[
-        "crates/nopassword-axum",
-        "crates/nopassword-actix",
-        "examples/axum-demo",
-    ],
+    // Both demo sites, one on each web adapter, pass the same browser-driven suite
+    // (`demo_common::e2e::browser`).
+    needed_by: &["examples/axum-demo", "examples/actix-demo"],
     needs: &[CHROMIUM, CHROMEDRIVER],
     start,
 };
