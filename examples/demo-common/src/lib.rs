@@ -22,8 +22,7 @@
 //! ```
 
 mod config;
-/// The end-to-end scenarios both demos run: in a browser, and with two instances sharing Redis
-/// (feature `e2e`).
+// The end-to-end scenarios both demos run (feature `e2e`); documented in the module.
 #[cfg(feature = "e2e")]
 pub mod e2e;
 mod error;

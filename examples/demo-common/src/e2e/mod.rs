@@ -155,7 +155,7 @@ pub fn service_env(name: &str, service: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!(
             "{name} is not set: this scenario needs {service}; run it with `cargo xtask test`, \
-             which starts {service} and sets {name}"
+             which starts it and sets {name}"
         )
     })
 }
