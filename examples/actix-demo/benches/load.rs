@@ -21,7 +21,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::{
     io,
     net::{SocketAddr, TcpListener},
-    sync::{Arc, mpsc},
+    sync::mpsc,
     thread,
 };
 
@@ -32,8 +32,11 @@ use actix_web::{
     rt::System,
     web,
 };
-use demo_common::load::{self, Framework};
-use nopassword_core::{LoginCodeSender, NoPassword, Outbox, Settings, User};
+use demo_common::{
+    DemoParts,
+    load::{self, Framework},
+};
+use nopassword_core::{NoPassword, User};
 
 fn main() {
     let workers = thread::available_parallelism().map_or(1, |n| n.get());
@@ -56,14 +59,8 @@ impl Framework for Actix {
         serve_baseline(self.workers)
     }
 
-    async fn serve_demo(
-        &self,
-        settings: Settings,
-        users: Vec<User>,
-        outbox: Outbox,
-        sender: Option<Arc<dyn LoginCodeSender>>,
-    ) -> (Server, NoPassword<User>) {
-        let demo = Demo::build_with(settings, users, outbox, sender).expect("the demo builds");
+    async fn serve_demo(&self, parts: DemoParts) -> (Server, NoPassword<User>) {
+        let demo = Demo::from_parts(parts).expect("the demo builds");
         let running = demo
             .spawn(free_listener(), self.workers)
             .expect("the demo serves");

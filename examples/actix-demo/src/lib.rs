@@ -25,7 +25,7 @@ mod sessions;
 use std::{
     fmt, io,
     net::{SocketAddr, TcpListener},
-    sync::{Arc, mpsc},
+    sync::mpsc,
     thread,
 };
 
@@ -38,11 +38,10 @@ use actix_web::{
 };
 pub use demo_common::{DemoConfig, DemoError, DemoSettings, demo_users};
 use demo_common::{
-    OUTBOX_HEADERS, code_store, configured_senders, demo_service, home_html, not_logged_in_json,
-    outbox_html, outbox_json, outbox_served, whoami_json,
+    DemoParts, OUTBOX_HEADERS, home_html, not_logged_in_json, outbox_html, outbox_json, whoami_json,
 };
 use nopassword_actix::{LoginMiddleware, MaybeUser, MemorySessionStore, login_middleware};
-use nopassword_core::{CodeStore, LoginCodeSender, NoPassword, Outbox, User};
+use nopassword_core::{NoPassword, Outbox, User};
 pub use sessions::{DemoSessions, RedisSessions};
 
 /// The assembled demo: the service, its outbox and sessions, and the routes each actix worker
@@ -95,19 +94,18 @@ impl Clone for Box<dyn Routes> {
 }
 
 impl Demo {
-    /// The demo with the senders its settings configure: real e-mail when `smtp_url` is set,
-    /// else the development outbox (printing to the terminal and shown at `/outbox`); plus SMS
-    /// through Twilio when `twilio_sid` is set (for users with a phone number). Codes and
-    /// sessions live in memory.
+    /// The demo over [`DemoParts::configured`] (real e-mail when `smtp_url` is set, else the
+    /// development outbox; SMS through Twilio when `twilio_sid` is set). Codes and sessions
+    /// live in memory.
     pub fn build(settings: impl Into<DemoSettings>, users: Vec<User>) -> Result<Self, DemoError> {
-        let settings = settings.into();
-        let outbox = Outbox::new(50);
-        let senders = configured_senders(&settings, &outbox)?;
-        Self::assemble(settings, users, outbox, Some(Arc::new(senders)), None, None)
+        Self::assemble(
+            DemoParts::configured(settings, users)?,
+            DemoSessions::Memory(MemorySessionStore::default()),
+        )
     }
 
     /// [`Demo::build`], plus Redis when `redis_url` is set: codes in nopassword-store's
-    /// `RedisStore` ([`demo_common::code_store`]) and sessions in [`RedisSessions`], so several
+    /// `RedisStore` ([`DemoParts::connected`]) and sessions in [`RedisSessions`], so several
     /// instances sharing one Redis and one `secret_key` accept each other's codes and logins.
     ///
     /// The Redis connections run on the runtime this is awaited on, which must keep running
@@ -120,42 +118,21 @@ impl Demo {
         let Some(url) = settings.redis.redis_url.clone() else {
             return Self::build(settings, users);
         };
-        let store = code_store(&settings).await?;
         let sessions = RedisSessions::connect(url.expose(), &settings.core.namespace).await?;
         tracing::info!("sessions live in Redis");
-        let outbox = Outbox::new(50);
-        let senders = configured_senders(&settings, &outbox)?;
-        Self::assemble(
-            settings,
-            users,
-            outbox,
-            Some(Arc::new(senders)),
-            store,
-            Some(DemoSessions::Redis(sessions)),
-        )
+        let sessions = DemoSessions::Redis(sessions);
+        Self::assemble(DemoParts::connected(settings, users).await?, sessions)
     }
 
-    /// The demo with a given outbox, and optionally another sender used instead of it (a
-    /// benchmark's null sender, say).
-    pub fn build_with(
-        settings: impl Into<DemoSettings>,
-        users: Vec<User>,
-        outbox: Outbox,
-        sender: Option<Arc<dyn LoginCodeSender>>,
-    ) -> Result<Self, DemoError> {
-        Self::assemble(settings.into(), users, outbox, sender, None, None)
+    /// The demo over given parts (a benchmark's null sender, say), with its sessions in
+    /// memory.
+    pub fn from_parts(parts: DemoParts) -> Result<Self, DemoError> {
+        Self::assemble(parts, DemoSessions::Memory(MemorySessionStore::default()))
     }
 
-    fn assemble(
-        settings: DemoSettings,
-        users: Vec<User>,
-        outbox: Outbox,
-        sender: Option<Arc<dyn LoginCodeSender>>,
-        store: Option<Arc<dyn CodeStore>>,
-        sessions: Option<DemoSessions>,
-    ) -> Result<Self, DemoError> {
-        let served = outbox_served(&settings);
-        let service = demo_service(settings.core, users, &outbox, sender, store)?;
+    fn assemble(parts: DemoParts, sessions: DemoSessions) -> Result<Self, DemoError> {
+        let served = parts.outbox_served();
+        let (service, outbox) = parts.into_service()?;
         let routes = nopassword_actix::configure(service.clone()).map_err(DemoError::template)?;
         let site = web::Data::new(Site {
             mount: service.settings().mount_path.clone(),
@@ -165,8 +142,7 @@ impl Demo {
         Ok(Self {
             service,
             outbox,
-            sessions: sessions
-                .unwrap_or_else(|| DemoSessions::Memory(MemorySessionStore::default())),
+            sessions,
             site,
             routes: Box::new(routes),
         })

@@ -14,12 +14,15 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
 use axum::{Router, routing::get};
 use axum_demo::Demo;
-use demo_common::load::{self, Framework};
-use nopassword_core::{LoginCodeSender, NoPassword, Outbox, Settings, User};
+use demo_common::{
+    DemoParts,
+    load::{self, Framework},
+};
+use nopassword_core::{NoPassword, User};
 use tokio::net::TcpListener;
 
 fn main() {
@@ -36,14 +39,8 @@ impl Framework for Axum {
         serve(Router::new().route("/", get(|| async { "ok" }))).await
     }
 
-    async fn serve_demo(
-        &self,
-        settings: Settings,
-        users: Vec<User>,
-        outbox: Outbox,
-        sender: Option<Arc<dyn LoginCodeSender>>,
-    ) -> (Server, NoPassword<User>) {
-        let demo = Demo::build_with(settings, users, outbox, sender).expect("the demo builds");
+    async fn serve_demo(&self, parts: DemoParts) -> (Server, NoPassword<User>) {
+        let demo = Demo::from_parts(parts).expect("the demo builds");
         (serve(demo.app).await, demo.service)
     }
 }

@@ -13,7 +13,7 @@
 
 mod sessions;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
 use axum::{
     Json, Router,
@@ -23,11 +23,10 @@ use axum::{
 };
 pub use demo_common::{DemoConfig, DemoError, DemoSettings, demo_users};
 use demo_common::{
-    OUTBOX_HEADERS, code_store, configured_senders, demo_service, home_html, not_logged_in_json,
-    outbox_html, outbox_json, outbox_served, whoami_json,
+    DemoParts, OUTBOX_HEADERS, home_html, not_logged_in_json, outbox_html, outbox_json, whoami_json,
 };
 use nopassword_axum::{CurrentUser, MaybeUser, login_layer, router};
-use nopassword_core::{CodeStore, LoginCodeSender, NoPassword, Outbox, User};
+use nopassword_core::{NoPassword, Outbox, User};
 pub use sessions::RedisSessions;
 
 /// The assembled demo.
@@ -42,18 +41,14 @@ pub struct Demo {
 }
 
 impl Demo {
-    /// The demo with the senders its settings configure: real e-mail when `smtp_url` is set,
-    /// else the development outbox (printing to the terminal and shown at `/outbox`); plus SMS
-    /// through Twilio when `twilio_sid` is set (for users with a phone number).
+    /// The site over [`DemoParts::configured`]: the senders the settings configure, codes
+    /// and sessions in memory.
     pub fn build(settings: impl Into<DemoSettings>, users: Vec<User>) -> Result<Self, DemoError> {
-        let settings = settings.into();
-        let outbox = Outbox::new(50);
-        let senders = configured_senders(&settings, &outbox)?;
-        Self::assemble(settings, users, outbox, Some(Arc::new(senders)), None, None)
+        Self::assemble(DemoParts::configured(settings, users)?, None)
     }
 
     /// [`Demo::build`], plus Redis when `redis_url` is set: codes in nopassword-store's
-    /// `RedisStore` ([`demo_common::code_store`]) and sessions in [`RedisSessions`], so several
+    /// `RedisStore` ([`DemoParts::connected`]) and sessions in [`RedisSessions`], so several
     /// instances sharing one Redis and one `secret_key` accept each other's codes and logins.
     pub async fn connect(
         settings: impl Into<DemoSettings>,
@@ -63,42 +58,20 @@ impl Demo {
         let Some(url) = settings.redis.redis_url.clone() else {
             return Self::build(settings, users);
         };
-        let store = code_store(&settings).await?;
         let sessions = RedisSessions::connect(url.expose(), &settings.core.namespace).await?;
         tracing::info!("sessions live in Redis");
-        let outbox = Outbox::new(50);
-        let senders = configured_senders(&settings, &outbox)?;
-        Self::assemble(
-            settings,
-            users,
-            outbox,
-            Some(Arc::new(senders)),
-            store,
-            Some(sessions),
-        )
+        let parts = DemoParts::connected(settings, users).await?;
+        Self::assemble(parts, Some(sessions))
     }
 
-    /// The demo with a given outbox, and optionally another sender used instead of it (a
-    /// benchmark's null sender, say).
-    pub fn build_with(
-        settings: impl Into<DemoSettings>,
-        users: Vec<User>,
-        outbox: Outbox,
-        sender: Option<Arc<dyn LoginCodeSender>>,
-    ) -> Result<Self, DemoError> {
-        Self::assemble(settings.into(), users, outbox, sender, None, None)
+    /// The site over given parts (a benchmark's null sender, say), sessions in memory.
+    pub fn from_parts(parts: DemoParts) -> Result<Self, DemoError> {
+        Self::assemble(parts, None)
     }
 
-    fn assemble(
-        settings: DemoSettings,
-        users: Vec<User>,
-        outbox: Outbox,
-        sender: Option<Arc<dyn LoginCodeSender>>,
-        store: Option<Arc<dyn CodeStore>>,
-        sessions: Option<RedisSessions>,
-    ) -> Result<Self, DemoError> {
-        let served = outbox_served(&settings);
-        let service = demo_service(settings.core, users, &outbox, sender, store)?;
+    fn assemble(parts: DemoParts, sessions: Option<RedisSessions>) -> Result<Self, DemoError> {
+        let served = parts.outbox_served();
+        let (service, outbox) = parts.into_service()?;
         let mount = service.settings().mount_path.clone();
         let outbox_page = outbox.clone();
         let outbox_list = outbox.clone();

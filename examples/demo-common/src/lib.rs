@@ -22,11 +22,15 @@
 //! ```
 
 mod config;
+// The end-to-end scenarios both demos run (feature `e2e`); documented in the module.
+#[cfg(feature = "e2e")]
+pub mod e2e;
 mod error;
 /// The load benchmark the demos' `benches/load.rs` share (feature `load`).
 #[cfg(feature = "load")]
 pub mod load;
 mod pages;
+mod parts;
 mod redis_sessions;
 mod service;
 
@@ -35,5 +39,6 @@ pub use error::DemoError;
 pub use pages::{
     OUTBOX_HEADERS, home_html, not_logged_in_json, outbox_html, outbox_json, whoami_json,
 };
+pub use parts::DemoParts;
 pub use redis_sessions::{PutIf, SessionRedis};
 pub use service::{code_store, configured_senders, demo_service, outbox_served};

@@ -38,13 +38,12 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::{Method, Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use nopassword_core::{
-    CodeHasher, CodeKey, LoginCodeSender, LoginRequest, NoPassword, NullSender, Outbox,
-    SecretString, Settings, User,
+    CodeHasher, CodeKey, LoginRequest, NoPassword, NullSender, Outbox, SecretString, Settings, User,
 };
 use serde_json::json;
 use tokio::net::TcpStream;
 
-use crate::demo_users;
+use crate::{DemoParts, demo_users};
 
 /// The Python original (django-nopassword) on this kind of machine, requests/s.
 const PYTHON_REQUEST_CODE: f64 = 170.0;
@@ -84,15 +83,12 @@ pub trait Framework {
     /// 200 "ok".
     fn serve_baseline(&self) -> impl Future<Output = Self::Server>;
 
-    /// Builds the demo from these parts (as its `Demo::build_with` does) and serves it on a
-    /// free port of 127.0.0.1, with client addresses as the demo binary does. Returns the
-    /// server and the demo's service, through which the run issues login codes.
+    /// Builds the demo from these parts (its `Demo::from_parts`) and serves it on a free port
+    /// of 127.0.0.1, with client addresses as the demo binary does. Returns the server and the
+    /// demo's service, through which the run issues login codes.
     fn serve_demo(
         &self,
-        settings: Settings,
-        users: Vec<User>,
-        outbox: Outbox,
-        sender: Option<Arc<dyn LoginCodeSender>>,
+        parts: DemoParts,
     ) -> impl Future<Output = (Self::Server, NoPassword<User>)>;
 }
 
@@ -234,12 +230,12 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
 
     // (a): the demo with a null sender.
     let (server, service) = framework
-        .serve_demo(
+        .serve_demo(DemoParts::with_sender(
             settings(),
             demo_users(),
             Outbox::new(1).quiet(),
             Some(Arc::new(NullSender)),
-        )
+        ))
         .await;
     let mount = service.settings().mount_path.clone();
     let request_addr = server.addr();
@@ -287,7 +283,12 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
     // The outbox holds one batch at a time (read after each), which keeps memory down.
     let outbox = Outbox::new(ISSUE_BATCH).quiet();
     let (server, service) = framework
-        .serve_demo(settings(), users.clone(), outbox.clone(), None)
+        .serve_demo(DemoParts::with_sender(
+            settings(),
+            users.clone(),
+            outbox.clone(),
+            None,
+        ))
         .await;
     let code_addr = server.addr();
     let issuing = Instant::now();

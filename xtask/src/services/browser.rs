@@ -17,7 +17,13 @@ use crate::{
 
 pub(super) const SERVICE: Service = Service {
     name: "browser",
-    needed_by: &["examples/axum-demo"],
+    // Both demo sites, one on each web adapter, pass the same browser-driven suite
+    // (`demo_common::e2e::browser`).
+    needed_by: &[
+        "examples/axum-demo",
+        "examples/actix-demo",
+        "examples/demo-common",
+    ],
     exports: &[
         "NOPASSWORD_TEST_WEBDRIVER_URL",
         "NOPASSWORD_TEST_CHROMIUM_BIN",

@@ -68,7 +68,8 @@ use crate::{
 pub(crate) struct Service {
     pub(crate) name: &'static str,
     /// Workspace member directories whose tests use this service: exactly the members whose
-    /// sources read one of [`Service::exports`] (checked by a test).
+    /// sources, or the sources of a member they depend on, read one of [`Service::exports`]
+    /// (checked by a test).
     pub(crate) needed_by: &'static [&'static str],
     /// The variables the service passes to the tests.
     pub(crate) exports: &'static [&'static str],
@@ -370,20 +371,57 @@ mod tests {
     fn each_service_is_needed_by_exactly_the_members_that_read_its_variables() {
         let members = members();
         assert!(members.len() >= 8, "members: {members:?}");
-        let texts: Vec<(String, String)> = members
+        // (member, all its sources, its library's sources)
+        let texts: Vec<(String, String, String)> = members
             .iter()
             .filter(|member| member.as_str() != "xtask")
             .map(|member| {
-                let mut text = String::new();
-                sources(&root().join(member), &mut text);
-                (member.clone(), text)
+                let (mut all, mut lib) = (String::new(), String::new());
+                sources(&root().join(member), &mut all);
+                sources(&root().join(member).join("src"), &mut lib);
+                (member.clone(), all, lib)
             })
             .collect();
+        let depends_on = |member: &str, other: &str| {
+            let manifest =
+                fs::read_to_string(root().join(member).join("Cargo.toml")).unwrap_or_default();
+            let name = member_package(other);
+            manifest.lines().any(|line| {
+                line.trim_start()
+                    .strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with(['.', ' ', '=']))
+            })
+        };
         for service in ALL {
+            let reads = |text: &str| service.exports.iter().any(|var| text.contains(var));
+            // Libraries that read a variable, directly or through a library they depend on
+            // (the demos' tests run demo-common's end-to-end scenarios).
+            let mut libraries: BTreeSet<&str> = texts
+                .iter()
+                .filter(|(_, _, lib)| reads(lib))
+                .map(|(member, _, _)| member.as_str())
+                .collect();
+            loop {
+                let more: Vec<&str> = texts
+                    .iter()
+                    .map(|(member, _, _)| member.as_str())
+                    .filter(|member| !libraries.contains(member))
+                    .filter(|member| libraries.iter().any(|lib| depends_on(member, lib)))
+                    .collect();
+                if more.is_empty() {
+                    break;
+                }
+                libraries.extend(more);
+            }
             let reading: BTreeSet<&str> = texts
                 .iter()
-                .filter(|(_, text)| service.exports.iter().any(|var| text.contains(var)))
-                .map(|(member, _)| member.as_str())
+                .filter(|(member, all, _)| {
+                    reads(all)
+                        || libraries
+                            .iter()
+                            .any(|lib| lib == member || depends_on(member, lib))
+                })
+                .map(|(member, _, _)| member.as_str())
                 .collect();
             let declared: BTreeSet<&str> = service.needed_by.iter().copied().collect();
             assert_eq!(

@@ -15,6 +15,7 @@ pub(super) const SERVICE: Service = Service {
         "crates/nopassword-store",
         "examples/axum-demo",
         "examples/actix-demo",
+        "examples/demo-common",
     ],
     exports: &[
         "NOPASSWORD_TEST_REDIS_URL",

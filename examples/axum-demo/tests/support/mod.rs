@@ -1,59 +1,42 @@
-//! Shared by the demo's browser tests: a WebDriver client and the demo on a free port.
-
-pub(crate) mod webdriver;
+//! The axum demo as the shared end-to-end scenarios start it (`demo_common::e2e`).
 
 use std::net::SocketAddr;
 
-use axum_demo::Demo;
-use nopassword_core::{SecretString, Settings};
+use axum_demo::{Demo, demo_users};
+use demo_common::{
+    DemoSettings,
+    e2e::{Instance, Site},
+};
 
-/// The demo site with its built-in users, served in this process on a free port.
-pub(crate) struct RunningDemo {
-    pub(crate) demo: Demo,
-    /// `http://127.0.0.1:P`, no trailing slash.
-    pub(crate) base: String,
-    server: tokio::task::JoinHandle<()>,
+/// axum-demo, served by `axum::serve` on the scenario's tokio runtime.
+pub(crate) struct AxumDemo;
+
+/// Aborts the server task when the instance is dropped.
+struct Serving(tokio::task::JoinHandle<()>);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
-impl RunningDemo {
-    pub(crate) async fn start() -> Self {
-        let settings = Settings {
-            secret_key: Some(SecretString::new(
-                "browser-test-secret-key-0123456789abcdef",
-            )),
-            ..Settings::default()
-        };
-        let demo = Demo::build(settings, axum_demo::demo_users()).expect("the demo builds");
+impl Site for AxumDemo {
+    const NAME: &'static str = "axum-demo";
+
+    async fn start(settings: DemoSettings) -> Instance {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("cannot bind 127.0.0.1:0 for the demo");
-        let address = listener.local_addr().expect("the listener has an address");
+        let addr = listener.local_addr().expect("the listener has an address");
+        let demo = Demo::connect(settings, demo_users()).await;
+        let demo = demo.expect("the demo starts");
         let app = demo.app.clone();
-        let server = tokio::spawn(async move {
+        let serving = tokio::spawn(async move {
             axum_demo::serve(listener, app)
                 .await
                 .expect("the demo server failed");
         });
-        Self {
-            demo,
-            base: format!("http://{address}"),
-            server,
-        }
-    }
-
-    /// An absolute URL on the demo site.
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// The demo's login path, such as `/accounts/login/`.
-    pub(crate) fn mount(&self, path: &str) -> String {
-        format!("{}{path}", self.demo.service.settings().mount_path)
-    }
-}
-
-impl Drop for RunningDemo {
-    fn drop(&mut self) {
-        self.server.abort();
+        let mount = demo.service.settings().mount_path.clone();
+        Instance::new(addr, demo.outbox, mount, Serving(serving))
     }
 }
