@@ -33,7 +33,12 @@ pub(crate) fn run(extra: &[String]) -> Result<()> {
     let suites = Cmd::new("cargo")
         .envs(env.iter().cloned())
         .args(runner)
-        .args(["--workspace", "--all-features", "--no-fail-fast"])
+        // `-p` names packages itself; cargo ignores it beside `--workspace`.
+        .args(if names_packages(extra) {
+            &["--all-features", "--no-fail-fast"][..]
+        } else {
+            &["--workspace", "--all-features", "--no-fail-fast"][..]
+        })
         .args(extra)
         .run();
     // nextest does not run doctests; run them either way so both paths test the same.
@@ -82,6 +87,14 @@ pub(crate) fn selection(extra: &[String]) -> Option<Vec<String>> {
         }
     }
     (!packages.is_empty()).then_some(packages)
+}
+
+/// Whether the runner's arguments hold `-p`/`--package` (which cargo ignores beside
+/// `--workspace`).
+fn names_packages(extra: &[String]) -> bool {
+    extra
+        .iter()
+        .any(|arg| arg.starts_with("-p") || arg.starts_with("--package"))
 }
 
 /// `package(a) | package(b)` → `[a, b]`; `None` for any other shape.

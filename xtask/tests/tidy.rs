@@ -167,7 +167,7 @@ fn normal_dependencies(package: &str) -> Vec<String> {
         .collect()
 }
 
-/// SPEC section 2: core has no web framework, Redis client or mailer, and the adapters and
+/// docs/ARCHITECTURE.md, The crate graph: core has no web framework, Redis client or mailer, and the adapters and
 /// senders depend on core, never on each other.
 #[test]
 fn dependencies_point_down_only() {
@@ -292,5 +292,62 @@ fn expand(name: &str) -> Vec<String> {
             .map(|middle| format!("{head}{middle}{tail}"))
             .collect(),
         None => vec![name.to_owned()],
+    }
+}
+
+/// The repository's docs stand alone: no comment or document points to a contract kept
+/// elsewhere (the project's behaviour contract lives in `docs/`, chiefly `docs/HTTP.md`).
+#[test]
+fn docs_point_only_inside_the_repository() {
+    // Built from pieces so that this file does not match itself.
+    let needles = [
+        concat!("SPEC", " section"),
+        concat!("SPEC", ".md"),
+        concat!("shared", "/SPEC"),
+    ];
+    let mut files = Vec::new();
+    for dir in ["crates", "examples", "xtask", "docs"] {
+        text_files(&root().join(dir), &mut files);
+    }
+    files.push(root().join("README.md"));
+    files.push(root().join("CHANGELOG.md"));
+    let found: Vec<String> = files
+        .iter()
+        .flat_map(|file| {
+            read(file)
+                .lines()
+                .enumerate()
+                .filter(|(_, line)| needles.iter().any(|needle| line.contains(needle)))
+                .map(|(number, line)| format!("{}:{}: {}", file.display(), number + 1, line.trim()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        found.is_empty(),
+        "pointers to documents outside the repository (cite docs/HTTP.md, docs/SECURITY.md, \
+         docs/SETTINGS.md or docs/ARCHITECTURE.md instead):\n{}",
+        found.join("\n")
+    );
+}
+
+/// Every `.rs`, `.md`, `.toml`, `.html` and `.txt` file under `dir`.
+fn text_files(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path.is_dir() {
+            if name != "target" && name != "node_modules" && !name.starts_with('.') {
+                text_files(&path, files);
+            }
+        } else if ["rs", "md", "toml", "html", "txt"]
+            .iter()
+            .any(|ext| path.extension().is_some_and(|e| e == *ext))
+        {
+            files.push(path);
+        }
     }
 }

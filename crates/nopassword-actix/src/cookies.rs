@@ -1,4 +1,4 @@
-//! The two cookies of the login flow (SPEC section 8), neither backed by server state:
+//! The two cookies of the login flow (docs/HTTP.md, Login flows), neither backed by server state:
 //!
 //! - the **flow cookie** `{namespace}_flow`, set on the answers to `POST login/` and
 //!   `POST api/login/`, which binds the code to the browser that asked for it;

@@ -16,7 +16,7 @@ use crate::{middleware::LoginContext, session::session_user_id, state::json_fail
 ///
 /// ```
 /// use nopassword_actix::CurrentUser;
-/// use nopassword_core::User;
+/// use nopassword_core::user::User;
 ///
 /// async fn whoami(CurrentUser(user): CurrentUser<User>) -> String {
 ///     user.username
@@ -30,7 +30,7 @@ pub struct CurrentUser<U>(pub U);
 ///
 /// ```
 /// use nopassword_actix::MaybeUser;
-/// use nopassword_core::User;
+/// use nopassword_core::user::User;
 ///
 /// async fn home(MaybeUser(user): MaybeUser<User>) -> String {
 ///     user.map_or("Not logged in".into(), |u| format!("Logged in as {}", u.username))

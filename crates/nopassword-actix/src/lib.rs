@@ -4,7 +4,7 @@
 //! ```no_run
 //! use actix_web::{App, HttpServer, web};
 //! use nopassword_actix::{MaybeUser, MemorySessionStore, configure, login_middleware};
-//! use nopassword_core::{MemoryDirectory, NoPassword, Outbox, Settings, User};
+//! use nopassword_core::{NoPassword, Outbox, Settings, user::{MemoryDirectory, User}};
 //!
 //! async fn home(MaybeUser(user): MaybeUser<User>) -> String {
 //!     user.map_or("Hello, stranger".into(), |u| format!("Hello, {}", u.username))
@@ -35,7 +35,7 @@
 //! actix-identity's `IdentityMiddleware` inside it: a login through these routes is an
 //! actix-identity login, so `Identity` works in the app's own handlers too.
 //!
-//! # Login flows (SPEC section 8)
+//! # Login flows (docs/HTTP.md, Login flows)
 //!
 //! Every code is bound to the browser (or API client) that asked for it:
 //!
@@ -70,8 +70,8 @@
 //! user's answer then takes as long as an unknown user's, whatever the mail server does. A
 //! full queue is a 503 for everyone alike; a failed delivery is logged and counted
 //! ([`NoPassword::delivery_failures`]) instead of answered with 503. An app that chose with
-//! [`Builder::dispatch`](nopassword_core::Builder::dispatch) or
-//! [`Builder::deliver_inline`](nopassword_core::Builder::deliver_inline) keeps its choice.
+//! [`Builder::dispatch`](nopassword_core::NoPasswordBuilder::dispatch) or
+//! [`Builder::deliver_inline`](nopassword_core::NoPasswordBuilder::deliver_inline) keeps its choice.
 
 mod cookies;
 mod extract;
@@ -96,7 +96,7 @@ use handlers::{api, code, login, logout};
 pub use memory_store::MemorySessionStore;
 pub use middleware::{LoginMiddleware, LoginService, login_middleware};
 pub use nopassword_core::http::{CSRF_FIELD, RequestInfo};
-use nopassword_core::{Dispatcher, LoginUser, NoPassword, http::SECURITY_HEADERS};
+use nopassword_core::{LoginUser, NoPassword, dispatch::Dispatcher, http::SECURITY_HEADERS};
 pub use nopassword_core::{
     pages::{Pages, TEMPLATES},
     templates::TemplateError,
@@ -120,7 +120,7 @@ use state::AppState;
 ///
 /// ```
 /// use actix_web::App;
-/// use nopassword_core::{MemoryDirectory, NoPassword, Outbox, Settings, User};
+/// use nopassword_core::{NoPassword, Outbox, Settings, user::{MemoryDirectory, User}};
 ///
 /// let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };
 /// let service = NoPassword::builder(settings, MemoryDirectory::new([User::new("1", "alice")]))

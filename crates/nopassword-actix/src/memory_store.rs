@@ -4,7 +4,7 @@ use std::{collections::HashMap, fmt, sync::Arc, time::Duration as StdDuration};
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
-use nopassword_core::{CodeRng, SystemRng, http::SessionMap};
+use nopassword_core::{CodeRng, hashing::SystemRng, http::SessionMap};
 
 /// A session's state, as actix-session hands it to stores.
 type SessionState = HashMap<String, String>;

@@ -1,7 +1,7 @@
 //! The middleware an app adds: actix-session's `SessionMiddleware` with actix-identity's
 //! `IdentityMiddleware` inside, and `Secure` on every `Set-Cookie` of a secure request.
 //!
-//! Sessions begin at login (SPEC section 8): the pages anonymous visitors see keep their CSRF
+//! Sessions begin at login (docs/HTTP.md, Login flows): the pages anonymous visitors see keep their CSRF
 //! token in a signed cookie (see `cookies`), never in the session, and actix-session stores
 //! nothing for a session whose state is empty and unchanged. So no anonymous page view writes
 //! to the session store.
@@ -55,7 +55,7 @@ impl<U: LoginUser> Clone for LoginContext<U> {
 /// ```
 /// use actix_web::App;
 /// use nopassword_actix::{MemorySessionStore, configure, login_middleware};
-/// use nopassword_core::{MemoryDirectory, NoPassword, Outbox, Settings, User};
+/// use nopassword_core::{NoPassword, Outbox, Settings, user::{MemoryDirectory, User}};
 ///
 /// let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };
 /// let service = NoPassword::builder(settings, MemoryDirectory::new([User::new("1", "alice")]))

@@ -6,7 +6,7 @@ use std::fmt;
 use actix_identity::{Identity, IdentityExt};
 use actix_session::{Session, SessionExt};
 use actix_web::{HttpMessage, HttpRequest};
-use nopassword_core::{LoginUser, NoPassword, SecretString, http::Failure};
+use nopassword_core::{LoginUser, NoPassword, http::Failure, secret::SecretString};
 
 use crate::middleware::require_middleware;
 

@@ -1,4 +1,4 @@
-//! The adapter's own checks of SPEC section 8 at the HTTP level, in-process (the shared
+//! The adapter's own checks of docs/HTTP.md, Login flows at the HTTP level, in-process (the shared
 //! conformance suite, `tests/`, drives a real server over the network).
 
 use std::collections::HashMap;
@@ -15,7 +15,9 @@ use actix_web::{
     test::{self, TestRequest},
     web,
 };
-use nopassword_core::{CrossDeviceLinks, NoPassword, Outbox, Settings, User, forms::messages};
+use nopassword_core::{
+    NoPassword, Outbox, Settings, forms::messages, settings::CrossDeviceLinks, user::User,
+};
 use serde_json::json;
 
 use crate::{CurrentUser, MemorySessionStore, configure, login_middleware};
@@ -74,7 +76,7 @@ fn service(tweak: impl FnOnce(&mut Settings), inline: bool) -> (NoPassword<User>
     };
     tweak(&mut settings);
     let outbox = Outbox::new(50).quiet();
-    let users = nopassword_core::MemoryDirectory::new([
+    let users = nopassword_core::user::MemoryDirectory::new([
         User::new("1", "alice").with_email("alice@example.com"),
         User::new("2", "bob").with_email("bob@example.com"),
     ]);

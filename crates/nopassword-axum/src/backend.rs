@@ -3,7 +3,7 @@
 use std::{fmt, net::IpAddr};
 
 use axum_login::{AuthUser, AuthnBackend, UserId};
-use nopassword_core::{CodeAttempt, Error, LoginUser, NoPassword};
+use nopassword_core::{Error, LoginUser, NoPassword, service::CodeAttempt};
 
 /// A logged-in user as axum-login keeps it: the app's user plus the session fingerprint.
 #[derive(Clone)]
@@ -48,7 +48,7 @@ impl<U: LoginUser> AuthUser for SessionUser<U> {
 }
 
 /// What an axum-login app passes to `AuthSession::authenticate`: a typed code, which counts
-/// only with the flow that asked for it (SPEC section 8). `Debug` hides the code and the flow.
+/// only with the flow that asked for it (docs/HTTP.md, Login flows). `Debug` hides the code and the flow.
 #[derive(Clone, Default)]
 pub struct Credentials {
     /// The username (`None` for `hide_username` codes).
@@ -83,7 +83,7 @@ impl fmt::Debug for Credentials {
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// use axum_login::AuthnBackend;
 /// use nopassword_axum::{Credentials, NoPasswordBackend};
-/// use nopassword_core::{LoginRequest, MemoryDirectory, NoPassword, Outbox, Settings, User};
+/// use nopassword_core::{NoPassword, Outbox, Settings, service::LoginRequest, user::{MemoryDirectory, User}};
 ///
 /// let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };
 /// let outbox = Outbox::new(10).quiet();

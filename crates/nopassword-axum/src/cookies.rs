@@ -1,4 +1,4 @@
-//! The flow and CSRF cookies (SPEC section 8): read from the request's `Cookie` headers, and
+//! The flow and CSRF cookies (docs/HTTP.md, Login flows): read from the request's `Cookie` headers, and
 //! written as `Set-Cookie` headers on the answer. Neither needs server state, so anonymous
 //! visitors write nothing to the session store.
 
@@ -106,7 +106,10 @@ pub(crate) fn with_set_cookie(mut response: Response, set_cookie: Option<&str>) 
 
 #[cfg(test)]
 mod tests {
-    use nopassword_core::{MemoryDirectory, Outbox, User};
+    use nopassword_core::{
+        Outbox,
+        user::{MemoryDirectory, User},
+    };
 
     use super::*;
 

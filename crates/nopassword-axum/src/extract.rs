@@ -17,7 +17,7 @@ use crate::NoPasswordBackend;
 ///
 /// ```
 /// use nopassword_axum::CurrentUser;
-/// use nopassword_core::User;
+/// use nopassword_core::user::User;
 ///
 /// async fn whoami(CurrentUser(user): CurrentUser<User>) -> String {
 ///     user.username
@@ -31,7 +31,7 @@ pub struct CurrentUser<U>(pub U);
 ///
 /// ```
 /// use nopassword_axum::MaybeUser;
-/// use nopassword_core::User;
+/// use nopassword_core::user::User;
 ///
 /// async fn home(MaybeUser(user): MaybeUser<User>) -> String {
 ///     user.map_or("Not logged in".into(), |u| format!("Logged in as {}", u.username))

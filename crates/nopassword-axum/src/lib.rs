@@ -4,7 +4,7 @@
 //! ```no_run
 //! use axum::{Router, routing::get};
 //! use nopassword_axum::{MaybeUser, login_layer, router};
-//! use nopassword_core::{MemoryDirectory, NoPassword, Outbox, Settings, User};
+//! use nopassword_core::{NoPassword, Outbox, Settings, user::{MemoryDirectory, User}};
 //! use nopassword_axum::MemorySessionStore;
 //!
 //! async fn home(MaybeUser(user): MaybeUser<User>) -> String {
@@ -29,7 +29,7 @@
 //! Serve with `into_make_service_with_connect_info::<SocketAddr>()` so the per-address rate
 //! limit sees client addresses.
 //!
-//! # Login flows (SPEC section 8)
+//! # Login flows (docs/HTTP.md, Login flows)
 //!
 //! Every code is bound to the browser (or API client) that asked for it:
 //!
@@ -62,8 +62,8 @@
 //! a full queue answers 503). Answers then take as long for unknown users as for real ones,
 //! whatever the mail server's latency; a failed delivery is logged and counted
 //! ([`NoPassword::delivery_failures`]). An app that chose otherwise on the builder keeps its
-//! choice: [`Builder::dispatch`](nopassword_core::Builder::dispatch) for its own queue,
-//! [`Builder::deliver_inline`](nopassword_core::Builder::deliver_inline) to send during the
+//! choice: [`Builder::dispatch`](nopassword_core::NoPasswordBuilder::dispatch) for its own queue,
+//! [`Builder::deliver_inline`](nopassword_core::NoPasswordBuilder::deliver_inline) to send during the
 //! request (a sender outage is then a 503).
 
 mod backend;
@@ -92,7 +92,7 @@ use handlers::{api, code, login, logout};
 pub use memory_sessions::MemorySessionStore;
 pub use nopassword_core::http::RequestInfo;
 use nopassword_core::{
-    Dispatcher, LoginUser, NoPassword, forms::MAX_BODY_BYTES, http::SECURITY_HEADERS,
+    LoginUser, NoPassword, dispatch::Dispatcher, forms::MAX_BODY_BYTES, http::SECURITY_HEADERS,
 };
 pub use nopassword_core::{
     pages::{Pages, TEMPLATES},
@@ -105,8 +105,8 @@ use state::AppState;
 /// (outside this router) for sessions.
 ///
 /// Also makes `service` deliver codes in the background on the Tokio runtime, unless its
-/// builder chose a delivery ([`Builder::dispatch`](nopassword_core::Builder::dispatch) or
-/// [`Builder::deliver_inline`](nopassword_core::Builder::deliver_inline)); see the crate docs.
+/// builder chose a delivery ([`Builder::dispatch`](nopassword_core::NoPasswordBuilder::dispatch) or
+/// [`Builder::deliver_inline`](nopassword_core::NoPasswordBuilder::deliver_inline)); see the crate docs.
 ///
 /// Fails when a page template in `template_dir` does not parse.
 pub fn router<U: LoginUser>(service: NoPassword<U>) -> Result<Router, TemplateError> {

@@ -48,7 +48,7 @@ pub type LoginLayer<U, Store> =
 ///
 /// ```
 /// use axum::Router;
-/// use nopassword_core::{MemoryDirectory, NoPassword, Outbox, Settings, User};
+/// use nopassword_core::{NoPassword, Outbox, Settings, user::{MemoryDirectory, User}};
 /// use nopassword_axum::MemorySessionStore;
 ///
 /// let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };

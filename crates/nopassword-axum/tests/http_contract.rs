@@ -1,4 +1,4 @@
-//! The HTTP contract suite (SPEC sections 5, 7 and 8) against nopassword-axum: a real server on a
+//! The HTTP contract suite (docs/HTTP.md) against nopassword-axum: a real server on a
 //! free port, driven over plain HTTP.
 //!
 //! The suite lives in `nopassword-conformance` and knows no web framework; this file is the
@@ -12,7 +12,7 @@ use nopassword_conformance::{
     conformance_tests,
     support::{Adapter, ServerHandle},
 };
-use nopassword_core::{NoPassword, User};
+use nopassword_core::{NoPassword, user::User};
 use serde_json::{Value, json};
 
 /// nopassword-axum, assembled as an app does: the router, `login_layer` over the crate's

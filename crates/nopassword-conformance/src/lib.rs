@@ -1,5 +1,5 @@
 //! The suites every implementation of nopassword-rs passes, written once: the HTTP contract
-//! (SPEC sections 5, 7 and 8) for web adapters, and the [`store`] checks for `CodeStore`s.
+//! (docs/HTTP.md) for web adapters, and the [`store`] checks for `CodeStore`s.
 //!
 //! An adapter's test file implements [`support::Adapter`] (serve a [`NoPassword`] service on a
 //! listener, with sessions, plus an app route `GET /whoami`) and instantiates every test with
@@ -10,7 +10,7 @@
 //!     conformance_tests,
 //!     support::{Adapter, ServerHandle},
 //! };
-//! use nopassword_core::{NoPassword, User};
+//! use nopassword_core::{NoPassword, user::User};
 //!
 //! struct MyFramework;
 //!
@@ -31,7 +31,7 @@
 //! `support` is the harness (sites on free ports, users that can be deactivated, a store and a
 //! sender that can be switched into an outage or a slow mode, a manual clock, a cookie-keeping
 //! client that asks for codes as a person does and keeps its login flow); `contract` holds the
-//! tests, one module per group of routes plus `flows` for SPEC section 8. Nothing here knows a
+//! tests, one module per group of routes plus `flows` for docs/HTTP.md, Login flows. Nothing here knows a
 //! web framework.
 //!
 //! [`store`] is the `CodeStore` conformance suite ([`store_suite!`] makes one test per check);

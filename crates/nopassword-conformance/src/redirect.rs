@@ -2,7 +2,7 @@
 //! [`safe_next`] refuses each; the HTTP contract ([`contract::security`]) replays them through
 //! every route that takes a `next`.
 //!
-//! [`safe_next`]: nopassword_core::safe_next
+//! [`safe_next`]: nopassword_core::redirect::safe_next
 //! [`contract::security`]: crate::contract::security
 
 /// Open-redirect payloads from the usual cheat sheets (absolute URLs, scheme-relative and
@@ -12,12 +12,12 @@
 ///
 /// ```
 /// use nopassword_conformance::redirect::OPEN_REDIRECT_PAYLOADS;
-/// use nopassword_core::safe_next;
+/// use nopassword_core::redirect::safe_next;
 ///
 /// assert!(OPEN_REDIRECT_PAYLOADS.iter().all(|p| safe_next(p).is_none()));
 /// ```
 ///
-/// [`safe_next`]: nopassword_core::safe_next
+/// [`safe_next`]: nopassword_core::redirect::safe_next
 pub const OPEN_REDIRECT_PAYLOADS: &[&str] = &[
     "https://evil.com",
     "http://evil.com/",
@@ -81,7 +81,7 @@ pub const OPEN_REDIRECT_PAYLOADS: &[&str] = &[
 
 #[cfg(test)]
 mod tests {
-    use nopassword_core::safe_next;
+    use nopassword_core::redirect::safe_next;
 
     use super::*;
 

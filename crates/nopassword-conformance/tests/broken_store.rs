@@ -4,7 +4,9 @@ use std::{sync::Arc, time::Duration};
 
 use nopassword_conformance::store::{Subject, checks, run};
 use nopassword_core::{
-    CodeKey, CodeRecord, CodeStore, MemoryStore, StoreError, StoredCode, async_trait,
+    CodeStore, MemoryStore, StoreError, async_trait,
+    hashing::CodeKey,
+    store::{CodeRecord, StoredCode},
 };
 
 /// A memory store with one bug: `take` reads the record but leaves it in place, and the user

@@ -6,7 +6,7 @@ mod manual_clock {
     use std::{sync::Arc, time::Duration};
 
     use nopassword_conformance::{store::Subject, store_suite};
-    use nopassword_core::{ManualClock, MemoryStore};
+    use nopassword_core::{MemoryStore, clock::ManualClock};
 
     store_suite!(async || {
         let clock = ManualClock::new();

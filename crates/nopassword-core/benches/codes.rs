@@ -8,7 +8,12 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use nopassword_core::{CodeGenerator, CodeHasher, HashAlgorithm, SecretString, SystemRng};
+use nopassword_core::{
+    code::CodeGenerator,
+    hashing::{CodeHasher, SystemRng},
+    secret::SecretString,
+    settings::HashAlgorithm,
+};
 
 fn codes(c: &mut Criterion) {
     let key = SecretString::new("bench-secret-key-0123456789abcdef0123");

@@ -36,7 +36,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use nopassword_core::{Clock, ManualClock};
+/// use nopassword_core::{Clock, clock::ManualClock};
 ///
 /// let clock = ManualClock::new();
 /// let start = clock.unix_seconds();

@@ -5,14 +5,17 @@ use std::{sync::Arc, time::SystemTime};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::{
-    CodeRng, HashAlgorithm, PlaintextCode, Settings, hashing::hex, settings::host_allowed,
+    CodeRng, Settings,
+    hashing::hex,
+    secret::PlaintextCode,
+    settings::{HashAlgorithm, host_allowed},
 };
 
 /// Shapes codes as the settings ask: `code_length` lower-case hex characters of a digest of
 /// CSPRNG output (as the original did), or `code_length` uniform decimal digits.
 ///
 /// ```
-/// use nopassword_core::{CodeGenerator, HashAlgorithm, SeededRng};
+/// use nopassword_core::{code::CodeGenerator, settings::HashAlgorithm, hashing::SeededRng};
 ///
 /// let rng = SeededRng::new(1);
 /// let hex = CodeGenerator::new(HashAlgorithm::Sha256, 20, false);
@@ -84,11 +87,11 @@ impl CodeGenerator {
 
     /// Whether a code of this shape is long enough to travel in a login link by itself: at
     /// least 64 bits of entropy (16 hex characters, 20 digits). Shorter codes are only ever
-    /// accepted from the flow that asked for them (SPEC section 8), so their links carry a
+    /// accepted from the flow that asked for them (docs/HTTP.md, Login flows), so their links carry a
     /// separate 128-bit secret instead.
     ///
     /// ```
-    /// use nopassword_core::{CodeGenerator, HashAlgorithm};
+    /// use nopassword_core::{code::CodeGenerator, settings::HashAlgorithm};
     ///
     /// assert!(CodeGenerator::new(HashAlgorithm::Sha256, 20, false).link_carries_code());
     /// assert!(!CodeGenerator::new(HashAlgorithm::Sha256, 6, true).link_carries_code());
@@ -161,7 +164,7 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// `carol%2Btest%40example.com`), so any framework's path decoding gives it back unchanged.
 ///
 /// ```
-/// assert_eq!(nopassword_core::encode_username("carol+test@example.com"), "carol%2Btest%40example.com");
+/// assert_eq!(nopassword_core::code::encode_username("carol+test@example.com"), "carol%2Btest%40example.com");
 /// ```
 pub fn encode_username(username: &str) -> String {
     utf8_percent_encode(username, PATH_SEGMENT).to_string()
@@ -173,7 +176,7 @@ pub fn encode_username(username: &str) -> String {
 /// ```
 /// use std::time::Duration;
 ///
-/// assert_eq!(nopassword_core::duration_in_words(Duration::from_secs(5400)), "1 hour 30 minutes");
+/// assert_eq!(nopassword_core::code::duration_in_words(Duration::from_secs(5400)), "1 hour 30 minutes");
 /// ```
 pub fn duration_in_words(d: std::time::Duration) -> String {
     let secs = d.as_secs();
@@ -246,7 +249,7 @@ impl UrlConfig {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use nopassword_core::{LoginCode, PlaintextCode, Recipient, Settings, UrlConfig};
+/// use nopassword_core::{Settings, code::{LoginCode, Recipient, UrlConfig}, secret::PlaintextCode};
 ///
 /// let code = LoginCode::new(
 ///     Recipient { id: "7".into(), username: "carol+test@example.com".into(), email: None, phone: None },
@@ -372,7 +375,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::SeededRng;
+    use crate::hashing::SeededRng;
 
     fn code_for(username: &str, settings: &Settings) -> LoginCode {
         LoginCode::new(
@@ -513,7 +516,7 @@ mod tests {
     #[test]
     fn codes_differ() {
         let generator = CodeGenerator::new(HashAlgorithm::Sha256, 20, false);
-        let rng = crate::SystemRng;
+        let rng = crate::hashing::SystemRng;
         let codes: std::collections::HashSet<_> = (0..1000)
             .map(|_| generator.generate(&rng).expose().to_owned())
             .collect();

@@ -20,11 +20,11 @@ pub type BackgroundTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// ([`NoPassword::delivery_failures`](crate::NoPassword::delivery_failures)), not answered with
 /// 503 (the user sees "sent" and gets nothing). Both web adapters install a [`Dispatcher`]
 /// unless the app chose otherwise with
-/// [`Builder::dispatch`](crate::Builder::dispatch) or
-/// [`Builder::deliver_inline`](crate::Builder::deliver_inline).
+/// [`Builder::dispatch`](crate::NoPasswordBuilder::dispatch) or
+/// [`Builder::deliver_inline`](crate::NoPasswordBuilder::deliver_inline).
 ///
 /// ```
-/// use nopassword_core::{BackgroundTask, Dispatch};
+/// use nopassword_core::{Dispatch, dispatch::BackgroundTask};
 ///
 /// struct Tokio;
 ///
@@ -62,7 +62,7 @@ impl Drop for Reservation {
 /// the given function (for Tokio, [`Dispatcher::tokio`] with the `tokio` feature).
 ///
 /// ```
-/// use nopassword_core::{Dispatch, Dispatcher};
+/// use nopassword_core::{Dispatch, dispatch::Dispatcher};
 ///
 /// let dispatcher = Dispatcher::new(1, |task| drop(task));
 /// let room = dispatcher.reserve().expect("room for one");

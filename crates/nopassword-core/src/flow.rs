@@ -1,4 +1,4 @@
-//! Login flows (SPEC section 8): every code is bound to the client that asked for it.
+//! Login flows (docs/HTTP.md, Login flows): every code is bound to the client that asked for it.
 //!
 //! `POST login/` and `POST api/login/` start a flow. The client keeps a [`FlowToken`] (in an
 //! HttpOnly cookie, or from the JSON answer); the store keeps only a keyed hash of the flow id,
@@ -13,8 +13,8 @@
 use std::fmt;
 
 use crate::{
-    CodeKey, CodeRng, KEY_LEN,
-    hashing::{hex, unhex},
+    CodeRng,
+    hashing::{CodeKey, KEY_LEN, hex, unhex},
 };
 
 /// Bytes of a flow id: 128 bits.
@@ -32,7 +32,7 @@ pub const FLOW_TOKEN_LEN: usize = 2 * (FLOW_ID_LEN + KEY_LEN);
 /// `api/login/`. A bearer secret: `Debug` shows only that it is there.
 ///
 /// ```
-/// use nopassword_core::FlowToken;
+/// use nopassword_core::flow::FlowToken;
 ///
 /// let token = FlowToken::parse(&"a1".repeat(32)).expect("64 hex digits");
 /// assert_eq!(format!("{token:?}"), "FlowToken([redacted])");
@@ -129,7 +129,7 @@ impl fmt::Debug for FlowToken {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SeededRng;
+    use crate::hashing::SeededRng;
 
     #[test]
     fn tokens_round_trip() {

@@ -141,7 +141,7 @@ pub struct CodeForm {
     /// The code as typed.
     #[serde(default)]
     pub code: Option<String>,
-    /// The flow token of `api/login/` for clients without a cookie jar (SPEC section 8); the
+    /// The flow token of `api/login/` for clients without a cookie jar (docs/HTTP.md, Login flows); the
     /// HTML form leaves it out and the flow cookie counts instead.
     #[serde(default)]
     pub flow: Option<String>,

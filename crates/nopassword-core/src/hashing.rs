@@ -8,7 +8,7 @@ use rand::{RngCore, SeedableRng, rngs::StdRng};
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512, Sha512_224, Sha512_256};
 use subtle::ConstantTimeEq;
 
-use crate::{HashAlgorithm, SecretString};
+use crate::{secret::SecretString, settings::HashAlgorithm};
 
 /// Bytes of a code's keyed hash used as its store key; the rest is the verifier.
 pub const KEY_LEN: usize = 16;
@@ -159,7 +159,7 @@ impl HashedCode {
 /// Keyed hashing with the primary `secret_key` and its fallbacks.
 ///
 /// ```
-/// use nopassword_core::{CodeHasher, HashAlgorithm, SecretString};
+/// use nopassword_core::{hashing::CodeHasher, settings::HashAlgorithm, secret::SecretString};
 ///
 /// let old = SecretString::new("o".repeat(32));
 /// let new = SecretString::new("n".repeat(32));
@@ -320,7 +320,7 @@ pub trait CodeRng: Send + Sync {
 /// operating system).
 ///
 /// ```
-/// use nopassword_core::{CodeRng, SystemRng};
+/// use nopassword_core::{CodeRng, hashing::SystemRng};
 ///
 /// let mut a = [0u8; 16];
 /// SystemRng.fill_bytes(&mut a);
@@ -338,7 +338,7 @@ impl CodeRng for SystemRng {
 /// A deterministic generator for tests: the same seed gives the same codes.
 ///
 /// ```
-/// use nopassword_core::{CodeRng, SeededRng};
+/// use nopassword_core::{CodeRng, hashing::SeededRng};
 ///
 /// let (mut a, mut b) = ([0u8; 8], [0u8; 8]);
 /// SeededRng::new(7).fill_bytes(&mut a);

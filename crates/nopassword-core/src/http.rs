@@ -1,4 +1,4 @@
-//! The framework-neutral half of the HTTP contract (SPEC section 5), written once so that every
+//! The framework-neutral half of the HTTP contract (docs/HTTP.md, Routes), written once so that every
 //! web adapter answers alike: how failures map to status codes and pages, which content types
 //! the routes take, the CSRF token, the headers on every answer, the session cookie, and what a
 //! request says about itself behind a proxy.
@@ -12,10 +12,11 @@ use subtle::ConstantTimeEq;
 
 pub use self::sessions::SessionMap;
 use crate::{
-    CodeAttempt, CodeHasher, CodeRng, Error, LoginRequest, Settings,
+    CodeRng, Error, Settings,
     forms::{CodeForm, FormErrors, LoginForm, messages},
-    hashing::{CHECK_LEN, hex, unhex},
-    safe_next,
+    hashing::{CHECK_LEN, CodeHasher, hex, unhex},
+    redirect::safe_next,
+    service::{CodeAttempt, LoginRequest},
 };
 
 mod sessions;
@@ -120,8 +121,8 @@ pub fn session_cookie_name(settings: &Settings) -> String {
     format!("{}_session", settings.namespace)
 }
 
-/// The flow cookie's name: `{namespace}_flow` (SPEC section 8). It holds the
-/// [`FlowToken`](crate::FlowToken) of the browser's login flow.
+/// The flow cookie's name: `{namespace}_flow` (docs/HTTP.md, Login flows). It holds the
+/// [`FlowToken`](crate::flow::FlowToken) of the browser's login flow.
 ///
 /// ```
 /// use nopassword_core::{Settings, http::flow_cookie_name};

@@ -13,7 +13,7 @@
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! use nopassword_core::{CodeAttempt, LoginRequest, MemoryDirectory, NoPassword, Outbox, Settings, User};
+//! use nopassword_core::{NoPassword, Outbox, Settings, service::{CodeAttempt, LoginRequest}, user::{MemoryDirectory, User}};
 //!
 //! let settings = Settings {
 //!     secret_key: Some("use-at-least-32-random-bytes-here!!".into()),
@@ -45,47 +45,38 @@
 //! # }).unwrap();
 //! ```
 
-mod clock;
-mod code;
-mod dispatch;
-mod error;
-mod flow;
+pub mod clock;
+pub mod code;
+pub mod dispatch;
+pub mod error;
+pub mod flow;
 pub mod forms;
-mod hashing;
+pub mod hashing;
 pub mod http;
 mod memory;
 pub mod pages;
-mod redirect;
-mod secret;
-mod sender;
-mod service;
+pub mod redirect;
+pub mod secret;
+pub mod sender;
+pub mod service;
 pub mod settings;
-mod store;
+pub mod store;
 #[cfg(feature = "templates")]
 pub mod templates;
-mod user;
+pub mod user;
 
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use code::{
-    CodeGenerator, LINK_SECRET_LEN, LoginCode, Recipient, UrlConfig, duration_in_words,
-    encode_username,
-};
-pub use dispatch::{BackgroundTask, Dispatch, Dispatcher, Reservation};
-pub use error::{BoxError, Error};
-pub use flow::{FLOW_CODES, FLOW_ID_LEN, FLOW_TOKEN_LEN, FlowToken};
-pub use hashing::{CodeHasher, CodeKey, CodeRng, HashedCode, KEY_LEN, SeededRng, SystemRng};
+// The root: the traits, the service and its builder, settings, errors, the memory store and
+// the outbox. Everything else is in its module (`code::LoginCode`, `user::User`, ...).
+pub use clock::Clock;
+pub use dispatch::Dispatch;
+pub use error::Error;
+pub use hashing::CodeRng;
 pub use memory::MemoryStore;
-pub use redirect::{MAX_NEXT_LENGTH, safe_next};
-pub use secret::{PlaintextCode, SecretString};
-pub use sender::{
-    AllSenders, LoginCodeSender, NoSenders, NullSender, Outbox, OutboxMessage, SendError,
-};
-pub use service::{
-    Builder, CodeAttempt, LinkAction, LinkLogin, Login, LoginRequest, LoginStarted, NoPassword,
-};
-pub use settings::{CrossDeviceLinks, HashAlgorithm, Settings, SettingsError, is_valid_namespace};
-pub use store::{CodeRecord, CodeStore, RecordError, StoreError, StoredCode};
-pub use user::{LoginUser, MemoryDirectory, User, UserDirectory};
+pub use sender::{LoginCodeSender, Outbox, SendError};
+pub use service::{NoPassword, NoPasswordBuilder};
+pub use settings::{Settings, SettingsError};
+pub use store::{CodeStore, StoreError};
+pub use user::{LoginUser, UserDirectory};
 
 // Re-exported so implementors of the traits use the same macro version.
 pub use async_trait::async_trait;

@@ -9,7 +9,12 @@ use std::{
 
 use async_trait::async_trait;
 
-use crate::{Clock, CodeKey, CodeRecord, CodeStore, StoreError, StoredCode, SystemClock};
+use crate::{
+    Clock, CodeStore, StoreError,
+    clock::SystemClock,
+    hashing::CodeKey,
+    store::{CodeRecord, StoredCode},
+};
 
 /// Codes and counters in process memory, for one instance (use a shared store such as
 /// `nopassword-store`'s Redis store when several instances serve one site).
@@ -23,7 +28,7 @@ use crate::{Clock, CodeKey, CodeRecord, CodeStore, StoreError, StoredCode, Syste
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// use std::time::Duration;
-/// use nopassword_core::{CodeHasher, CodeRecord, CodeStore, HashAlgorithm, ManualClock, MemoryStore, SecretString};
+/// use nopassword_core::{CodeStore, MemoryStore, hashing::CodeHasher, store::CodeRecord, settings::HashAlgorithm, clock::ManualClock, secret::SecretString};
 ///
 /// let clock = ManualClock::new();
 /// let store = MemoryStore::with_clock(clock.clone());
@@ -270,7 +275,7 @@ impl CodeStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ManualClock;
+    use crate::clock::ManualClock;
 
     fn record() -> CodeRecord {
         CodeRecord {

@@ -36,10 +36,11 @@ use serde::{Serialize, Serializer, ser::SerializeMap};
 #[cfg(feature = "templates")]
 use crate::templates::{TemplateError, Templates};
 use crate::{
-    Settings, duration_in_words,
+    Settings,
+    code::duration_in_words,
     forms::{FormErrors, messages},
     http::Failure,
-    safe_next,
+    redirect::safe_next,
 };
 
 /// The layout every page extends.

@@ -24,7 +24,7 @@ pub const MAX_NEXT_LENGTH: usize = 2048;
 /// ```
 /// use std::borrow::Cow;
 ///
-/// use nopassword_core::safe_next;
+/// use nopassword_core::redirect::safe_next;
 ///
 /// assert_eq!(safe_next("/dashboard?tab=1#top").as_deref(), Some("/dashboard?tab=1#top"));
 /// assert!(matches!(safe_next("/dashboard"), Some(Cow::Borrowed(_))));

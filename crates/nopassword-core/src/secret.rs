@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 /// It has no `Display`, its `Debug` prints `[redacted]`, and it compares in constant time.
 ///
 /// ```
-/// use nopassword_core::SecretString;
+/// use nopassword_core::secret::SecretString;
 ///
 /// let token = SecretString::new("hunter2-hunter2");
 /// assert_eq!(format!("{token:?}"), "[redacted]");
@@ -70,12 +70,12 @@ impl<'de> Deserialize<'de> for SecretString {
 
 /// The plaintext of a login code, as handed to a sender.
 ///
-/// It exists only in the [`LoginCode`](crate::LoginCode) given to
+/// It exists only in the [`LoginCode`](crate::code::LoginCode) given to
 /// [`LoginCodeSender::send_login_code`](crate::LoginCodeSender::send_login_code); the store only
 /// ever sees its keyed hash. `Debug` prints `[redacted]` and there is no `Display`.
 ///
 /// ```
-/// use nopassword_core::PlaintextCode;
+/// use nopassword_core::secret::PlaintextCode;
 ///
 /// let code = PlaintextCode::new("0123456789");
 /// assert_eq!(format!("{code:?}"), "[redacted]");

@@ -9,7 +9,7 @@ use std::{
 
 use async_trait::async_trait;
 
-use crate::{BoxError, LoginCode, PlaintextCode};
+use crate::{code::LoginCode, error::BoxError, secret::PlaintextCode};
 
 /// Why a code could not be delivered. Sender crates put their own typed error inside; find it
 /// with [`SendError::downcast_ref`].
@@ -80,7 +80,7 @@ impl std::error::Error for SendError {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use nopassword_core::{LoginCode, LoginCodeSender, SendError};
+/// use nopassword_core::{LoginCodeSender, SendError, code::LoginCode};
 ///
 /// /// Posts the link to a chat webhook instead of mailing it.
 /// struct Chat;
@@ -127,7 +127,12 @@ impl<S: LoginCodeSender + ?Sized> LoginCodeSender for Arc<S> {
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// use std::{sync::Arc, time::{Duration, SystemTime}};
-/// use nopassword_core::*;
+/// use nopassword_core::{
+///     LoginCodeSender, Outbox, Settings,
+///     code::{LoginCode, Recipient, UrlConfig},
+///     secret::PlaintextCode,
+///     sender::{AllSenders, NullSender},
+/// };
 ///
 /// let outbox = Outbox::new(10).quiet();
 /// let both = AllSenders::new().with(outbox.clone()).with(NullSender);
@@ -267,7 +272,11 @@ impl fmt::Debug for OutboxMessage {
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// use std::{sync::Arc, time::{Duration, SystemTime}};
-/// use nopassword_core::*;
+/// use nopassword_core::{
+///     LoginCodeSender, Outbox, Settings,
+///     code::{LoginCode, Recipient, UrlConfig},
+///     secret::PlaintextCode,
+/// };
 ///
 /// let outbox = Outbox::new(10).quiet();
 /// let code = LoginCode::new(

@@ -15,9 +15,16 @@ use std::{
 use tracing::{Instrument, debug, field, info, info_span, warn};
 
 use crate::{
-    Clock, CodeGenerator, CodeHasher, CodeKey, CodeRecord, CodeRng, CodeStore, CrossDeviceLinks,
-    Dispatch, Error, FlowToken, LoginCode, LoginCodeSender, LoginUser, MemoryStore, PlaintextCode,
-    Settings, SettingsError, SystemClock, SystemRng, UrlConfig, UserDirectory, safe_next,
+    Clock, CodeRng, CodeStore, Dispatch, Error, LoginCodeSender, LoginUser, MemoryStore, Settings,
+    SettingsError, UserDirectory,
+    clock::SystemClock,
+    code::{CodeGenerator, LoginCode, UrlConfig},
+    flow::FlowToken,
+    hashing::{CodeHasher, CodeKey, SystemRng},
+    redirect::safe_next,
+    secret::PlaintextCode,
+    settings::CrossDeviceLinks,
+    store::CodeRecord,
 };
 
 /// The longest user id a record holds.
@@ -81,7 +88,7 @@ impl fmt::Debug for CodeAttempt<'_> {
     }
 }
 
-/// What the `GET` of a login link should show (SPEC sections 5 and 8), decided from the code,
+/// What the `GET` of a login link should show (docs/HTTP.md, Routes and Login flows), decided from the code,
 /// the client's flow, `post_redirect` and `cross_device_links`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkAction {
@@ -116,7 +123,7 @@ impl LinkAction {
     /// The status a `HEAD` of the link answers: 404, 403, else 200. `HEAD` never consumes.
     ///
     /// ```
-    /// use nopassword_core::LinkAction;
+    /// use nopassword_core::service::LinkAction;
     ///
     /// assert_eq!(LinkAction::NotFound.head_status(), 404);
     /// assert_eq!(LinkAction::Denied.head_status(), 403);
@@ -170,7 +177,11 @@ pub struct Login<U> {
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// use nopassword_core::*;
+/// use nopassword_core::{
+///     NoPassword, Outbox, Settings,
+///     service::{CodeAttempt, LoginRequest},
+///     user::{MemoryDirectory, User},
+/// };
 ///
 /// let settings = Settings { secret_key: Some("a-long-random-secret-key-0123456789".into()), ..Settings::default() };
 /// let outbox = Outbox::new(10).quiet();
@@ -227,7 +238,7 @@ struct Inner<U: LoginUser> {
 }
 
 /// Builds a [`NoPassword`]; see [`NoPassword::builder`].
-pub struct Builder<U: LoginUser> {
+pub struct NoPasswordBuilder<U: LoginUser> {
     settings: Settings,
     users: Arc<dyn UserDirectory<User = U>>,
     store: Option<Arc<dyn CodeStore>>,
@@ -237,15 +248,15 @@ pub struct Builder<U: LoginUser> {
     dispatch: OnceLock<Option<Arc<dyn Dispatch>>>,
 }
 
-impl<U: LoginUser> fmt::Debug for Builder<U> {
+impl<U: LoginUser> fmt::Debug for NoPasswordBuilder<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
+        f.debug_struct("NoPasswordBuilder")
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
 
-impl<U: LoginUser> Builder<U> {
+impl<U: LoginUser> NoPasswordBuilder<U> {
     /// The code store. Default: a [`MemoryStore`] on the builder's clock.
     pub fn store(mut self, store: impl CodeStore + 'static) -> Self {
         self.store = Some(Arc::new(store));
@@ -284,7 +295,7 @@ impl<U: LoginUser> Builder<U> {
 
     /// Sends codes in the background through `dispatch` (see [`Dispatch`] for the trade-off).
     /// Default: during the request, until a web adapter mounts the service and installs its
-    /// bounded [`Dispatcher`](crate::Dispatcher) (both adapters do).
+    /// bounded [`Dispatcher`](crate::dispatch::Dispatcher) (both adapters do).
     pub fn dispatch(self, dispatch: impl Dispatch + 'static) -> Self {
         let chosen = OnceLock::new();
         let _ = chosen.set(Some(Arc::new(dispatch) as Arc<dyn Dispatch>));
@@ -295,8 +306,8 @@ impl<U: LoginUser> Builder<U> {
     }
 
     /// Sends codes during the request, even under a web adapter: a sender outage is then a
-    /// 503, at the cost of response times that tell real users from unknown ones (SPEC
-    /// section 8). Meant for tests and for senders that only enqueue.
+    /// 503, at the cost of response times that tell real users from unknown ones
+    /// (docs/SECURITY.md, Background delivery). Meant for tests and for senders that only enqueue.
     pub fn deliver_inline(self) -> Self {
         let chosen = OnceLock::new();
         let _ = chosen.set(None);
@@ -376,7 +387,7 @@ impl<U: LoginUser> NoPassword<U> {
     pub fn builder(
         settings: Settings,
         users: impl UserDirectory<User = U> + 'static,
-    ) -> Builder<U> {
+    ) -> NoPasswordBuilder<U> {
         Self::builder_shared(settings, Arc::new(users))
     }
 
@@ -384,8 +395,8 @@ impl<U: LoginUser> NoPassword<U> {
     pub fn builder_shared(
         settings: Settings,
         users: Arc<dyn UserDirectory<User = U>>,
-    ) -> Builder<U> {
-        Builder {
+    ) -> NoPasswordBuilder<U> {
+        NoPasswordBuilder {
             settings,
             users,
             store: None,
@@ -431,7 +442,7 @@ impl<U: LoginUser> NoPassword<U> {
     }
 
     /// Makes delivery run in the background through `dispatch()` unless the builder chose
-    /// ([`Builder::dispatch`] or [`Builder::deliver_inline`]). The web adapters call it when
+    /// ([`NoPasswordBuilder::dispatch`] or [`NoPasswordBuilder::deliver_inline`]). The web adapters call it when
     /// they mount the service, so background delivery is their default. Returns whether
     /// delivery is now in the background.
     pub fn deliver_in_background_by_default(
@@ -471,7 +482,7 @@ impl<U: LoginUser> NoPassword<U> {
     /// when this service signed it, else a fresh one with the cookie to set.
     ///
     /// ```
-    /// use nopassword_core::{MemoryDirectory, NoPassword, Outbox, Settings};
+    /// use nopassword_core::{NoPassword, Outbox, Settings, user::MemoryDirectory};
     ///
     /// let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };
     /// let service = NoPassword::builder(settings, MemoryDirectory::new([])).sender(Outbox::new(1)).build().unwrap();
@@ -507,7 +518,7 @@ impl<U: LoginUser> NoPassword<U> {
 
     /// Sends a login code to `request.username` if that user exists and passes
     /// [`UserDirectory::verify_user`], bound to a flow the caller hands to the client
-    /// (SPEC section 8).
+    /// (docs/HTTP.md, Login flows).
     ///
     /// Unknown and inactive users, and users no sender can reach (no e-mail address, say), get
     /// the same answer as real ones (a flow of the same shape, after the same store work), so
@@ -714,7 +725,7 @@ impl<U: LoginUser> NoPassword<U> {
 
     /// What the `GET` (or `HEAD`) of a login link should do, without consuming anything: the
     /// "Logging in..." page, an immediate login, the "Confirm login" page, 403 or 404
-    /// (SPEC section 8). A miss spends nothing of any user's (link secrets have at least 64
+    /// (docs/HTTP.md, Login flows). A miss spends nothing of any user's (link secrets have at least 64
     /// bits; the per-address rate limit applies).
     pub async fn open_link(&self, attempt: CodeAttempt<'_>) -> Result<LinkAction, Error> {
         let span = info_span!(
@@ -773,7 +784,7 @@ impl<U: LoginUser> NoPassword<U> {
     }
 
     /// Logs in with a typed code (`login/code/`, `api/login/code/`): only with the flow that
-    /// asked for it (SPEC section 8).
+    /// asked for it (docs/HTTP.md, Login flows).
     ///
     /// Without that flow even the right code is refused and nothing of the user's is spent.
     /// Within it, every try counts against the code's `max_code_attempts` and the user's

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::{BoxError, CodeKey};
+use crate::{error::BoxError, hashing::CodeKey};
 
 /// What a store keeps for one outstanding code: nothing that reveals the code, the flow that
 /// asked for it, the user's e-mail or phone. Stores persist it with [`CodeRecord::encode`].
@@ -17,7 +17,7 @@ pub struct CodeRecord {
     /// A keyed hash of the code a person types (the link secret itself when it is long
     /// enough, else the short code the message shows), compared in constant time.
     pub code_check: Vec<u8>,
-    /// A keyed hash of the flow id of the client that asked for the code (SPEC section 8).
+    /// A keyed hash of the flow id of the client that asked for the code (docs/HTTP.md, Login flows).
     pub flow: Vec<u8>,
     /// The safe `next` path given when the code was requested.
     pub next: Option<String>,
@@ -50,7 +50,7 @@ impl CodeRecord {
     /// flow hash and user id, and `next` to the end. A typical record is 70 to 90 bytes.
     ///
     /// ```
-    /// use nopassword_core::CodeRecord;
+    /// use nopassword_core::store::CodeRecord;
     ///
     /// let record = CodeRecord {
     ///     user_id: "42".into(),

@@ -42,7 +42,7 @@ use std::{collections::BTreeMap, fmt, io, path::Path};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, path_loader, value::Serde};
 use serde::Serialize;
 
-use crate::{LoginCode, duration_in_words};
+use crate::code::{LoginCode, duration_in_words};
 
 /// A template that could not be read, parsed or rendered.
 ///
@@ -249,7 +249,7 @@ impl Templates {
 ///
 /// ```
 /// # use std::{sync::Arc, time::{Duration, SystemTime}};
-/// # use nopassword_core::{LoginCode, PlaintextCode, Recipient, Settings, UrlConfig};
+/// # use nopassword_core::{Settings, code::{LoginCode, Recipient, UrlConfig}, secret::PlaintextCode};
 /// use nopassword_core::templates::{MessageContext, Templates};
 ///
 /// # let code = LoginCode::new(

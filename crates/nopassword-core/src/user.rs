@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use serde::Deserialize;
 
-use crate::{BoxError, Recipient};
+use crate::{code::Recipient, error::BoxError};
 
 /// What nopassword needs to know about an app's user type.
 ///
@@ -57,7 +57,7 @@ pub trait LoginUser: Clone + Send + Sync + 'static {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use nopassword_core::{BoxError, User, UserDirectory};
+/// use nopassword_core::{UserDirectory, error::BoxError, user::User};
 ///
 /// /// Asks another system whether the account is still active, as the original's
 /// /// "verify users" section suggests.
@@ -98,7 +98,7 @@ pub trait UserDirectory: Send + Sync {
 /// A plain user record: enough for demos, tests and small apps.
 ///
 /// ```
-/// use nopassword_core::{LoginUser, User};
+/// use nopassword_core::{LoginUser, user::User};
 ///
 /// let bob = User::new("2", "bob").with_email("bob@example.com").inactive();
 /// assert!(!bob.is_active());
@@ -178,7 +178,7 @@ impl LoginUser for User {
 ///
 /// ```
 /// # tokio_test_block_on(async {
-/// use nopassword_core::{MemoryDirectory, User, UserDirectory};
+/// use nopassword_core::{UserDirectory, user::{MemoryDirectory, User}};
 ///
 /// let users = MemoryDirectory::new([User::new("1", "alice")]);
 /// assert!(users.find_by_username("alice").await.unwrap().is_some());

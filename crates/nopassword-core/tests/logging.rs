@@ -26,8 +26,11 @@ use std::{
 };
 
 use nopassword_core::{
-    CodeAttempt, LinkAction, LinkLogin, LoginRequest, ManualClock, MemoryDirectory, NoPassword,
-    Outbox, SeededRng, Settings, User,
+    NoPassword, Outbox, Settings,
+    clock::ManualClock,
+    hashing::SeededRng,
+    service::{CodeAttempt, LinkAction, LinkLogin, LoginRequest},
+    user::{MemoryDirectory, User},
 };
 
 const KEY: &str = "test-secret-key-0123456789abcdef0123456789";

@@ -1,4 +1,4 @@
-//! The login flow of SPEC sections 4 and 8, driven through `NoPassword` with an injected clock
+//! The login flow of docs/ARCHITECTURE.md and docs/HTTP.md, Login flows, driven through `NoPassword` with an injected clock
 //! and RNG and the in-memory store: typed codes count only within the flow that asked for
 //! them, links opened by another client follow `cross_device_links`, and every limit holds
 //! under concurrency.
@@ -14,11 +14,19 @@ use std::{
 
 use async_trait::async_trait;
 use nopassword_core::{
-    AllSenders, BackgroundTask, Clock, CodeAttempt, CodeKey, CodeRecord, CodeStore,
-    CrossDeviceLinks, Dispatch, Dispatcher, Error, FLOW_TOKEN_LEN, FlowToken, KEY_LEN,
-    LINK_SECRET_LEN, LinkAction, LinkLogin, LoginCode, LoginCodeSender, LoginRequest, LoginStarted,
-    ManualClock, MemoryDirectory, MemoryStore, NoPassword, Outbox, SecretString, SeededRng,
-    SendError, Settings, StoreError, StoredCode, User,
+    Clock, CodeStore, Dispatch, Error, LoginCodeSender, MemoryStore, NoPassword, Outbox, SendError,
+    Settings, StoreError,
+    clock::ManualClock,
+    code::{LINK_SECRET_LEN, LoginCode},
+    dispatch::{BackgroundTask, Dispatcher},
+    flow::{FLOW_TOKEN_LEN, FlowToken},
+    hashing::{CodeKey, KEY_LEN, SeededRng},
+    secret::SecretString,
+    sender::AllSenders,
+    service::{CodeAttempt, LinkAction, LinkLogin, LoginRequest, LoginStarted},
+    settings::CrossDeviceLinks,
+    store::{CodeRecord, StoredCode},
+    user::{MemoryDirectory, User},
 };
 
 const KEY: &str = "test-secret-key-0123456789abcdef0123456789";
@@ -318,7 +326,7 @@ fn logged_in_as(outcome: &LinkLogin<User>) -> Option<&str> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SPEC section 4, in flows
+// docs/ARCHITECTURE.md, The life of a login code, in flows
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -869,13 +877,16 @@ async fn verify_user_is_asked_again_at_login() {
         async fn find_by_username(
             &self,
             n: &str,
-        ) -> Result<Option<User>, nopassword_core::BoxError> {
+        ) -> Result<Option<User>, nopassword_core::error::BoxError> {
             self.1.find_by_username(n).await
         }
-        async fn find_by_id(&self, id: &str) -> Result<Option<User>, nopassword_core::BoxError> {
+        async fn find_by_id(
+            &self,
+            id: &str,
+        ) -> Result<Option<User>, nopassword_core::error::BoxError> {
             self.1.find_by_id(id).await
         }
-        async fn verify_user(&self, _: &User) -> Result<bool, nopassword_core::BoxError> {
+        async fn verify_user(&self, _: &User) -> Result<bool, nopassword_core::error::BoxError> {
             Ok(*self.0.lock().expect("lock"))
         }
     }
@@ -1297,7 +1308,7 @@ async fn a_dispatched_failed_send_still_withdraws_the_code() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SPEC section 8: typed codes count only within their flow
+// docs/HTTP.md, Login flows: typed codes count only within their flow
 // ---------------------------------------------------------------------------------------------
 
 /// The right code without its flow is refused and spends nothing; it still works in its flow.
@@ -1515,7 +1526,7 @@ async fn a_flow_reaches_only_its_own_code() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SPEC section 8: links opened by another client
+// docs/HTTP.md, Login flows: links opened by another client
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -1770,7 +1781,7 @@ async fn asking_again_keeps_the_first_code_typeable() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SPEC section 8: short secrets
+// docs/HTTP.md, Login flows: short secrets
 // ---------------------------------------------------------------------------------------------
 
 /// Six-digit codes travel in links under a separate 128-bit secret; the short code itself is
@@ -1876,7 +1887,7 @@ async fn hide_username_numeric_codes_without_the_flow_never_log_in() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SPEC section 8: the same answer and the same store work for every user
+// docs/HTTP.md, Login flows: the same answer and the same store work for every user
 // ---------------------------------------------------------------------------------------------
 
 /// Unknown and inactive users get a flow of the same shape after the same number of store
@@ -1936,7 +1947,7 @@ async fn unknown_and_inactive_users_cost_the_same_store_work() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SPEC section 8: background delivery
+// docs/HTTP.md, Login flows: background delivery
 // ---------------------------------------------------------------------------------------------
 
 /// Blocks every delivery until the test opens the gate, counting the deliveries started.
@@ -2097,7 +2108,7 @@ fn background_delivery_is_the_adapters_default_unless_the_app_chose() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SPEC section 8: CSRF without server state
+// docs/HTTP.md, Login flows: CSRF without server state
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -2187,17 +2198,17 @@ impl nopassword_core::UserDirectory for SlowCaselessDirectory {
     async fn find_by_username(
         &self,
         username: &str,
-    ) -> Result<Option<User>, nopassword_core::BoxError> {
+    ) -> Result<Option<User>, nopassword_core::error::BoxError> {
         self.users
             .find_by_username(&username.to_ascii_lowercase())
             .await
     }
 
-    async fn find_by_id(&self, id: &str) -> Result<Option<User>, nopassword_core::BoxError> {
+    async fn find_by_id(&self, id: &str) -> Result<Option<User>, nopassword_core::error::BoxError> {
         self.users.find_by_id(id).await
     }
 
-    async fn verify_user(&self, user: &User) -> Result<bool, nopassword_core::BoxError> {
+    async fn verify_user(&self, user: &User) -> Result<bool, nopassword_core::error::BoxError> {
         self.gate.acquire().await?.forget();
         Ok(nopassword_core::LoginUser::is_active(user))
     }

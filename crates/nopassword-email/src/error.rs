@@ -2,7 +2,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use nopassword_core::BoxError;
+use nopassword_core::error::BoxError;
 
 /// Why an [`EmailSender`](crate::EmailSender) could not be built or a login mail not sent.
 ///

@@ -11,7 +11,7 @@
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! use nopassword_core::{LoginRequest, MemoryDirectory, NoPassword, Settings, User};
+//! use nopassword_core::{NoPassword, Settings, service::LoginRequest, user::{MemoryDirectory, User}};
 //! use nopassword_email::{EmailSender, EmailSettings};
 //!
 //! let settings = Settings {

@@ -17,7 +17,9 @@ use lettre::{
         extension::ClientId,
     },
 };
-use nopassword_core::{LoginCode, LoginCodeSender, SecretString, SendError, Settings, async_trait};
+use nopassword_core::{
+    LoginCodeSender, SendError, Settings, async_trait, code::LoginCode, secret::SecretString,
+};
 
 use tracing::{Instrument, debug, field, info, info_span};
 
@@ -151,7 +153,7 @@ impl EmailSender {
     ///
     /// ```
     /// # use std::{sync::Arc, time::{Duration, SystemTime}};
-    /// # use nopassword_core::{LoginCode, PlaintextCode, Recipient, Settings, UrlConfig};
+    /// # use nopassword_core::{Settings, code::{LoginCode, Recipient, UrlConfig}, secret::PlaintextCode};
     /// # let code = LoginCode::new(
     /// #     Recipient { id: "1".into(), username: "alice".into(), email: None, phone: None },
     /// #     PlaintextCode::new("0123456789abcdef0123"), None, SystemTime::now(), Duration::from_secs(900),

@@ -1,7 +1,8 @@
 //! [`EmailSettings`]: the keys nopassword-email reads.
 
 use nopassword_core::{
-    SecretString, SettingsError,
+    SettingsError,
+    secret::SecretString,
     settings::{Key, Section, text},
 };
 use serde::Deserialize;

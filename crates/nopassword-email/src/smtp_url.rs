@@ -5,7 +5,7 @@
 
 use std::{fmt, net::IpAddr};
 
-use nopassword_core::SecretString;
+use nopassword_core::secret::SecretString;
 use percent_encoding::percent_decode_str;
 use url::{Host, Url};
 

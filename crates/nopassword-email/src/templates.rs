@@ -5,7 +5,7 @@
 use std::{fmt, path::Path};
 
 use nopassword_core::{
-    LoginCode,
+    code::LoginCode,
     templates::{MessageContext, TemplateError, Templates},
 };
 
@@ -36,7 +36,7 @@ pub const DEFAULT_HTML_TEMPLATE: &str = include_str!("../templates/login_email.h
 ///
 /// ```
 /// # use std::{sync::Arc, time::{Duration, SystemTime}};
-/// # use nopassword_core::{LoginCode, PlaintextCode, Recipient, Settings, UrlConfig};
+/// # use nopassword_core::{Settings, code::{LoginCode, Recipient, UrlConfig}, secret::PlaintextCode};
 /// use nopassword_email::LoginEmailTemplates;
 ///
 /// # let code = LoginCode::new(
@@ -178,7 +178,7 @@ impl LoginEmailTemplates {
     ///
     /// ```
     /// # use std::{sync::Arc, time::{Duration, SystemTime}};
-    /// # use nopassword_core::{LoginCode, PlaintextCode, Recipient, Settings, UrlConfig};
+    /// # use nopassword_core::{Settings, code::{LoginCode, Recipient, UrlConfig}, secret::PlaintextCode};
     /// # let code = LoginCode::new(
     /// #     Recipient { id: "1".into(), username: "alice".into(), email: None, phone: None },
     /// #     PlaintextCode::new("0123456789abcdef0123"), None, SystemTime::now(), Duration::from_secs(900),

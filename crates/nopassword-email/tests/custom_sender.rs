@@ -10,7 +10,7 @@ use lettre::{
     message::{Mailbox, MultiPart},
     transport::stub::AsyncStubTransport,
 };
-use nopassword_core::{LoginCode, LoginCodeSender, Outbox, SendError, Settings, async_trait};
+use nopassword_core::{LoginCodeSender, Outbox, SendError, Settings, async_trait, code::LoginCode};
 use nopassword_email::{EmailError, EmailSender, EmailSettings, LoginEmailTemplates};
 
 // --- from GUIDE.md ---

@@ -9,7 +9,7 @@
 //! - `RedisStore::put` against `SET key value EX 900`, `RedisStore::take` against `GETDEL key`
 //!   (one round trip each: the physical limit); target: at least 50% of redis-benchmark;
 //! - `INFO memory` `used_memory` before and after storing 100,000 codes; target: at most
-//!   240 bytes per code (200 before v0.2; the flow binding of SPEC section 8 adds a 16-byte
+//!   240 bytes per code (200 before v0.2; the flow binding of docs/HTTP.md, Login flows adds a 16-byte
 //!   code check and a 16-byte flow hash to every record).
 
 use std::{
@@ -20,7 +20,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use nopassword_core::{CodeKey, CodeRecord, CodeRng, CodeStore, SystemRng};
+use nopassword_core::{
+    CodeRng, CodeStore,
+    hashing::{CodeKey, SystemRng},
+    store::CodeRecord,
+};
 use nopassword_store::RedisStore;
 
 const CLIENTS: usize = 32;

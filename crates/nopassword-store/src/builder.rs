@@ -2,7 +2,7 @@
 
 use std::{fmt, time::Duration};
 
-use nopassword_core::{SecretString, Settings};
+use nopassword_core::{Settings, secret::SecretString};
 use redis::{
     ConnectionAddr, ConnectionInfo, IntoConnectionInfo, TlsCertificates,
     aio::{ConnectionManager, ConnectionManagerConfig},

@@ -2,7 +2,7 @@
 //!
 //! | key | value | TTL |
 //! |---|---|---|
-//! | `{<ns>:c:<code key>}` | a code's record ([`CodeRecord::encode`](nopassword_core::CodeRecord::encode)) | the code's validity |
+//! | `{<ns>:c:<code key>}` | a code's record ([`CodeRecord::encode`](nopassword_core::store::CodeRecord::encode)) | the code's validity |
 //! | `{<ns>:c:<code key>}:f` | refused uses of that code (integer) | the record's remaining TTL |
 //! | `<ns>:f:<user id>` | a user's consecutive failures (integer, at most the cap) | the failure window, renewed on each counted failure |
 //! | `<ns>:r:<bucket>` | hits in a rate window (integer); buckets are keyed hashes | the window, from its first hit |
@@ -13,7 +13,7 @@
 //! code). A code's two keys share the hash tag `{<ns>:c:<code key>}`, so they sit in one
 //! cluster slot and one Lua script or pipeline may touch both.
 
-use nopassword_core::CodeKey;
+use nopassword_core::hashing::CodeKey;
 
 /// Builds keys for one namespace.
 #[derive(Debug, Clone)]
@@ -88,7 +88,7 @@ impl Keys {
 }
 
 /// Whether `namespace` is a valid installation name: core's rule.
-pub(crate) use nopassword_core::is_valid_namespace as valid_namespace;
+pub(crate) use nopassword_core::settings::is_valid_namespace as valid_namespace;
 
 #[cfg(test)]
 mod tests {

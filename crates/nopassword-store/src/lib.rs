@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use nopassword_core::{MemoryDirectory, NoPassword, Settings, User, settings::Config};
+//! use nopassword_core::{NoPassword, Settings, settings::Config, user::{MemoryDirectory, User}};
 //! use nopassword_store::{RedisSettings, RedisStore};
 //!
 //! // NOPASSWORD_REDIS_URL=redis://127.0.0.1:6379/ (or rediss://, or a comma-separated list
@@ -60,7 +60,7 @@
 //! code's failure counter is never created for a code that is gone. A user's failure count is
 //! checked against its cap, incremented and given its window in one script (one `EVALSHA`
 //! round trip): N concurrent failures on any number of instances count exactly
-//! `min(N, cap - count)` times and the count never passes the cap (SPEC section 8).
+//! `min(N, cap - count)` times and the count never passes the cap (docs/HTTP.md, Login flows).
 //!
 //! # Outages
 //!

@@ -1,7 +1,8 @@
 //! [`RedisSettings`]: the key nopassword-store reads.
 
 use nopassword_core::{
-    SecretString, SettingsError,
+    SettingsError,
+    secret::SecretString,
     settings::{Key, Section, text},
 };
 use serde::Deserialize;

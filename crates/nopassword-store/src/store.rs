@@ -8,7 +8,9 @@ use std::{
 };
 
 use nopassword_core::{
-    CodeKey, CodeRecord, CodeStore, Settings, StoreError, StoredCode, async_trait,
+    CodeStore, Settings, StoreError, async_trait,
+    hashing::CodeKey,
+    store::{CodeRecord, StoredCode},
 };
 use redis::{RedisError, RedisResult, Script};
 use tracing::{Instrument, debug, debug_span, field};
@@ -26,7 +28,7 @@ use crate::{Connection, RedisSettings, RedisStoreBuilder, RedisStoreError, keys:
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use nopassword_core::{MemoryDirectory, NoPassword, Settings};
+/// use nopassword_core::{NoPassword, Settings, user::MemoryDirectory};
 /// use nopassword_store::{RedisSettings, RedisStore};
 ///
 /// let settings = Settings::default();
@@ -162,7 +164,7 @@ impl RedisStore {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn builder(urls: impl Into<nopassword_core::SecretString>) -> RedisStoreBuilder {
+    pub fn builder(urls: impl Into<nopassword_core::secret::SecretString>) -> RedisStoreBuilder {
         RedisStoreBuilder::new(urls)
     }
 

@@ -6,7 +6,9 @@ mod common;
 use std::net::IpAddr;
 
 use nopassword_core::{
-    CodeAttempt, LoginRequest, MemoryDirectory, NoPassword, Outbox, Settings, User,
+    NoPassword, Outbox, Settings,
+    service::{CodeAttempt, LoginRequest},
+    user::{MemoryDirectory, User},
 };
 use nopassword_store::{RedisSettings, RedisStore};
 

@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use nopassword_core::{CodeKey, CodeRecord, CodeStore, StoreError};
+use nopassword_core::{CodeStore, StoreError, hashing::CodeKey, store::CodeRecord};
 use nopassword_store::RedisStore;
 
 /// Well under the 2 s a request may wait: the command timeout is 500 ms.

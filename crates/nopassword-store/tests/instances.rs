@@ -7,8 +7,9 @@ mod common;
 use std::{sync::Arc, time::Duration};
 
 use nopassword_core::{
-    CodeAttempt, CodeStore, LinkAction, LinkLogin, LoginRequest, MemoryDirectory, NoPassword,
-    Outbox, Settings, User,
+    CodeStore, NoPassword, Outbox, Settings,
+    service::{CodeAttempt, LinkAction, LinkLogin, LoginRequest},
+    user::{MemoryDirectory, User},
 };
 use nopassword_store::{RedisSettings, RedisStore};
 use tokio::sync::Barrier;
@@ -167,7 +168,7 @@ async fn instances_share_codes(urls: &str) {
 }
 
 /// Two stores (two instances' connections) count one user's concurrent failures: every one
-/// below the cap counts, none passes it (SPEC section 8).
+/// below the cap counts, none passes it (docs/HTTP.md, Login flows).
 async fn instances_share_a_capped_failure_count(urls: &str) {
     const CALLS: u32 = 64;
     let namespace = common::unique_namespace("cap");

@@ -6,8 +6,11 @@ mod common;
 use std::{net::IpAddr, time::Duration};
 
 use nopassword_core::{
-    CodeAttempt, CodeKey, CodeRecord, CodeStore, LoginRequest, MemoryDirectory, NoPassword, Outbox,
-    Settings, User,
+    CodeStore, NoPassword, Outbox, Settings,
+    hashing::CodeKey,
+    service::{CodeAttempt, LoginRequest},
+    store::CodeRecord,
+    user::{MemoryDirectory, User},
 };
 use nopassword_store::{RedisSettings, RedisStore};
 use redis::AsyncCommands;

@@ -1,6 +1,6 @@
 //! `TwilioError`: everything that can go wrong between the settings and Twilio's answer.
 
-use nopassword_core::BoxError;
+use nopassword_core::error::BoxError;
 
 /// Why a [`TwilioSender`](crate::TwilioSender) could not be built or a message not sent.
 ///

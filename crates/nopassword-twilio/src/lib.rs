@@ -3,7 +3,7 @@
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use nopassword_core::{MemoryDirectory, NoPassword, Settings, User};
+//! use nopassword_core::{NoPassword, Settings, user::{MemoryDirectory, User}};
 //! use nopassword_twilio::{TwilioSender, TwilioSettings};
 //!
 //! let settings = Settings {
@@ -44,7 +44,7 @@
 //! - **Failures**: Twilio's error answers become [`TwilioError::Api`] with Twilio's code and
 //!   the HTTP status; 429 and 5xx are retried as the [`RetryPolicy`] says (3 times by default,
 //!   exponential backoff, `Retry-After` honoured up to a cap); other 4xx are final.
-//! - **Secrets**: the auth token is a [`SecretString`](nopassword_core::SecretString); it is
+//! - **Secrets**: the auth token is a [`SecretString`](nopassword_core::secret::SecretString); it is
 //!   in no error, no `Debug` output and no log event. Logs carry the user id and Twilio's
 //!   message SID, never the text or the code.
 

@@ -8,7 +8,7 @@ use std::{
 };
 
 use nopassword_core::{
-    LoginCode, LoginCodeSender, SecretString, SendError, Settings, async_trait,
+    LoginCodeSender, SendError, Settings, async_trait, code::LoginCode, secret::SecretString,
     templates::MessageContext,
 };
 use reqwest::{Response, StatusCode, Url, header::RETRY_AFTER, redirect};
@@ -234,7 +234,7 @@ impl TwilioSender {
     ///
     /// ```
     /// use std::{sync::Arc, time::{Duration, SystemTime}};
-    /// use nopassword_core::{LoginCode, PlaintextCode, Recipient, Settings, UrlConfig};
+    /// use nopassword_core::{Settings, code::{LoginCode, Recipient, UrlConfig}, secret::PlaintextCode};
     /// use nopassword_twilio::TwilioSender;
     ///
     /// let sms = TwilioSender::builder("AC1", "token", "+15005550006").build()?;
@@ -267,7 +267,7 @@ impl TwilioSender {
     /// [`LoginCodeSender::send_login_code`].
     ///
     /// ```no_run
-    /// # async fn demo(sms: nopassword_twilio::TwilioSender, code: nopassword_core::LoginCode) {
+    /// # async fn demo(sms: nopassword_twilio::TwilioSender, code: nopassword_core::code::LoginCode) {
     /// use nopassword_twilio::TwilioError;
     ///
     /// match sms.send_login_sms(&code, true, Some("app.example.com")).await {

@@ -1,7 +1,8 @@
 //! [`TwilioSettings`]: the keys nopassword-twilio reads.
 
 use nopassword_core::{
-    SecretString, SettingsError,
+    SettingsError,
+    secret::SecretString,
     settings::{Key, Section, text},
 };
 use serde::Deserialize;

@@ -68,7 +68,11 @@ mod tests {
         time::{Duration, SystemTime},
     };
 
-    use nopassword_core::{LoginCode, PlaintextCode, Recipient, Settings, UrlConfig};
+    use nopassword_core::{
+        Settings,
+        code::{LoginCode, Recipient, UrlConfig},
+        secret::PlaintextCode,
+    };
 
     use super::*;
 

@@ -36,7 +36,7 @@ use demo_common::{
     DemoParts,
     load::{self, Framework},
 };
-use nopassword_core::{NoPassword, User};
+use nopassword_core::{NoPassword, user::User};
 
 fn main() {
     let workers = thread::available_parallelism().map_or(1, |n| n.get());

@@ -41,7 +41,7 @@ use demo_common::{
     DemoParts, OUTBOX_HEADERS, home_html, not_logged_in_json, outbox_html, outbox_json, whoami_json,
 };
 use nopassword_actix::{LoginMiddleware, MaybeUser, MemorySessionStore, login_middleware};
-use nopassword_core::{NoPassword, Outbox, User};
+use nopassword_core::{NoPassword, Outbox, user::User};
 pub use sessions::{DemoSessions, RedisSessions};
 
 /// The assembled demo: the service, its outbox and sessions, and the routes each actix worker

@@ -11,7 +11,7 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::cookie::time::Duration;
 use demo_common::{PutIf, SessionRedis};
 use nopassword_actix::MemorySessionStore;
-use nopassword_core::{CodeRng, SystemRng};
+use nopassword_core::{CodeRng, hashing::SystemRng};
 
 /// A session's state, as actix-session hands it to stores.
 type SessionState = HashMap<String, String>;

@@ -22,7 +22,7 @@ use demo_common::{
     DemoParts,
     load::{self, Framework},
 };
-use nopassword_core::{NoPassword, User};
+use nopassword_core::{NoPassword, user::User};
 use tokio::net::TcpListener;
 
 fn main() {

@@ -26,7 +26,7 @@ use demo_common::{
     DemoParts, OUTBOX_HEADERS, home_html, not_logged_in_json, outbox_html, outbox_json, whoami_json,
 };
 use nopassword_axum::{CurrentUser, MaybeUser, login_layer, router};
-use nopassword_core::{NoPassword, Outbox, User};
+use nopassword_core::{NoPassword, Outbox, user::User};
 pub use sessions::RedisSessions;
 
 /// The assembled demo.

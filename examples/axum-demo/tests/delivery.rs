@@ -10,7 +10,7 @@ use std::{
 };
 
 use axum_demo::{Demo, DemoSettings, demo_users};
-use nopassword_core::{LoginRequest, SecretString, Settings, User};
+use nopassword_core::{Settings, secret::SecretString, service::LoginRequest, user::User};
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -170,7 +170,7 @@ async fn the_outbox_is_not_served_with_a_real_sender() {
     );
 }
 
-/// SPEC section 8, timing: with a real SMTP server that takes 50 ms per message, asking for a
+/// docs/HTTP.md, Login flows, timing: with a real SMTP server that takes 50 ms per message, asking for a
 /// code takes as long for a real user as for an unknown one (medians under 5 ms apart), because
 /// the demo delivers in the background; and every mail still arrives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,9 @@ use figment::{
     Figment,
     providers::{Format, Toml},
 };
-use nopassword_core::{CodeRng, SecretString, Settings, SystemRng, User, settings::Config};
+use nopassword_core::{
+    CodeRng, Settings, hashing::SystemRng, secret::SecretString, settings::Config, user::User,
+};
 use nopassword_email::EmailSettings;
 use nopassword_store::RedisSettings;
 use nopassword_twilio::TwilioSettings;

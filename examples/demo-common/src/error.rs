@@ -1,6 +1,6 @@
 //! Why a demo could not start.
 
-use nopassword_core::BoxError;
+use nopassword_core::error::BoxError;
 
 /// Why the demo could not start, whatever its web framework.
 #[derive(Debug, thiserror::Error)]

@@ -38,7 +38,12 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::{Method, Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use nopassword_core::{
-    CodeHasher, CodeKey, LoginRequest, NoPassword, NullSender, Outbox, SecretString, Settings, User,
+    NoPassword, Outbox, Settings,
+    hashing::{CodeHasher, CodeKey},
+    secret::SecretString,
+    sender::NullSender,
+    service::LoginRequest,
+    user::User,
 };
 use serde_json::json;
 use tokio::net::TcpStream;
@@ -293,7 +298,7 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
     let code_addr = server.addr();
     let issuing = Instant::now();
     let mut codes = Vec::with_capacity(codes_needed);
-    // Typed codes count only within their flow (SPEC section 8): each body carries the flow
+    // Typed codes count only within their flow (docs/HTTP.md, Login flows): each body carries the flow
     // its request got. The flow names its code's store key, which the run computes from the
     // link in the message to pair them (delivery runs in the background, in any order).
     let keyed = settings();

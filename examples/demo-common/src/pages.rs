@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use nopassword_core::{Outbox, User};
+use nopassword_core::{Outbox, user::User};
 use serde_json::{Value, json};
 
 /// Headers of the outbox page and its JSON: it shows live login codes, so nothing may cache

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use nopassword_core::{CodeStore, LoginCodeSender, NoPassword, Outbox, User};
+use nopassword_core::{CodeStore, LoginCodeSender, NoPassword, Outbox, user::User};
 
 use crate::{DemoError, DemoSettings, code_store, configured_senders, demo_service, outbox_served};
 

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use nopassword_core::{
-    AllSenders, CodeStore, LoginCodeSender, MemoryDirectory, NoPassword, Outbox, Settings, User,
+    CodeStore, LoginCodeSender, NoPassword, Outbox, Settings,
+    sender::AllSenders,
+    user::{MemoryDirectory, User},
 };
 
 use crate::{DemoError, DemoSettings};

@@ -3,7 +3,7 @@
 //!
 //! `api/login/` answers the flow token both as `"flow"` (for clients without a cookie jar) and
 //! as the flow cookie; `api/login/code/` takes it from the body's `"flow"`, else the cookie
-//! (SPEC section 8).
+//! (docs/HTTP.md, Login flows).
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use nopassword_core::{

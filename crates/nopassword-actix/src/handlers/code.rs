@@ -1,7 +1,7 @@
 //! Login links (`login-code/{username}/{code}/` or `login-code/{code}/`) and the typed-code
 //! form (`login/code/`).
 //!
-//! Both count with the browser's login flow (SPEC section 8), read from the flow cookie. A link
+//! Both count with the browser's login flow (docs/HTTP.md, Login flows), read from the flow cookie. A link
 //! opened by the flow's own browser (or by anyone under `cross_device_links = "allow"`) gets
 //! the "Logging in..." page, or logs in at once with `post_redirect` off; any other client gets
 //! the "Confirm login" page (`confirm`, the default) or 403 (`deny`). `GET` and `HEAD` consume
@@ -9,10 +9,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use nopassword_core::{
-    CodeAttempt, LinkAction, LoginUser,
+    LoginUser,
     forms::{FormErrors, messages},
     http::{CodePost, Failure, UsernameQuery},
     pages::Page,
+    service::{CodeAttempt, LinkAction},
 };
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;

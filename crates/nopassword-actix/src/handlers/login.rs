@@ -1,5 +1,5 @@
 //! `GET`/`POST login/`: ask for a login code. The answer to the POST starts (or continues) the
-//! browser's login flow: it sets the flow cookie (SPEC section 8).
+//! browser's login flow: it sets the flow cookie (docs/HTTP.md, Login flows).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use nopassword_core::{

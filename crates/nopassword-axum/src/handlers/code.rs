@@ -1,5 +1,5 @@
 //! Login links (`login-code/{username}/{code}/` or `login-code/{code}/`) and the typed-code
-//! form (`login/code/`), bound to the flow that asked for the code (SPEC section 8).
+//! form (`login/code/`), bound to the flow that asked for the code (docs/HTTP.md, Login flows).
 
 use axum::{
     extract::{OriginalUri, Path, Query, State, rejection::PathRejection},
@@ -7,10 +7,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use nopassword_core::{
-    CodeAttempt, LinkAction, LoginUser,
+    LoginUser,
     forms::{FormErrors, messages},
     http::{CodePost, Failure, UsernameQuery},
     pages::Page,
+    service::{CodeAttempt, LinkAction},
 };
 use serde::Deserialize;
 

@@ -1,4 +1,4 @@
-//! `GET`/`POST login/`: ask for a login code, which starts a login flow (SPEC section 8).
+//! `GET`/`POST login/`: ask for a login code, which starts a login flow (docs/HTTP.md, Login flows).
 
 use axum::{
     extract::{Query, State},

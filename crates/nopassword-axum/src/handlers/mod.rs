@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use axum_login::AuthSession;
-use nopassword_core::{Login, LoginUser, http::Failure};
+use nopassword_core::{LoginUser, http::Failure, service::Login};
 
 use crate::{
     NoPasswordBackend, SessionUser,

@@ -1,5 +1,5 @@
 //! The JSON API: `api/login/`, `api/login/code/`, `api/logout/`. `api/login/` answers with the
-//! flow too, which `api/login/code/` takes as `"flow"` (SPEC section 8).
+//! flow too, which `api/login/code/` takes as `"flow"` (docs/HTTP.md, Login flows).
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -1,5 +1,5 @@
 //! `GET`/`POST login/code/`: the typed-code form, for codes read from an SMS or a mail. A typed
-//! code counts only in the browser that asked for it (its flow cookie, SPEC section 8); the
+//! code counts only in the browser that asked for it (its flow cookie, docs/HTTP.md, Login flows); the
 //! tests here type it there, and [`flows`](super::flows) proves the rest.
 
 use reqwest::StatusCode;

@@ -1,4 +1,4 @@
-//! SPEC section 8, "Login flows bound to the client that asked": the flow cookie and the API's
+//! docs/HTTP.md, Login flows, "Login flows bound to the client that asked": the flow cookie and the API's
 //! `"flow"`, links opened by the asking browser and by anyone else under each
 //! `cross_device_links`, typed codes with and without their flow, counters under concurrency,
 //! short secrets, anonymous visitors, the CSRF cookie, session renewal, `next` normalisation,
@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use nopassword_core::{Clock, CrossDeviceLinks, pages::utc_minute};
+use nopassword_core::{Clock, pages::utc_minute, settings::CrossDeviceLinks};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use tokio::{sync::Barrier, task::JoinSet};

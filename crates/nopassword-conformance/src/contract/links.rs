@@ -1,6 +1,6 @@
 //! Login links: `login-code/{username}/{code}/` (or `login-code/{code}/` with
 //! `hide_username`), by GET, POST and HEAD, and the settings that shape them. These tests open
-//! links in the browser that asked for them (SPEC sections 4 and 5); what other browsers see is
+//! links in the browser that asked for them (docs/HTTP.md, Routes); what other browsers see is
 //! in [`flows`](super::flows).
 
 use std::time::Duration;
@@ -265,7 +265,7 @@ pub async fn hide_username_links_carry_only_the_code<A: Adapter>() {
 }
 
 /// `numeric_codes`: codes of `code_length` digits. Eight digits are too short to travel in a
-/// link (SPEC section 8), so the link carries a 128-bit secret of its own, and logs in; twenty
+/// link (docs/HTTP.md, Login flows), so the link carries a 128-bit secret of its own, and logs in; twenty
 /// digits travel in the link themselves.
 pub async fn numeric_codes_have_code_length_digits<A: Adapter>() {
     for (length, in_link) in [(8, false), (20, true)] {

@@ -1,6 +1,6 @@
 //! `GET`/`POST logout/`: ending the session. `GET logout/` asks first (a form whose POST logs
 //! out) unless `logout_on_get`, so no other site can log a user out with a link or an image
-//! (SPEC section 8).
+//! (docs/HTTP.md, Login flows).
 
 use nopassword_core::forms::messages;
 use reqwest::{Method, StatusCode};

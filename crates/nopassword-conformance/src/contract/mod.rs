@@ -1,5 +1,4 @@
-//! The HTTP contract of SPEC section 5, the security floor of section 7 and the login flows of
-//! section 8, written once against plain HTTP so every web adapter passes the same suite.
+//! The HTTP contract of docs/HTTP.md (routes, security floor, login flows), written once against plain HTTP so every web adapter passes the same suite.
 //!
 //! Each test is an `async fn name<A: Adapter>()`; [`conformance_tests!`](crate::conformance_tests)
 //! makes a `#[test]` of every one for a given adapter. A test written here but missing from the
@@ -13,7 +12,7 @@ pub mod login;
 pub mod logout;
 pub mod security;
 
-/// The texts SPEC section 5 fixes, word for word (the original project's).
+/// The texts docs/HTTP.md fixes, word for word (the original project's).
 pub mod text {
     /// The page after `POST login/`.
     pub const SENT: &str = "We sent you a mail with a login link";

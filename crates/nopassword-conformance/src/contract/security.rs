@@ -1,4 +1,4 @@
-//! The security floor (SPEC sections 4 and 7) as seen over HTTP: redirects, hosts, single use,
+//! The security floor (docs/HTTP.md, Security floor) as seen over HTTP: redirects, hosts, single use,
 //! CSRF, limits, outages, caching headers and session cookies.
 
 use std::{sync::Arc, time::Duration};
@@ -771,7 +771,7 @@ pub async fn store_outage_is_503_without_internals<A: Adapter>() {
 }
 
 /// A sender outage, for an app that chose delivery during the request
-/// ([`deliver_inline`](nopassword_core::Builder::deliver_inline)): 503 page and JSON with
+/// ([`deliver_inline`](nopassword_core::NoPasswordBuilder::deliver_inline)): 503 page and JSON with
 /// nothing of the sender's error; no code is left behind, and sending works again afterwards.
 /// (With the adapters' default background delivery the answer stays 200; see
 /// `flows::a_sender_outage_in_the_background_answers_alike`.)

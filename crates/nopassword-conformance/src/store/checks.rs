@@ -4,7 +4,11 @@
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
-use nopassword_core::{CodeKey, CodeRecord, CodeRng, SystemRng};
+use nopassword_core::{
+    CodeRng,
+    hashing::{CodeKey, SystemRng},
+    store::CodeRecord,
+};
 use tokio::sync::Barrier;
 
 use super::Subject;

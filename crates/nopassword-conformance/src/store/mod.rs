@@ -26,7 +26,7 @@ pub mod checks;
 
 use std::{fmt, future::Future, sync::Arc, time::Duration};
 
-use nopassword_core::{CodeStore, ManualClock};
+use nopassword_core::{CodeStore, clock::ManualClock};
 
 /// How the suite makes time pass for expiry checks.
 #[derive(Debug, Clone)]
@@ -75,7 +75,7 @@ impl Subject {
     /// use std::sync::Arc;
     ///
     /// use nopassword_conformance::store::Subject;
-    /// use nopassword_core::{ManualClock, MemoryStore};
+    /// use nopassword_core::{MemoryStore, clock::ManualClock};
     ///
     /// let clock = ManualClock::new();
     /// let subject = Subject::manual_clock(Arc::new(MemoryStore::with_clock(clock.clone())), clock);
@@ -97,7 +97,7 @@ impl Subject {
     /// use std::{sync::Arc, time::Duration};
     ///
     /// use nopassword_conformance::store::Subject;
-    /// use nopassword_core::{ManualClock, MemoryStore};
+    /// use nopassword_core::{MemoryStore, clock::ManualClock};
     ///
     /// let clock = ManualClock::new();
     /// let store = Arc::new(MemoryStore::with_clock(clock.clone()));

@@ -18,9 +18,16 @@ use std::{
 };
 
 use nopassword_core::{
-    BoxError, Builder, CodeKey, CodeRecord, CodeStore, LoginCode, LoginCodeSender, ManualClock,
-    MemoryStore, NoPassword, Outbox, OutboxMessage, SendError, Settings, StoreError, StoredCode,
-    User, UserDirectory, async_trait, http,
+    CodeStore, LoginCodeSender, MemoryStore, NoPassword, NoPasswordBuilder, Outbox, SendError,
+    Settings, StoreError, UserDirectory, async_trait,
+    clock::ManualClock,
+    code::LoginCode,
+    error::BoxError,
+    hashing::CodeKey,
+    http,
+    sender::OutboxMessage,
+    store::{CodeRecord, StoredCode},
+    user::User,
 };
 use reqwest::{
     Client, Method, RequestBuilder, StatusCode,
@@ -33,10 +40,10 @@ use serde_json::{Value, json};
 /// A web adapter under test.
 pub trait Adapter {
     /// Serves `service` on `listener` (already bound, non-blocking) until the handle drops:
-    /// every route of SPEC section 5 at `mount_path`, sessions in memory, and one app route,
+    /// every route of docs/HTTP.md, Routes at `mount_path`, sessions in memory, and one app route,
     /// `GET /whoami`, answering 200 `{"username": "..."}` for the session's user, else 401.
     ///
-    /// The adapter installs its default delivery (in the background, SPEC section 8) unless the
+    /// The adapter installs its default delivery (in the background, docs/HTTP.md, Login flows) unless the
     /// test's service chose otherwise. A runner that can count its server-side sessions says so
     /// with [`ServerHandle::with_session_count`], and the suite then also checks that anonymous
     /// visitors create none.
@@ -62,8 +69,8 @@ impl ServerHandle {
     }
 
     /// Optional: how to count the sessions the server's session store holds now (live ones,
-    /// expired ones purged), for the tests of "anonymous visitors store nothing" (SPEC section
-    /// 8). Without it those tests check only what a client can see (no session cookie, no code
+    /// expired ones purged), for the tests of "anonymous visitors store nothing" (docs/HTTP.md,
+    /// Cookies). Without it those tests check only what a client can see (no session cookie, no code
     /// store entry).
     #[must_use]
     pub fn with_session_count(mut self, count: impl Fn() -> usize + Send + Sync + 'static) -> Self {
@@ -91,7 +98,7 @@ pub const SECRET_KEY: &str = "test-secret-key-0123456789abcdef-0123456789";
 /// The session cookie: `{namespace}_session`.
 pub const SESSION_COOKIE: &str = "nopassword_session";
 
-/// The flow cookie: `{namespace}_flow` (SPEC section 8).
+/// The flow cookie: `{namespace}_flow` (docs/HTTP.md, Login flows).
 pub const FLOW_COOKIE: &str = "nopassword_flow";
 
 /// The CSRF cookie: `{namespace}_csrf` (signed double-submit, no server state).
@@ -339,10 +346,10 @@ impl Site {
 
     /// Starts `A` with [`base_settings`] changed by `configure` and the service's builder
     /// changed by `build` (after the harness gave it its users, store, sender and clock), say
-    /// to [`deliver_inline`](Builder::deliver_inline).
+    /// to [`deliver_inline`](NoPasswordBuilder::deliver_inline).
     pub fn start_with<A: Adapter>(
         configure: impl FnOnce(&mut Settings),
-        build: impl FnOnce(Builder<User>) -> Builder<User>,
+        build: impl FnOnce(NoPasswordBuilder<User>) -> NoPasswordBuilder<User>,
     ) -> Self {
         let mut settings = base_settings();
         configure(&mut settings);

@@ -44,9 +44,9 @@ pub use self::{
     section::{Key, KeyKind, Section, field_names},
     values::{CrossDeviceLinks, HashAlgorithm},
 };
-use crate::{SecretString, redirect};
+use crate::{redirect, secret::SecretString};
 
-/// Core's settings, with the original project's names and defaults (SPEC section 3); the
+/// Core's settings, with the original project's names and defaults (docs/SETTINGS.md); the
 /// e-mail, SMS and Redis keys are their crates' own sections.
 ///
 /// Read them with the other sections from one [`Config`] (`config.section::<Settings>()?`),
@@ -54,7 +54,7 @@ use crate::{SecretString, redirect};
 /// [`Settings::default`] and then [`Settings::validate`].
 ///
 /// ```
-/// use nopassword_core::{HashAlgorithm, Settings};
+/// use nopassword_core::{Settings, settings::HashAlgorithm};
 ///
 /// let settings = Settings::default();
 /// assert_eq!(settings.login_code_timeout, 900);
@@ -407,8 +407,8 @@ pub(crate) fn host_allowed(host: &str, server_url: &str, allowed: &[String]) -> 
 /// and `.`. Stores build keys from it, so it keeps braces (Redis hash tags) and separators out.
 ///
 /// ```
-/// assert!(nopassword_core::is_valid_namespace("my-app_2.prod"));
-/// assert!(!nopassword_core::is_valid_namespace("a{b}"));
+/// assert!(nopassword_core::settings::is_valid_namespace("my-app_2.prod"));
+/// assert!(!nopassword_core::settings::is_valid_namespace("a{b}"));
 /// ```
 pub fn is_valid_namespace(namespace: &str) -> bool {
     !namespace.is_empty()

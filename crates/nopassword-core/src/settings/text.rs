@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, de};
 
-use crate::SecretString;
+use crate::secret::SecretString;
 
 /// Any scalar as its text.
 struct Lenient;

@@ -10,7 +10,7 @@ use super::SettingsError;
 /// for it (another browser or device, a mail scanner).
 ///
 /// ```
-/// use nopassword_core::CrossDeviceLinks;
+/// use nopassword_core::settings::CrossDeviceLinks;
 ///
 /// assert_eq!("deny".parse::<CrossDeviceLinks>().unwrap(), CrossDeviceLinks::Deny);
 /// assert_eq!(CrossDeviceLinks::default(), CrossDeviceLinks::Confirm);
@@ -65,7 +65,7 @@ impl std::str::FromStr for CrossDeviceLinks {
 /// The sha2-family hash used to shape codes and to key-hash them at rest.
 ///
 /// ```
-/// use nopassword_core::HashAlgorithm;
+/// use nopassword_core::settings::HashAlgorithm;
 ///
 /// let alg: HashAlgorithm = "sha512_256".parse().unwrap();
 /// assert_eq!(alg.output_len(), 32);

@@ -13,7 +13,11 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use nopassword_core::{LoginCode, PlaintextCode, Recipient, Settings, UrlConfig};
+use nopassword_core::{
+    Settings,
+    code::{LoginCode, Recipient, UrlConfig},
+    secret::PlaintextCode,
+};
 
 pub(crate) const SMTP_URL_ENV: &str = "NOPASSWORD_TEST_SMTP_URL";
 pub(crate) const MAILDIR_ENV: &str = "NOPASSWORD_TEST_SMTP_MAILDIR";

@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use nopassword_core::{CodeRng, SystemRng};
+use nopassword_core::{CodeRng, hashing::SystemRng};
 
 /// An environment variable that `cargo xtask test` exports; panics with how to get it.
 pub fn required_env(name: &str) -> String {

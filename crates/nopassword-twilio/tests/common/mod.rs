@@ -7,7 +7,11 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use nopassword_core::{LoginCode, PlaintextCode, Recipient, Settings, UrlConfig};
+use nopassword_core::{
+    Settings,
+    code::{LoginCode, Recipient, UrlConfig},
+    secret::PlaintextCode,
+};
 use nopassword_twilio::TwilioSettings;
 
 /// An account SID of Twilio's shape: `AC` and 32 hex digits.

@@ -50,7 +50,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use nopassword_core::{Outbox, OutboxMessage, Settings};
+use nopassword_core::{Outbox, Settings, sender::OutboxMessage};
 
 use crate::DemoSettings;
 

@@ -6,7 +6,7 @@
 //! `cargo xtask test` starts both and exports `NOPASSWORD_TEST_REDIS_URL` and
 //! `NOPASSWORD_TEST_REDIS_CLUSTER_URLS`; without them the scenarios fail naming them.
 
-use nopassword_core::{SecretString, Settings, forms::messages};
+use nopassword_core::{Settings, forms::messages, secret::SecretString};
 use nopassword_store::RedisSettings;
 
 use crate::DemoSettings;
