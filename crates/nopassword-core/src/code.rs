@@ -34,6 +34,10 @@ pub struct CodeGenerator {
 }
 
 impl CodeGenerator {
+    /// Hex characters of the separate link secret that codes under 64 bits travel in links
+    /// under (128 bits).
+    pub const LINK_SECRET_LEN: usize = LINK_SECRET_LEN;
+
     /// A generator; `length` must be within what [`Settings::validate`] accepts.
     pub fn new(algorithm: HashAlgorithm, length: usize, numeric: bool) -> Self {
         Self {
@@ -107,7 +111,7 @@ impl CodeGenerator {
     }
 
     /// The secret a login link carries for `code`: the code itself when it is long enough,
-    /// else [`LINK_SECRET_LEN`] fresh hex characters (128 bits).
+    /// else [`CodeGenerator::LINK_SECRET_LEN`] fresh hex characters (128 bits).
     pub fn link_secret(&self, code: &PlaintextCode, rng: &dyn CodeRng) -> PlaintextCode {
         if self.link_carries_code() {
             code.clone()
@@ -151,7 +155,7 @@ impl CodeGenerator {
 }
 
 /// Hex characters of the separate link secret of short codes (128 bits).
-pub const LINK_SECRET_LEN: usize = 32;
+const LINK_SECRET_LEN: usize = 32;
 
 /// Characters left as they are in a username path segment: RFC 3986 unreserved.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC

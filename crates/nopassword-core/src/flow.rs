@@ -18,15 +18,15 @@ use crate::{
 };
 
 /// Bytes of a flow id: 128 bits.
-pub const FLOW_ID_LEN: usize = 16;
+const FLOW_ID_LEN: usize = 16;
 
 /// The most codes one flow token names: a person who asks again (the first mail is slow) can
 /// still type the code of either mail.
-pub const FLOW_CODES: usize = 3;
+const FLOW_CODES: usize = 3;
 
 /// Characters of a flow token naming one code: the flow id and the code's store key, in hex.
 /// A token naming `n` codes has `2 * (FLOW_ID_LEN + n * KEY_LEN)` characters.
-pub const FLOW_TOKEN_LEN: usize = 2 * (FLOW_ID_LEN + KEY_LEN);
+const FLOW_TOKEN_LEN: usize = 2 * (FLOW_ID_LEN + KEY_LEN);
 
 /// What a client holds for its login flow: the value of the flow cookie, or the `"flow"` of
 /// `api/login/`. A bearer secret: `Debug` shows only that it is there.
@@ -41,11 +41,28 @@ pub const FLOW_TOKEN_LEN: usize = 2 * (FLOW_ID_LEN + KEY_LEN);
 #[derive(Clone, PartialEq, Eq)]
 pub struct FlowToken {
     pub(crate) id: [u8; FLOW_ID_LEN],
-    /// Newest first; between 1 and [`FLOW_CODES`].
+    /// Newest first; between 1 and [`FlowToken::CODES`].
     pub(crate) keys: Vec<CodeKey>,
 }
 
 impl FlowToken {
+    /// Bytes of a flow id: 128 bits.
+    pub const ID_LEN: usize = FLOW_ID_LEN;
+
+    /// The most codes one token names: a person who asks again (the first mail is slow) can
+    /// still type the code of either mail.
+    pub const CODES: usize = FLOW_CODES;
+
+    /// Characters of a token naming one code (the flow id and the code's store key, in hex);
+    /// a token naming `n` codes has `2 * (ID_LEN + n * CodeKey::LEN)`.
+    ///
+    /// ```
+    /// use nopassword_core::{flow::FlowToken, hashing::CodeKey};
+    ///
+    /// assert_eq!(FlowToken::MIN_LEN, 2 * (FlowToken::ID_LEN + CodeKey::LEN));
+    /// ```
+    pub const MIN_LEN: usize = FLOW_TOKEN_LEN;
+
     /// A new flow for the code stored under `key`.
     pub(crate) fn new(rng: &dyn CodeRng, key: CodeKey) -> Self {
         let mut id = [0u8; FLOW_ID_LEN];
@@ -99,7 +116,7 @@ impl FlowToken {
         })
     }
 
-    /// The token as the client keeps it: lower-case hex digits, [`FLOW_TOKEN_LEN`] of them for
+    /// The token as the client keeps it: lower-case hex digits, [`FlowToken::MIN_LEN`] of them for
     /// a flow of one code (safe in a cookie value and in JSON).
     pub fn expose(&self) -> String {
         let mut out = hex(&self.id);

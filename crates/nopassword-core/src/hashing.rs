@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use crate::{secret::SecretString, settings::HashAlgorithm};
 
 /// Bytes of a code's keyed hash used as its store key; the rest is the verifier.
-pub const KEY_LEN: usize = 16;
+pub(crate) const KEY_LEN: usize = 16;
 
 /// The longest digest of the family (SHA-512).
 const MAX_DIGEST: usize = 64;
@@ -101,7 +101,7 @@ impl PreparedMac {
     }
 }
 
-/// The store key of a code: the first [`KEY_LEN`] bytes of its keyed hash.
+/// The store key of a code: the first [`CodeKey::LEN`] bytes of its keyed hash.
 ///
 /// It reveals nothing about the code without the secret key, so it may sit in Redis in the
 /// clear.
@@ -109,6 +109,9 @@ impl PreparedMac {
 pub struct CodeKey([u8; KEY_LEN]);
 
 impl CodeKey {
+    /// Bytes of a store key: the first bytes of a code's keyed hash; the rest is the verifier.
+    pub const LEN: usize = KEY_LEN;
+
     /// Wraps raw key bytes (for stores that read keys back).
     pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
         Self(bytes)

@@ -17,10 +17,10 @@ use nopassword_core::{
     Clock, CodeStore, Dispatch, Error, LoginCodeSender, MemoryStore, NoPassword, Outbox, SendError,
     Settings, StoreError,
     clock::ManualClock,
-    code::{LINK_SECRET_LEN, LoginCode},
+    code::{CodeGenerator, LoginCode},
     dispatch::{BackgroundTask, Dispatcher},
-    flow::{FLOW_TOKEN_LEN, FlowToken},
-    hashing::{CodeKey, KEY_LEN, SeededRng},
+    flow::FlowToken,
+    hashing::{CodeKey, SeededRng},
     secret::SecretString,
     sender::AllSenders,
     service::{CodeAttempt, LinkAction, LinkLogin, LoginRequest, LoginStarted},
@@ -73,7 +73,7 @@ fn link_secret(url: &str) -> String {
 
 /// `token` with its flow id replaced: the right shape, pointing at the same code, another flow.
 fn forged(token: &str) -> String {
-    assert_eq!(token.len(), FLOW_TOKEN_LEN);
+    assert_eq!(token.len(), FlowToken::MIN_LEN);
     let id: String = token[..32]
         .chars()
         .map(|c| if c == '0' { '1' } else { '0' })
@@ -1144,7 +1144,7 @@ async fn unreachable_users_look_like_unknown_users() {
         .request_login(req)
         .await
         .expect("same Ok as for an unknown user");
-    assert_eq!(started.flow.expose().len(), FLOW_TOKEN_LEN);
+    assert_eq!(started.flow.expose().len(), FlowToken::MIN_LEN);
     assert_eq!(
         store.len(),
         2,
@@ -1743,7 +1743,7 @@ async fn a_second_request_with_the_same_flow_continues_it() {
         .expose();
     assert_eq!(
         unknown.len(),
-        FLOW_TOKEN_LEN + 2 * KEY_LEN,
+        FlowToken::MIN_LEN + 2 * CodeKey::LEN,
         "the token names the flow's codes, newest first"
     );
     assert_eq!(
@@ -1805,8 +1805,8 @@ async fn short_codes_travel_in_links_under_a_separate_secret() {
                 let context =
                     format!("{mode}, hide_username={hide_username}, post_redirect={post_redirect}");
                 assert_eq!(s.code.len(), 6, "{context}");
-                assert_eq!(s.link.len(), LINK_SECRET_LEN, "{context}");
-                assert_eq!(LINK_SECRET_LEN, 32);
+                assert_eq!(s.link.len(), CodeGenerator::LINK_SECRET_LEN, "{context}");
+                assert_eq!(CodeGenerator::LINK_SECRET_LEN, 32);
                 assert!(
                     s.link
                         .bytes()
@@ -1927,7 +1927,7 @@ async fn unknown_and_inactive_users_cost_the_same_store_work() {
             let codes = if flow.is_some() { 2 } else { 1 };
             assert_eq!(
                 token.len(),
-                FLOW_TOKEN_LEN + (codes - 1) * 2 * KEY_LEN,
+                FlowToken::MIN_LEN + (codes - 1) * 2 * CodeKey::LEN,
                 "{name}"
             );
             if let Some(held) = flow {
