@@ -56,7 +56,7 @@ impl DemoSettings {
     /// `NOPASSWORD_*` variables; a key of the file that none of the four crates reads is
     /// refused.
     pub fn load() -> Result<Self, DemoError> {
-        Self::from_config(Config::load())
+        Self::from_config(Config::load().allow_env(DEMO_ENV))
     }
 
     /// Every section from `config`, which then must hold no other key.
@@ -85,6 +85,9 @@ impl DemoSettings {
         Ok(settings)
     }
 }
+
+/// The demo's own `NOPASSWORD_*` variables, which are not settings keys.
+pub(crate) const DEMO_ENV: &[&str] = &["NOPASSWORD_BIND", "NOPASSWORD_USERS_FILE"];
 
 /// What the demo reads from its environment.
 #[derive(Debug, Clone)]

@@ -1,6 +1,9 @@
 //! Every documented settings key is read by exactly one crate, the one `docs/SETTINGS.md`
 //! files it under; a file with a key that no crate in use reads stops start-up, naming it.
 
+// `figment::Jail::expect_with` takes a closure returning figment's own (large) error type.
+#![allow(clippy::result_large_err)]
+
 use std::{collections::BTreeMap, path::Path};
 
 use demo_common::DemoSettings;
@@ -175,4 +178,79 @@ fn each_section_validates_its_own_keys() {
         ),
         "{err:?}"
     );
+}
+
+/// `NOPASSWORD_*` variables go through the same union of crates as the file: a typo is
+/// refused at start-up with the nearest variable any crate in use reads, not ignored.
+#[test]
+fn an_unknown_nopassword_variable_is_refused_with_the_nearest_of_any_crate() {
+    figment::Jail::expect_with(|jail| {
+        jail.clear_env();
+        for (variable, near) in [
+            ("NOPASSWORD_SMTP_ULR", Some("NOPASSWORD_SMTP_URL")),
+            (
+                "NOPASSWORD_LOGIN_CODE_TIMOUT",
+                Some("NOPASSWORD_LOGIN_CODE_TIMEOUT"),
+            ),
+            ("NOPASSWORD_BINDD", Some("NOPASSWORD_BIND")),
+            ("NOPASSWORD_FAX_BAUD", None),
+        ] {
+            jail.clear_env();
+            jail.set_env(variable, "300");
+            let err = DemoSettings::load().expect_err(variable);
+            let text = err.to_string();
+            assert!(text.contains(&format!("`{variable}`")), "{text}");
+            match near {
+                Some(near) => assert!(text.contains(&format!("did you mean `{near}`?")), "{text}"),
+                None => assert!(text.contains("no crate in use reads it"), "{text}"),
+            }
+        }
+        Ok(())
+    });
+}
+
+/// The demo's own variables, every crate's keys, `NOPASSWORD_CONFIG` and the test harness's
+/// `NOPASSWORD_TEST_*` are all accepted.
+#[test]
+fn the_variables_of_every_crate_and_the_demos_own_are_accepted() {
+    figment::Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file("demo.toml", "numeric_codes = true")?;
+        for (variable, value) in [
+            ("NOPASSWORD_CONFIG", "demo.toml"),
+            ("NOPASSWORD_BIND", "127.0.0.1:0"),
+            ("NOPASSWORD_USERS_FILE", "users.toml"),
+            ("NOPASSWORD_CODE_LENGTH", "8"),
+            ("NOPASSWORD_SMTP_URL", "smtp://127.0.0.1:2525"),
+            ("NOPASSWORD_TWILIO_SID", "AC0123"),
+            ("NOPASSWORD_REDIS_URL", "redis://127.0.0.1:6379/"),
+            ("NOPASSWORD_TEST_ANYTHING", "1"),
+        ] {
+            jail.set_env(variable, value);
+        }
+        let settings = DemoSettings::load().expect("every variable is known");
+        assert_eq!(settings.core.code_length, 8);
+        assert!(settings.core.numeric_codes);
+        assert!(settings.email.smtp_url.is_some() && settings.redis.redis_url.is_some());
+        Ok(())
+    });
+}
+
+/// A file that `NOPASSWORD_CONFIG` names must exist; without the variable, a missing
+/// `nopassword.toml` only means defaults.
+#[test]
+fn a_missing_named_settings_file_is_an_error_naming_it() {
+    figment::Jail::expect_with(|jail| {
+        jail.clear_env();
+        DemoSettings::load().expect("no file and no variable: defaults");
+        jail.set_env("NOPASSWORD_CONFIG", "/nonexistent/nopassword.toml");
+        let text = DemoSettings::load()
+            .expect_err("a named file is missing")
+            .to_string();
+        assert!(
+            text.contains("/nonexistent/nopassword.toml") && text.contains("NOPASSWORD_CONFIG"),
+            "{text}"
+        );
+        Ok(())
+    });
 }

@@ -37,6 +37,28 @@ pub enum SettingsError {
         /// A key in use that is spelled almost the same.
         suggestion: Option<&'static str>,
     },
+    /// A `NOPASSWORD_*` environment variable that is not a key of any section in use and that
+    /// the app did not declare as its own ([`Config::allow_env`](super::Config::allow_env)):
+    /// a typo such as `NOPASSWORD_LOGIN_CODE_TIMOUT` would otherwise be ignored.
+    #[error("unknown environment variable `{variable}`: {}", match suggestion {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => "no crate in use reads it (declare an app's own variables with Config::allow_env)".to_owned(),
+    })]
+    UnknownEnv {
+        /// The variable as set.
+        variable: String,
+        /// A variable in use that is spelled almost the same.
+        suggestion: Option<String>,
+    },
+    /// The settings file named by `NOPASSWORD_CONFIG` does not exist (without the variable, a
+    /// missing `nopassword.toml` is fine: every key keeps its default).
+    #[error("the settings file {path} named by {variable} does not exist")]
+    MissingFile {
+        /// The path as named.
+        path: std::path::PathBuf,
+        /// The variable that named it.
+        variable: &'static str,
+    },
     /// The TOML file or an environment variable could not be read or parsed.
     #[cfg(feature = "config")]
     #[error("could not load settings: {0}")]

@@ -212,8 +212,9 @@ impl Settings {
     /// `NOPASSWORD_CONFIG` (default `nopassword.toml`, ignored when absent), then
     /// `NOPASSWORD_*` variables, validated.
     ///
-    /// A shorthand for an app that uses no other crate's settings: every key of the file must
-    /// be one of core's. An app that also uses `nopassword-email`, `nopassword-twilio`,
+    /// A shorthand for an app that uses no other crate's settings: every key of the file and
+    /// every `NOPASSWORD_*` variable must be one of core's (an app with variables of its own
+    /// declares them with [`Config::allow_env`]). An app that also uses `nopassword-email`, `nopassword-twilio`,
     /// `nopassword-store` or another crate with settings extracts every section from one
     /// [`Config`] instead, so their keys are accepted.
     ///
@@ -539,9 +540,6 @@ mod tests {
             jail.set_env("NOPASSWORD_CONFIG", "custom.toml");
             jail.set_env("NOPASSWORD_CODE_LENGTH", "40");
             jail.set_env("NOPASSWORD_SECRET_KEY", "1".repeat(40));
-            // Not core's (Twilio's, the demo's): ignored by core.
-            jail.set_env("NOPASSWORD_TWILIO_AUTH_TOKEN", "abc123abc123");
-            jail.set_env("NOPASSWORD_BIND", "127.0.0.1:9999");
             jail.set_env("NOPASSWORD_TRUSTED_PROXIES", "10.0.0.1, ::1");
             let s = Settings::load().expect("valid");
             assert!(s.hide_username);
@@ -555,6 +553,31 @@ mod tests {
             assert_eq!(s.trusted_proxies.len(), 2);
             let debug = format!("{s:?}");
             assert!(!debug.contains("1111111111"), "{debug}");
+            Ok(())
+        });
+    }
+
+    #[cfg(feature = "config")]
+    #[test]
+    fn core_alone_refuses_other_variables_unless_the_app_declares_them() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            // Twilio's key: a crate the app does not use.
+            jail.set_env("NOPASSWORD_TWILIO_AUTH_TOKEN", "abc123abc123");
+            let err = Settings::load().expect_err("not core's").to_string();
+            assert!(err.contains("`NOPASSWORD_TWILIO_AUTH_TOKEN`"), "{err}");
+            assert!(
+                !err.contains("abc123"),
+                "the value stays out of the error: {err}"
+            );
+            jail.clear_env();
+            // The app's own variable, declared.
+            jail.set_env("NOPASSWORD_BIND", "127.0.0.1:9999");
+            assert!(Settings::load().is_err());
+            let mut config = Config::load().allow_env(&["NOPASSWORD_BIND"]);
+            let settings: Settings = config.section().expect("valid");
+            config.finish().expect("declared");
+            assert_eq!(settings.code_length, Settings::default().code_length);
             Ok(())
         });
     }
