@@ -19,6 +19,12 @@ fn read(path: &Path) -> String {
 
 /// Every `.rs` file under `dir`, skipping build output and dependencies.
 fn rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
+    files_ending(dir, &["rs"], files);
+}
+
+/// Every file under `dir` with one of these extensions, skipping build output, dependencies
+/// and hidden folders.
+fn files_ending(dir: &Path, extensions: &[&str], files: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
@@ -28,9 +34,12 @@ fn rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
         let name = name.to_string_lossy();
         if path.is_dir() {
             if name != "target" && name != "node_modules" && !name.starts_with('.') {
-                rust_files(&path, files);
+                files_ending(&path, extensions, files);
             }
-        } else if name.ends_with(".rs") {
+        } else if path
+            .extension()
+            .is_some_and(|ext| extensions.iter().any(|wanted| ext == *wanted))
+        {
             files.push(path);
         }
     }
@@ -307,7 +316,11 @@ fn docs_point_only_inside_the_repository() {
     ];
     let mut files = Vec::new();
     for dir in ["crates", "examples", "xtask", "docs"] {
-        text_files(&root().join(dir), &mut files);
+        files_ending(
+            &root().join(dir),
+            &["rs", "md", "toml", "html", "txt"],
+            &mut files,
+        );
     }
     files.push(root().join("README.md"));
     files.push(root().join("CHANGELOG.md"));
@@ -328,26 +341,4 @@ fn docs_point_only_inside_the_repository() {
          docs/SETTINGS.md or docs/ARCHITECTURE.md instead):\n{}",
         found.join("\n")
     );
-}
-
-/// Every `.rs`, `.md`, `.toml`, `.html` and `.txt` file under `dir`.
-fn text_files(dir: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if path.is_dir() {
-            if name != "target" && name != "node_modules" && !name.starts_with('.') {
-                text_files(&path, files);
-            }
-        } else if ["rs", "md", "toml", "html", "txt"]
-            .iter()
-            .any(|ext| path.extension().is_some_and(|e| e == *ext))
-        {
-            files.push(path);
-        }
-    }
 }

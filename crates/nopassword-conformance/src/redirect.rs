@@ -92,18 +92,4 @@ mod tests {
             assert_eq!(safe_next(payload), None, "{payload:?} was accepted");
         }
     }
-
-    #[test]
-    fn dot_segment_payloads_are_listed() {
-        for payload in [
-            "/.//evil.com",
-            "/x/..//evil.com",
-            "/%2e//evil.com",
-            "/%2E%2E//evil.com",
-            "/./%2e/.//evil.com",
-            "/a/b/../..//evil.com",
-        ] {
-            assert!(OPEN_REDIRECT_PAYLOADS.contains(&payload), "{payload:?}");
-        }
-    }
 }
