@@ -1,6 +1,6 @@
 //! An in-memory actix-session store for one process, over nopassword-core's [`SessionMap`].
 
-use std::{collections::HashMap, fmt, sync::Arc, time::Duration as StdDuration};
+use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
@@ -23,17 +23,10 @@ type SessionState = HashMap<String, String>;
 /// let store = MemorySessionStore::default();
 /// assert!(store.is_empty());
 /// ```
-#[derive(Clone, Default)]
+/// `Debug` shows the number of sessions, never their contents (as [`SessionMap`]'s does).
+#[derive(Clone, Default, Debug)]
 pub struct MemorySessionStore {
     sessions: Arc<SessionMap<String, SessionState>>,
-}
-
-impl fmt::Debug for MemorySessionStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemorySessionStore")
-            .field("sessions", &self.len())
-            .finish()
-    }
 }
 
 impl MemorySessionStore {
@@ -137,6 +130,11 @@ mod tests {
                 .await
                 .expect("update");
             assert_eq!(store.load(&same).await.expect("load"), Some(state("pears")));
+            let debug = format!("{store:?}");
+            assert!(
+                !debug.contains("pears") && !debug.contains(same.as_ref()),
+                "{debug}"
+            );
             store.delete(&same).await.expect("delete");
             assert_eq!(store.load(&same).await.expect("load"), None);
             assert!(store.is_empty());

@@ -1,6 +1,6 @@
 //! An in-memory tower-sessions store for one process, over nopassword-core's [`SessionMap`].
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use nopassword_core::{async_trait, http::SessionMap};
 use tower_sessions::{
@@ -23,17 +23,10 @@ use tower_sessions::{
 /// let store = MemorySessionStore::default();
 /// assert_eq!(store.len(), 0);
 /// ```
-#[derive(Clone, Default)]
+/// `Debug` shows the number of sessions, never their contents (as [`SessionMap`]'s does).
+#[derive(Clone, Default, Debug)]
 pub struct MemorySessionStore {
     sessions: Arc<SessionMap<Id, Record>>,
-}
-
-impl fmt::Debug for MemorySessionStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemorySessionStore")
-            .field("sessions", &self.len())
-            .finish()
-    }
 }
 
 impl MemorySessionStore {

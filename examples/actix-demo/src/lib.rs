@@ -114,14 +114,14 @@ impl Demo {
         settings: impl Into<DemoSettings>,
         users: Vec<User>,
     ) -> Result<Self, DemoError> {
-        let settings = settings.into();
-        let Some(url) = settings.redis.redis_url.clone() else {
-            return Self::build(settings, users);
+        let parts = DemoParts::connected(settings, users).await?;
+        let sessions = match parts.shared_sessions() {
+            Some((url, namespace)) => {
+                DemoSessions::Redis(RedisSessions::connect(url, namespace).await?)
+            }
+            None => DemoSessions::Memory(MemorySessionStore::default()),
         };
-        let sessions = RedisSessions::connect(url.expose(), &settings.core.namespace).await?;
-        tracing::info!("sessions live in Redis");
-        let sessions = DemoSessions::Redis(sessions);
-        Self::assemble(DemoParts::connected(settings, users).await?, sessions)
+        Self::assemble(parts, sessions)
     }
 
     /// The demo over given parts (a benchmark's null sender, say), with its sessions in

@@ -54,14 +54,12 @@ impl Demo {
         settings: impl Into<DemoSettings>,
         users: Vec<User>,
     ) -> Result<Self, DemoError> {
-        let settings = settings.into();
-        let Some(url) = settings.redis.redis_url.clone() else {
-            return Self::build(settings, users);
-        };
-        let sessions = RedisSessions::connect(url.expose(), &settings.core.namespace).await?;
-        tracing::info!("sessions live in Redis");
         let parts = DemoParts::connected(settings, users).await?;
-        Self::assemble(parts, Some(sessions))
+        let sessions = match parts.shared_sessions() {
+            Some((url, namespace)) => Some(RedisSessions::connect(url, namespace).await?),
+            None => None,
+        };
+        Self::assemble(parts, sessions)
     }
 
     /// The site over given parts (a benchmark's null sender, say), sessions in memory.

@@ -72,7 +72,8 @@ impl DemoParts {
     }
 
     /// [`DemoParts::configured`], with codes in Redis when `redis_url` is set
-    /// ([`code_store`]).
+    /// ([`code_store`]); the demos put their sessions there too
+    /// ([`DemoParts::shared_sessions`]).
     ///
     /// The Redis connection runs on the async runtime this is awaited on, which must keep
     /// running while the demo serves.
@@ -86,6 +87,14 @@ impl DemoParts {
             store,
             ..Self::configured(settings, users)?
         })
+    }
+
+    /// Where the demo's sessions go with these parts: the Redis URL (one node, or a cluster as
+    /// comma-separated URLs) and the key namespace when `redis_url` is set, so several
+    /// instances share their logins; `None` keeps them in memory.
+    pub fn shared_sessions(&self) -> Option<(&str, &str)> {
+        let url = self.settings.redis.redis_url.as_ref()?;
+        Some((url.expose(), &self.settings.core.namespace))
     }
 
     /// A given outbox, and optionally another sender used instead of it (a benchmark's null

@@ -66,7 +66,10 @@ pub async fn code_store(settings: &DemoSettings) -> Result<Option<Arc<dyn CodeSt
     }
     let store =
         nopassword_store::RedisStore::from_settings(&settings.core, &settings.redis).await?;
-    tracing::info!(endpoints = store.endpoints(), "login codes live in Redis");
+    tracing::info!(
+        endpoints = store.endpoints(),
+        "login codes and sessions live in Redis"
+    );
     Ok(Some(Arc::new(store)))
 }
 

@@ -283,6 +283,14 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_the_number_of_sessions_never_their_contents() {
+        let sessions = SessionMap::new();
+        sessions.insert("key-secret".to_owned(), "state-secret", HOUR);
+        let debug = format!("{sessions:?}");
+        assert_eq!(debug, "SessionMap { sessions: 1 }");
+    }
+
+    #[test]
     fn expired_entries_are_neither_read_nor_revived() {
         let sessions = SessionMap::new();
         sessions.insert(1, "expired", Duration::ZERO);
