@@ -77,6 +77,7 @@ mod cookies;
 mod extract;
 mod forwarded;
 mod handlers;
+mod health;
 mod memory_store;
 mod middleware;
 mod session;
@@ -93,6 +94,7 @@ use actix_web::{
 pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::request_info;
 use handlers::{api, code, login, logout};
+pub use health::{READINESS_TIMEOUT, readiness, readiness_with_timeout};
 pub use memory_store::MemorySessionStore;
 pub use middleware::{LoginMiddleware, LoginService, login_middleware};
 pub use nopassword_core::http::{CSRF_FIELD, RequestInfo};

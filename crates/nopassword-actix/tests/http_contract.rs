@@ -37,6 +37,7 @@ impl Adapter for Actix {
                 let server = HttpServer::new(move || {
                     App::new()
                         .route("/whoami", web::get().to(whoami))
+                        .service(nopassword_actix::readiness("/readyz", service.clone()))
                         .configure(routes.clone())
                         .wrap(login_middleware(&service, sessions.clone()))
                 })

@@ -71,6 +71,7 @@ mod cookies;
 mod extract;
 mod forwarded;
 mod handlers;
+mod health;
 mod memory_sessions;
 mod session;
 mod state;
@@ -89,6 +90,7 @@ pub use backend::{Credentials, NoPasswordBackend, SessionUser};
 pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::request_info;
 use handlers::{api, code, login, logout};
+pub use health::{READINESS_TIMEOUT, readiness, readiness_with_timeout};
 pub use memory_sessions::MemorySessionStore;
 pub use nopassword_core::http::RequestInfo;
 use nopassword_core::{

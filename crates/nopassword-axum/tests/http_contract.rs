@@ -29,6 +29,7 @@ impl Adapter for Axum {
         let sessions = MemorySessionStore::default();
         let app = Router::new()
             .route("/whoami", get(whoami))
+            .route("/readyz", nopassword_axum::readiness(service.clone()))
             .merge(router(service.clone()).expect("built-in templates parse"))
             .layer(login_layer(&service, sessions.clone()));
         let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");

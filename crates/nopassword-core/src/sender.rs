@@ -102,6 +102,36 @@ pub trait LoginCodeSender: Send + Sync {
         secure: bool,
         host: Option<&str>,
     ) -> Result<(), SendError>;
+
+    /// The channel's name in metrics and health reports: `"email"`, `"sms"`, ... (short,
+    /// lowercase, a fixed set: it becomes a metric label). Default: `"custom"`.
+    fn channel(&self) -> &'static str {
+        "custom"
+    }
+
+    /// Whether the sender could deliver now: a cheap check of its backend (the SMTP server
+    /// answers, the SMS API accepts the credentials), without sending anything to anyone.
+    /// [`NoPassword::readiness`](crate::NoPassword::readiness) calls it under a time limit.
+    /// Default: `Ok(())`.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use nopassword_core::{LoginCodeSender, Outbox};
+    /// let outbox = Outbox::new(10);
+    /// assert!(outbox.health().await.is_ok());
+    /// assert_eq!(outbox.channel(), "outbox");
+    /// # });
+    /// ```
+    async fn health(&self) -> Result<(), SendError> {
+        Ok(())
+    }
+
+    /// Whether this sender fans out to other senders and records the delivery metrics of each
+    /// itself (as [`AllSenders`] does), so the service must not record them once more under
+    /// [`channel`](Self::channel). Default: `false`.
+    fn records_channel_metrics(&self) -> bool {
+        false
+    }
 }
 
 #[async_trait]
@@ -114,6 +144,50 @@ impl<S: LoginCodeSender + ?Sized> LoginCodeSender for Arc<S> {
     ) -> Result<(), SendError> {
         (**self).send_login_code(code, secure, host).await
     }
+
+    fn channel(&self) -> &'static str {
+        (**self).channel()
+    }
+
+    async fn health(&self) -> Result<(), SendError> {
+        (**self).health().await
+    }
+
+    fn records_channel_metrics(&self) -> bool {
+        (**self).records_channel_metrics()
+    }
+}
+
+/// Sends through `sender`, recording the delivery metrics ([`crate::metrics`]) under its
+/// channel: codes sent, delivery failures (a user no sender can reach is not a failure) and
+/// delivery time. The service calls it for every code; fan-outs like [`AllSenders`] call it
+/// for each of their senders.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use std::{sync::Arc, time::{Duration, SystemTime}};
+/// use nopassword_core::{
+///     Settings, code::{LoginCode, Recipient, UrlConfig}, secret::PlaintextCode,
+///     sender::{NullSender, send_metered},
+/// };
+/// let code = LoginCode::new(
+///     Recipient { id: "1".into(), username: "alice".into(), email: None, phone: None },
+///     PlaintextCode::new("0123456789abcdef0123"), None, SystemTime::now(), Duration::from_secs(900),
+///     Arc::new(UrlConfig::from_settings(&Settings::default())),
+/// );
+/// send_metered(&NullSender, &code, false, None).await.unwrap();
+/// # });
+/// ```
+pub async fn send_metered(
+    sender: &dyn LoginCodeSender,
+    code: &LoginCode,
+    secure: bool,
+    host: Option<&str>,
+) -> Result<(), SendError> {
+    let started = std::time::Instant::now();
+    let result = sender.send_login_code(code, secure, host).await;
+    crate::metrics::delivery(sender.channel(), &result, started.elapsed());
+    result
 }
 
 /// Sends each code through every sender it holds, as the original called every configured
@@ -203,7 +277,12 @@ impl LoginCodeSender for AllSenders {
         let (mut outage, mut unreachable) = (None, None);
         let mut delivered = false;
         for sender in &self.senders {
-            match sender.send_login_code(code, secure, host).await {
+            let sent = if sender.records_channel_metrics() {
+                sender.send_login_code(code, secure, host).await
+            } else {
+                send_metered(&**sender, code, secure, host).await
+            };
+            match sent {
                 Ok(()) => delivered = true,
                 Err(error) if error.is_unreachable_recipient() => {
                     tracing::debug!(%error, "one of several senders cannot reach this user");
@@ -222,6 +301,56 @@ impl LoginCodeSender for AllSenders {
             .or(unreachable)
             .unwrap_or_else(|| SendError::new(NoSenders)))
     }
+
+    /// Its one sender's channel, else `"all"`; each sender's deliveries are recorded under
+    /// its own channel either way.
+    fn channel(&self) -> &'static str {
+        match self.senders.as_slice() {
+            [one] => one.channel(),
+            _ => "all",
+        }
+    }
+
+    /// Healthy when at least one sender is, as a send succeeds when one delivers. Every
+    /// unhealthy sender is logged at `warn` with its channel; when none is healthy the first
+    /// error is returned, prefixed with its channel.
+    async fn health(&self) -> Result<(), SendError> {
+        let mut first = None;
+        let mut healthy = false;
+        for sender in &self.senders {
+            match sender.health().await {
+                Ok(()) => healthy = true,
+                Err(error) => {
+                    tracing::warn!(channel = sender.channel(), %error, "a sender is unhealthy");
+                    first.get_or_insert_with(|| {
+                        SendError::new(ChannelError {
+                            channel: sender.channel(),
+                            error,
+                        })
+                    });
+                }
+            }
+        }
+        if healthy {
+            return Ok(());
+        }
+        Err(first.unwrap_or_else(|| SendError::new(NoSenders)))
+    }
+
+    fn records_channel_metrics(&self) -> bool {
+        true
+    }
+}
+
+/// One sender's failed health check, in [`AllSenders::health`]'s error.
+#[derive(Debug, thiserror::Error)]
+#[error("{channel}: {error}")]
+pub struct ChannelError {
+    /// The sender's [`LoginCodeSender::channel`].
+    pub channel: &'static str,
+    /// Its error.
+    #[source]
+    pub error: SendError,
 }
 
 /// Discards every code. For benchmarks and tests that do not read messages.
@@ -237,6 +366,10 @@ impl LoginCodeSender for NullSender {
         _: Option<&str>,
     ) -> Result<(), SendError> {
         Ok(())
+    }
+
+    fn channel(&self) -> &'static str {
+        "null"
     }
 }
 
@@ -365,5 +498,9 @@ impl LoginCodeSender for Outbox {
         }
         messages.push_back(message);
         Ok(())
+    }
+
+    fn channel(&self) -> &'static str {
+        "outbox"
     }
 }

@@ -461,6 +461,65 @@ impl<U: LoginUser> NoPassword<U> {
         self.inner.delivery_failures.load(Ordering::Relaxed)
     }
 
+    /// Whether the service could serve logins now: the store's and the sender's
+    /// [`health`](CodeStore::health) checks, run concurrently, each within `timeout`. The
+    /// adapters' readiness handlers answer with it (200 when ready, 503 otherwise); failures
+    /// are logged at `warn` with their error, which the report itself leaves out.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use nopassword_core::{NoPassword, Outbox, Settings, user::MemoryDirectory};
+    /// let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };
+    /// let service = NoPassword::builder(settings, MemoryDirectory::default()).sender(Outbox::new(1)).build()?;
+    /// let report = service.readiness(Duration::from_secs(2)).await;
+    /// assert!(report.is_ready());
+    /// assert_eq!(report.to_json(), r#"{"status":"ready","checks":{"store":"ok","sender:outbox":"ok"}}"#);
+    /// # Ok::<_, nopassword_core::Error>(()) }).unwrap();
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub async fn readiness(&self, timeout: Duration) -> crate::health::Readiness {
+        use crate::health::{Check, Outcome};
+        async fn timed<E: fmt::Display>(
+            name: &'static str,
+            channel: Option<&'static str>,
+            timeout: Duration,
+            check: impl std::future::Future<Output = Result<(), E>>,
+        ) -> Check {
+            let started = std::time::Instant::now();
+            let outcome = match tokio::time::timeout(timeout, check).await {
+                Ok(Ok(())) => Outcome::Ok,
+                Ok(Err(error)) => {
+                    warn!(check = name, channel, %error, "health check failed");
+                    Outcome::Failed
+                }
+                Err(_) => {
+                    warn!(check = name, channel, ?timeout, "health check timed out");
+                    Outcome::TimedOut
+                }
+            };
+            Check {
+                name,
+                channel,
+                outcome,
+                elapsed: started.elapsed(),
+            }
+        }
+        let inner = &*self.inner;
+        let (store, sender) = tokio::join!(
+            timed("store", None, timeout, inner.store.health()),
+            timed(
+                "sender",
+                Some(inner.sender.channel()),
+                timeout,
+                inner.sender.health()
+            ),
+        );
+        crate::health::Readiness {
+            checks: vec![store, sender],
+        }
+    }
+
     fn dispatcher(&self) -> Option<&Arc<dyn Dispatch>> {
         self.inner.dispatch.get().and_then(Option::as_ref)
     }
@@ -533,7 +592,9 @@ impl<U: LoginUser> NoPassword<U> {
             user_id = field::Empty,
             code_key = field::Empty,
         );
-        self.request_login_inner(request).instrument(span).await
+        let result = self.request_login_inner(request).instrument(span).await;
+        crate::metrics::code_request(&result);
+        result
     }
 
     async fn request_login_inner(&self, request: LoginRequest<'_>) -> Result<LoginStarted, Error> {
@@ -561,6 +622,7 @@ impl<U: LoginUser> NoPassword<U> {
             .await?;
         if sends > settings.max_sends_per_user_per_hour {
             debug!("send limit reached for this username");
+            crate::metrics::rate_limited("username");
             return Err(Error::RateLimited { retry_after: hour });
         }
         let held = request.flow.and_then(FlowToken::parse);
@@ -664,6 +726,7 @@ impl<U: LoginUser> NoPassword<U> {
             .await?;
         if sends > settings.max_sends_per_user_per_hour {
             info!("send limit reached for this account; no code sent");
+            crate::metrics::rate_limited("account");
             inner.store.get(&issue.key).await?;
             return Ok(());
         }
@@ -702,7 +765,13 @@ impl<U: LoginUser> NoPassword<U> {
         host: Option<&str>,
     ) -> Result<(), Error> {
         let inner = &*self.inner;
-        if let Err(error) = inner.sender.send_login_code(login_code, secure, host).await {
+        let sender = &*inner.sender;
+        let sent = if sender.records_channel_metrics() {
+            sender.send_login_code(login_code, secure, host).await
+        } else {
+            crate::sender::send_metered(sender, login_code, secure, host).await
+        };
+        if let Err(error) = sent {
             if let Err(store_error) = inner.store.take(&key).await {
                 warn!(error = %store_error, "could not withdraw the unsent code");
             }
@@ -734,7 +803,7 @@ impl<U: LoginUser> NoPassword<U> {
             user_id = field::Empty,
             code_key = field::Empty,
         );
-        async {
+        let action = async {
             let Some(found) = self.find_link(attempt).await? else {
                 return Ok(LinkAction::NotFound);
             };
@@ -751,7 +820,15 @@ impl<U: LoginUser> NoPassword<U> {
             })
         }
         .instrument(span)
-        .await
+        .await;
+        match &action {
+            Ok(LinkAction::Submit) => crate::metrics::link_view("submit"),
+            Ok(LinkAction::Confirm { .. }) => crate::metrics::link_view("confirm"),
+            Ok(LinkAction::Denied) => crate::metrics::link_view("denied"),
+            Ok(LinkAction::NotFound) => crate::metrics::link_view("not_found"),
+            Ok(LinkAction::LogIn) | Err(_) => {}
+        }
+        action
     }
 
     /// Logs in with a login link (its `POST`, or its `GET` when [`open_link`](Self::open_link)
@@ -850,6 +927,7 @@ impl<U: LoginUser> NoPassword<U> {
                 .await?
                 .is_some();
             if !counted {
+                crate::metrics::lockout();
                 warn!(
                     max = settings.max_user_failures,
                     "user locked out after consecutive failures"
@@ -890,6 +968,9 @@ impl<U: LoginUser> NoPassword<U> {
         }
         let Some((key, record, tries)) = hit.map(|i| charged.swap_remove(i)) else {
             debug!("wrong code");
+            if !charged.is_empty() {
+                crate::metrics::failed_code_try();
+            }
             return Ok(None);
         };
         let Some(user) = self.code_user(&key, &record.user_id).await? else {
@@ -900,6 +981,7 @@ impl<U: LoginUser> NoPassword<U> {
             .is_some_and(|named| user.username() != named.trim())
         {
             debug!("code belongs to another user");
+            crate::metrics::failed_code_try();
             if tries >= settings.max_code_attempts {
                 inner.store.take(&key).await?;
             }
@@ -985,7 +1067,8 @@ impl<U: LoginUser> NoPassword<U> {
     }
 
     /// The end of every login: `verify_user` (unless the caller just asked), the atomic take,
-    /// the user's failures cleared.
+    /// the user's failures cleared. `verified` is true for links (`find_link` just asked
+    /// `verify_user`); it also names the login's method in the metrics.
     async fn finish(
         &self,
         key: CodeKey,
@@ -1009,6 +1092,7 @@ impl<U: LoginUser> NoPassword<U> {
         };
         inner.store.clear_user_failures(&record.user_id).await?;
         info!("logged in with a login code");
+        crate::metrics::login(if verified { "link" } else { "code" });
         let next = self.redirect_target(record.next.as_deref());
         Ok(Some(Login { user, next }))
     }
@@ -1022,6 +1106,7 @@ impl<U: LoginUser> NoPassword<U> {
         let hits = self.inner.store.hit(&bucket, minute).await?;
         if hits > self.inner.settings.max_requests_per_ip_per_minute {
             debug!("client address over its rate limit");
+            crate::metrics::rate_limited("client");
             return Err(Error::RateLimited {
                 retry_after: minute,
             });

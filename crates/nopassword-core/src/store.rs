@@ -225,6 +225,20 @@ pub trait CodeStore: Send + Sync {
     /// Fixed-window rate counter: increments `bucket`, starting a window of `window` on the
     /// first hit, and returns the count within the current window.
     async fn hit(&self, bucket: &str, window: Duration) -> Result<u32, StoreError>;
+
+    /// Whether the store answers now: a cheap round trip to its backend (Redis `PING`, say).
+    /// [`NoPassword::readiness`](crate::NoPassword::readiness) calls it under a time limit, for
+    /// the adapters' readiness handlers. Default: `Ok(())`, for stores in the process.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use nopassword_core::{CodeStore, MemoryStore};
+    /// assert!(MemoryStore::new().health().await.is_ok());
+    /// # });
+    /// ```
+    async fn health(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -271,6 +271,37 @@ impl LoginCodeSender for EmailSender {
         .instrument(span)
         .await
     }
+
+    fn channel(&self) -> &'static str {
+        "email"
+    }
+
+    /// SMTP: connects (with TLS and AUTH as configured) and checks that the server answers
+    /// `NOOP`, within the timeout, sending no mail. File transport: the directory exists and
+    /// is writable (a probe file is created and removed).
+    async fn health(&self) -> Result<(), SendError> {
+        let result = match &self.transport {
+            Transport::Smtp(smtp) => smtp.health().await,
+            Transport::File { dir, .. } => probe_dir(dir).await,
+        };
+        result.map_err(SendError::new)
+    }
+}
+
+/// Creates and removes a probe file in `dir` (on the blocking pool).
+async fn probe_dir(dir: &std::path::Path) -> Result<(), EmailError> {
+    let dir = dir.to_path_buf();
+    let probe = dir.join(format!(".nopassword-health-{}", std::process::id()));
+    let result = tokio::task::spawn_blocking(move || {
+        std::fs::write(&probe, b"")?;
+        std::fs::remove_file(&probe)
+    })
+    .await
+    .unwrap_or_else(|join| Err(std::io::Error::other(join)));
+    result.map_err(|source| EmailError::File {
+        dir,
+        source: source.into(),
+    })
 }
 
 #[derive(Clone)]
@@ -522,6 +553,32 @@ impl SmtpSender {
             Ok(Err(error)) => Err(self.classify(error)),
             Err(_elapsed) => {
                 // The abandoned exchange may have left a pooled connection mid-command.
+                let stale = self
+                    .transport
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                drop(stale);
+                Err(EmailError::Timeout {
+                    server: self.server.clone(),
+                    after: self.timeout,
+                })
+            }
+        }
+    }
+
+    /// Connects (TLS and AUTH as configured) and checks the server answers `NOOP`, within the
+    /// timeout; sends nothing.
+    async fn health(&self) -> Result<(), EmailError> {
+        let transport = self.transport();
+        match tokio::time::timeout(self.timeout, transport.test_connection()).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err(EmailError::Unreachable {
+                server: self.server.clone(),
+                source: "the server did not answer NOOP".into(),
+            }),
+            Ok(Err(error)) => Err(self.classify(error)),
+            Err(_elapsed) => {
                 let stale = self
                     .transport
                     .lock()

@@ -208,3 +208,42 @@ fn a_sender_outlives_its_runtime_without_panicking() {
     drop(runtime);
     drop(sender);
 }
+
+#[tokio::test]
+async fn health_reports_a_server_that_is_down_or_silent() {
+    let settings = Settings::default();
+    let err = down_sender(&settings)
+        .health()
+        .await
+        .expect_err("nothing listens");
+    let err = err.downcast_ref::<EmailError>().expect("an EmailError");
+    assert!(matches!(err, EmailError::Unreachable { .. }), "{err:?}");
+
+    // Accepts connections and never greets: the check gives up at the sender's timeout.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let sender = EmailSender::builder(&settings, &EmailSettings::default())
+        .smtp_url(format!("smtp://127.0.0.1:{port}"))
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("sender");
+    let started = Instant::now();
+    let err = sender.health().await.expect_err("no greeting");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    let err = err.downcast_ref::<EmailError>().expect("an EmailError");
+    assert!(matches!(err, EmailError::Timeout { .. }), "{err:?}");
+    assert_eq!(sender.channel(), "email");
+    held.abort();
+}

@@ -46,3 +46,27 @@ async fn writes_a_parseable_eml() {
     );
     assert!(mail.text.contains("log in to example.com"), "{}", mail.text);
 }
+
+#[tokio::test]
+async fn health_probes_the_outbox_directory_and_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outbox = dir.path().join("outbox");
+    let sender = EmailSender::builder(&Settings::default(), &Default::default())
+        .file_transport(&outbox)
+        .build()
+        .expect("sender");
+    sender
+        .health()
+        .await
+        .expect("a writable directory is healthy");
+    assert_eq!(
+        std::fs::read_dir(&outbox).expect("outbox").count(),
+        0,
+        "the probe is removed"
+    );
+
+    // The directory disappears under the sender: unhealthy.
+    std::fs::remove_dir_all(&outbox).expect("rm");
+    let err = sender.health().await.expect_err("no directory");
+    assert!(err.to_string().contains("outbox"), "{err}");
+}

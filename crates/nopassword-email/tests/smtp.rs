@@ -265,3 +265,10 @@ async fn plain_smtp_url_to_a_host_other_than_the_loopback_never_sends_in_plain_t
         .expect("sent after the explicit opt-in");
     received_for(&to);
 }
+
+#[tokio::test]
+async fn health_is_ok_against_a_real_server() {
+    let sender = EmailSender::from_settings(&settings(), &email()).expect("sender");
+    sender.health().await.expect("the sink answers NOOP");
+    sender.health().await.expect("twice, through the pool");
+}

@@ -232,7 +232,9 @@ impl RedisStore {
         self.inner.timeout
     }
 
-    /// Asks Redis for a `PONG`, within the command timeout: a readiness check.
+    /// Asks Redis for a `PONG`, within the command timeout: a readiness check. On a cluster
+    /// the `PING` goes to every master and succeeds only if all answer. It is also the
+    /// store's [`CodeStore::health`].
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -436,5 +438,10 @@ impl CodeStore for RedisStore {
             })
             .await?;
         Ok(count(n))
+    }
+
+    /// [`RedisStore::ping`].
+    async fn health(&self) -> Result<(), StoreError> {
+        self.ping().await
     }
 }

@@ -58,6 +58,7 @@ async fn every_call_fails_fast(store: &RedisStore) -> Vec<StoreError> {
         fails_fast("clear_user_failures", store.clear_user_failures("1")).await,
         fails_fast("hit", store.hit("ip:x", long)).await,
         fails_fast("ping", store.ping()).await,
+        fails_fast("health", store.health()).await,
     ]
 }
 

@@ -306,6 +306,44 @@ impl TwilioSender {
         self.post_message(to, &body).await
     }
 
+    /// The Account resource's URL, `{api_base}/2010-04-01/Accounts/{sid}.json`.
+    pub fn account_url(&self) -> String {
+        let messages = self.inner.messages_url.as_str();
+        format!(
+            "{}.json",
+            messages.strip_suffix("/Messages.json").unwrap_or(messages)
+        )
+    }
+
+    /// Fetches the Account resource (`GET .../Accounts/{sid}.json`, one request, no retry,
+    /// within the sender's timeouts): Twilio answers 200 when it is reachable and accepts the
+    /// credentials. Sends no SMS; Twilio does not charge for the read. This is the sender's
+    /// [`LoginCodeSender::health`].
+    ///
+    /// ```no_run
+    /// # async fn demo(sms: nopassword_twilio::TwilioSender) -> Result<(), nopassword_twilio::TwilioError> {
+    /// sms.check_account().await?; // e.g. a 401 (code 20003) for a wrong auth token
+    /// # Ok(()) }
+    /// ```
+    pub async fn check_account(&self) -> Result<(), TwilioError> {
+        let inner = &*self.inner;
+        let answer = inner
+            .client
+            .get(self.account_url())
+            .basic_auth(&inner.account_sid, Some(inner.auth_token.expose()))
+            .send()
+            .await;
+        let response = answer.map_err(|e| TwilioError::Transport {
+            attempts: 1,
+            source: e.into(),
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        Err(api_error(status, response, 1).await)
+    }
+
     async fn post_message(&self, to: &str, body: &str) -> Result<SentMessage, TwilioError> {
         let inner = &*self.inner;
         let mut attempts = 0u32;
@@ -399,6 +437,15 @@ impl LoginCodeSender for TwilioSender {
                     SendError::new(error)
                 }
             })
+    }
+
+    fn channel(&self) -> &'static str {
+        "sms"
+    }
+
+    /// [`TwilioSender::check_account`].
+    async fn health(&self) -> Result<(), SendError> {
+        self.check_account().await.map_err(SendError::new)
     }
 }
 

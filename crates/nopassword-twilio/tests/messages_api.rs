@@ -514,3 +514,47 @@ async fn logs_carry_the_message_sid_and_never_the_token_code_or_text() {
         "the text leaked: {logs}"
     );
 }
+
+#[tokio::test]
+async fn health_fetches_the_account_with_the_credentials_and_sends_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/2010-04-01/Accounts/{SID}.json")))
+        .and(header("authorization", BASIC_AUTH))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"sid": SID, "status": "active"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sender = sender(&server);
+    assert_eq!(sender.channel(), "sms");
+    sender.health().await.expect("the account answers");
+    let received = server.received_requests().await.expect("recording");
+    assert!(
+        received.iter().all(|r| r.method.as_str() == "GET"),
+        "no SMS is posted"
+    );
+}
+
+#[tokio::test]
+async fn health_reports_refused_credentials_once_without_the_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(twilio_error(401, 20003, "Authenticate"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = sender(&server).health().await.expect_err("refused");
+    let twilio = error.downcast_ref::<TwilioError>().expect("a TwilioError");
+    assert_eq!(
+        (twilio.http_status(), twilio.twilio_code()),
+        (Some(401), Some(20003))
+    );
+    assert_no_secret(&error.to_string());
+    assert_eq!(
+        requests(&server).await,
+        1,
+        "a health check is never retried"
+    );
+}

@@ -178,3 +178,26 @@ fn the_description_defines_what_the_sender_sends() {
     // Success is 201 with a Message resource that has a `sid`.
     assert!(operation["responses"]["201"].is_object());
 }
+
+#[tokio::test]
+async fn the_health_check_is_a_request_twilios_description_accepts() {
+    let sender = TwilioSender::builder_from_settings(&Default::default(), &twilio(&mock_url()))
+        .expect("settings are complete")
+        .build()
+        .expect("builds");
+    assert_eq!(
+        sender.account_url(),
+        format!("{}/2010-04-01/Accounts/{SID}.json", mock_url())
+    );
+    sender
+        .check_account()
+        .await
+        .unwrap_or_else(|e| panic!("Prism refused the account fetch: {e:?}"));
+    // Without credentials the same request is refused: the check does test them.
+    let response = reqwest::Client::new()
+        .get(sender.account_url())
+        .send()
+        .await
+        .expect("Prism answers");
+    assert_eq!(response.status().as_u16(), 401);
+}

@@ -38,7 +38,8 @@ use actix_web::{
 };
 pub use demo_common::{DemoConfig, DemoError, DemoSettings, demo_users};
 use demo_common::{
-    DemoParts, OUTBOX_HEADERS, home_html, not_logged_in_json, outbox_html, outbox_json, whoami_json,
+    DemoParts, HEALTHZ_BODY, METRICS_CONTENT_TYPE, OUTBOX_HEADERS, home_html, metrics_text,
+    not_logged_in_json, outbox_html, outbox_json, prometheus, whoami_json,
 };
 use nopassword_actix::{LoginMiddleware, MaybeUser, MemorySessionStore, login_middleware};
 use nopassword_core::{NoPassword, Outbox, user::User};
@@ -132,6 +133,8 @@ impl Demo {
 
     fn assemble(parts: DemoParts, sessions: DemoSessions) -> Result<Self, DemoError> {
         let served = parts.outbox_served();
+        // Installed before the service counts anything.
+        prometheus();
         let (service, outbox) = parts.into_service()?;
         let routes = nopassword_actix::configure(service.clone()).map_err(DemoError::template)?;
         let site = web::Data::new(Site {
@@ -149,12 +152,17 @@ impl Demo {
     }
 
     /// Every route of the site, for [`App::configure`]: `/`, `/whoami`, `/outbox` and
-    /// `/outbox.json` (only while no real sender is configured: they show live codes), and
-    /// nopassword's under `mount_path`. The app also needs [`Demo::login_middleware`].
+    /// `/outbox.json` (only while no real sender is configured: they show live codes),
+    /// `/healthz`, `/readyz` and `/metrics`, and nopassword's under `mount_path`. The app also
+    /// needs [`Demo::login_middleware`].
     pub fn configure(&self, cfg: &mut ServiceConfig) {
         cfg.app_data(self.site.clone())
             .route("/", web::get().to(home))
-            .route("/whoami", web::get().to(whoami));
+            .route("/whoami", web::get().to(whoami))
+            // Operations: the process answers; the store and senders answer; the counters.
+            .route("/healthz", web::get().to(|| async { HEALTHZ_BODY }))
+            .service(nopassword_actix::readiness("/readyz", self.service.clone()))
+            .route("/metrics", web::get().to(metrics_page));
         if self.site.outbox_served {
             cfg.route("/outbox", web::get().to(outbox_page))
                 .route("/outbox.json", web::get().to(outbox_list));
@@ -275,6 +283,12 @@ async fn whoami(MaybeUser(user): MaybeUser<User>) -> HttpResponse {
         Some(user) => HttpResponse::Ok().json(whoami_json(&user)),
         None => HttpResponse::Unauthorized().json(not_logged_in_json()),
     }
+}
+
+async fn metrics_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CONTENT_TYPE, METRICS_CONTENT_TYPE))
+        .body(metrics_text())
 }
 
 async fn outbox_page(site: web::Data<Site>) -> HttpResponse {

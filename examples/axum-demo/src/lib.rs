@@ -17,13 +17,14 @@ use std::net::SocketAddr;
 
 use axum::{
     Json, Router,
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
 };
 pub use demo_common::{DemoConfig, DemoError, DemoSettings, demo_users};
 use demo_common::{
-    DemoParts, OUTBOX_HEADERS, home_html, not_logged_in_json, outbox_html, outbox_json, whoami_json,
+    DemoParts, HEALTHZ_BODY, METRICS_CONTENT_TYPE, OUTBOX_HEADERS, home_html, metrics_text,
+    not_logged_in_json, outbox_html, outbox_json, prometheus, whoami_json,
 };
 use nopassword_axum::{CurrentUser, MaybeUser, login_layer, router};
 use nopassword_core::{NoPassword, Outbox, user::User};
@@ -69,13 +70,27 @@ impl Demo {
 
     fn assemble(parts: DemoParts, sessions: Option<RedisSessions>) -> Result<Self, DemoError> {
         let served = parts.outbox_served();
+        // Installed before the service counts anything.
+        prometheus();
         let (service, outbox) = parts.into_service()?;
         let mount = service.settings().mount_path.clone();
         let outbox_page = outbox.clone();
         let outbox_list = outbox.clone();
         let mut app = Router::new()
             .route("/", get(move |user| home(user, mount.clone(), served)))
-            .route("/whoami", get(whoami));
+            .route("/whoami", get(whoami))
+            // Operations: the process answers; the store and senders answer; the counters.
+            .route("/healthz", get(|| async { HEALTHZ_BODY }))
+            .route("/readyz", nopassword_axum::readiness(service.clone()))
+            .route(
+                "/metrics",
+                get(|| async {
+                    (
+                        [(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)],
+                        metrics_text(),
+                    )
+                }),
+            );
         // The outbox shows live codes: only while no real sender is configured.
         if served {
             app = app

@@ -29,6 +29,7 @@ mod error;
 /// The load benchmark the demos' `benches/load.rs` share (feature `load`).
 #[cfg(feature = "load")]
 pub mod load;
+mod metrics;
 mod pages;
 mod parts;
 mod redis_sessions;
@@ -36,6 +37,7 @@ mod service;
 
 pub use config::{DemoConfig, DemoSettings, demo_users, read_users};
 pub use error::DemoError;
+pub use metrics::{HEALTHZ_BODY, METRICS_CONTENT_TYPE, metrics_text, prometheus};
 pub use pages::{
     OUTBOX_HEADERS, home_html, not_logged_in_json, outbox_html, outbox_json, whoami_json,
 };

@@ -10,6 +10,7 @@ pub mod flows;
 pub mod links;
 pub mod login;
 pub mod logout;
+pub mod operations;
 pub mod security;
 
 /// The texts docs/HTTP.md fixes, word for word (the original project's).
@@ -165,6 +166,10 @@ macro_rules! conformance_tests {
                 a_sender_outage_in_the_background_answers_alike,
                 response_times_do_not_tell_real_users_from_unknown,
             }
+            operations {
+                readiness_is_200_while_store_and_sender_answer,
+                readiness_is_503_naming_what_is_down,
+            }
         );
     };
     (@emit $adapter:ty; $($group:ident { $($test:ident),* $(,)? })*) => {
@@ -198,6 +203,7 @@ mod tests {
             ("api", include_str!("api.rs")),
             ("security", include_str!("security.rs")),
             ("flows", include_str!("flows.rs")),
+            ("operations", include_str!("operations.rs")),
         ];
         let mut count = 0;
         for (group, source) in groups {

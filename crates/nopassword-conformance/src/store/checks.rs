@@ -370,3 +370,26 @@ pub async fn concurrent_takes(subject: &Subject) {
         );
     }
 }
+
+/// A store that serves calls is healthy: [`health`](nopassword_core::CodeStore::health)
+/// answers `Ok` within a second, before and after use.
+pub async fn healthy_while_serving(subject: &Subject) {
+    let store = &subject.store;
+    let within = Duration::from_secs(1);
+    let health = tokio::time::timeout(within, store.health()).await;
+    assert!(
+        matches!(health, Ok(Ok(()))),
+        "a fresh store is healthy within {within:?}: {health:?}"
+    );
+    let key = random_key();
+    store
+        .put(&key, &record(&random_name("user")), LONG)
+        .await
+        .expect("put");
+    store.take(&key).await.expect("take");
+    let health = tokio::time::timeout(within, store.health()).await;
+    assert!(
+        matches!(health, Ok(Ok(()))),
+        "a store in use is healthy: {health:?}"
+    );
+}

@@ -171,6 +171,7 @@ macro_rules! store_suite {
             concurrent_hits,
             concurrent_user_failures,
             concurrent_takes,
+            healthy_while_serving,
         );
     };
     (@emit $make:expr; $($check:ident),+ $(,)?) => {

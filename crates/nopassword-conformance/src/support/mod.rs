@@ -42,6 +42,7 @@ pub trait Adapter {
     /// Serves `service` on `listener` (already bound, non-blocking) until the handle drops:
     /// every route of docs/HTTP.md, Routes at `mount_path`, sessions in memory, and one app route,
     /// `GET /whoami`, answering 200 `{"username": "..."}` for the session's user, else 401.
+    /// It also mounts the adapter's readiness route at `GET /readyz`.
     ///
     /// The adapter installs its default delivery (in the background, docs/HTTP.md, Login flows) unless the
     /// test's service chose otherwise. A runner that can count its server-side sessions says so
@@ -285,6 +286,9 @@ impl CodeStore for FlakyStore {
         self.check()?;
         self.inner.hit(bucket, window).await
     }
+    async fn health(&self) -> Result<(), StoreError> {
+        self.check()
+    }
 }
 
 /// The development outbox, failing while its outage switch is on and waiting while its delay
@@ -314,6 +318,14 @@ impl LoginCodeSender for FlakySender {
             ));
         }
         self.outbox.send_login_code(code, secure, host).await
+    }
+    async fn health(&self) -> Result<(), SendError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(SendError::new(
+                "Connection refused (os error 111) at 10.9.8.7:587",
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -18,6 +18,7 @@ macro_rules! site_tests {
             logs_in_through_the_json_api,
             logs_in_through_the_html_pages,
             refuses_a_login_post_without_the_csrf_token,
+            serves_health_readiness_and_metrics,
         );
     };
     (@each $site:ty, $($scenario:ident,)+) => {
@@ -244,4 +245,116 @@ pub async fn refuses_a_login_post_without_the_csrf_token<S: Site>() {
         .expect("POST the link");
     assert_eq!(reply.status(), StatusCode::FORBIDDEN);
     assert_eq!(whoami(&client, &site).await.0, StatusCode::UNAUTHORIZED);
+}
+
+/// The value of the Prometheus sample `name{labels}` on a `/metrics` page (0 when absent).
+fn sample(page: &str, series: &str) -> f64 {
+    page.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok()).flatten()
+        })
+        .unwrap_or(0.0)
+}
+
+async fn metrics_page(client: &Client, site: &Instance) -> String {
+    let reply = client
+        .get(site.url("/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics");
+    assert_eq!(reply.status(), StatusCode::OK);
+    assert_eq!(
+        reply.headers()[header::CONTENT_TYPE],
+        crate::METRICS_CONTENT_TYPE
+    );
+    text_of(reply).await
+}
+
+/// `/healthz` answers, `/readyz` reports the store and the outbox ready, and `/metrics` counts
+/// what a login through the API does: a code request, a code sent, a failed try, a login, and
+/// a link view by a client without the flow (a mail scanner's visit).
+pub async fn serves_health_readiness_and_metrics<S: Site>() {
+    let site = S::start(settings().into()).await;
+    let client = cookie_jar();
+    let reply = client
+        .get(site.url("/healthz"))
+        .send()
+        .await
+        .expect("GET /healthz");
+    assert_eq!(reply.status(), StatusCode::OK);
+    assert_eq!(text_of(reply).await, crate::HEALTHZ_BODY);
+
+    let reply = client
+        .get(site.url("/readyz"))
+        .send()
+        .await
+        .expect("GET /readyz");
+    assert_eq!(reply.status(), StatusCode::OK);
+    assert_eq!(
+        json_of(reply).await,
+        json!({"status": "ready", "checks": {"store": "ok", "sender:outbox": "ok"}})
+    );
+
+    // Counters are per process: read them before and after.
+    let series = [
+        r#"nopassword_code_requests_total{outcome="accepted"}"#,
+        r#"nopassword_codes_sent_total{channel="outbox"}"#,
+        r#"nopassword_failed_code_tries_total"#,
+        r#"nopassword_logins_total{method="code"}"#,
+        r#"nopassword_link_views_without_login_total{page="confirm"}"#,
+    ];
+    let before = metrics_page(&client, &site).await;
+    let reply = client
+        .post(site.url("/accounts/api/login/"))
+        .json(&json!({ "username": "alice" }))
+        .send()
+        .await
+        .expect("POST api/login/");
+    assert_eq!(reply.status(), StatusCode::OK);
+    let message = site.message_for("alice").await;
+    let code = message.code.expose();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let reply = client
+        .post(site.url("/accounts/api/login/code/"))
+        .json(&json!({ "username": "alice", "code": wrong }))
+        .send()
+        .await
+        .expect("a wrong code");
+    assert_eq!(reply.status(), StatusCode::BAD_REQUEST);
+    // A mail scanner (no flow cookie) opens the link: the confirmation page, no login.
+    let scanner = cookie_jar();
+    let reply = scanner
+        .get(site.url(&site_path(&message.url)))
+        .send()
+        .await
+        .expect("GET the link");
+    assert_eq!(reply.status(), StatusCode::OK);
+    let reply = client
+        .post(site.url("/accounts/api/login/code/"))
+        .json(&json!({ "username": "alice", "code": code }))
+        .send()
+        .await
+        .expect("the right code");
+    assert_eq!(reply.status(), StatusCode::OK);
+
+    let after = metrics_page(&client, &site).await;
+    for name in series {
+        assert_eq!(
+            sample(&after, name) - sample(&before, name),
+            1.0,
+            "{name} counts one\n{after}"
+        );
+    }
+    assert!(
+        after.contains("# HELP nopassword_logins_total"),
+        "described: {after}"
+    );
+}
+
+/// The path and query of an absolute URL of the site.
+fn site_path(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/').map_or("/".into(), |i| rest[i..].to_owned())
 }

@@ -1,0 +1,26 @@
+//! The README's and the guides' Rust snippets, compiled (and run, unless marked `no_run`) as
+//! doctests of this crate: `cargo test -p docs-snippets --doc`, part of `cargo xtask test`.
+//! A snippet that stops compiling fails the suite, so the docs cannot drift from the API.
+//!
+//! Each document is included whole; its `toml`, `sh` and `jinja` blocks are not Rust and
+//! are not run.
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct Readme;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/email.md")]
+pub struct GuideEmail;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/operations.md")]
+pub struct GuideOperations;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/redis.md")]
+pub struct GuideRedis;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/twilio.md")]
+pub struct GuideTwilio;
