@@ -85,7 +85,7 @@ use axum::{
     response::Response,
     routing::{get, post},
 };
-pub use backend::{Credentials, NoPasswordBackend, SessionUser};
+pub use backend::{Credentials, NoPasswordBackend, PasswordlessBackend, SessionUser};
 pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::request_info;
 use handlers::{api, code, login, logout};
@@ -98,11 +98,15 @@ pub use nopassword_core::{
     pages::{Pages, TEMPLATES},
     templates::TemplateError,
 };
-pub use session::{CSRF_FIELD, LoginLayer, SecureCookieLayer, SecureCookies, login_layer};
+pub use session::{
+    CSRF_FIELD, CookieSecurity, LoginLayer, LoginLayerBuilder, LoginLayerWith, SameSite,
+    SecureCookieLayer, SecureCookies, SessionExpiry, login_layer,
+};
 use state::AppState;
 
-/// Every route of the HTTP contract, mounted at `mount_path`. Add [`login_layer`] to the app
-/// (outside this router) for sessions.
+/// Every route of the HTTP contract, mounted at `mount_path`, logging users into
+/// [`NoPasswordBackend`]. Add [`login_layer`] to the app (outside this router) for sessions.
+/// An app with its own axum-login backend mounts [`router_with`] instead.
 ///
 /// Also makes `service` deliver codes in the background on the Tokio runtime, unless its
 /// builder chose a delivery ([`Builder::dispatch`](nopassword_core::NoPasswordBuilder::dispatch) or
@@ -110,6 +114,36 @@ use state::AppState;
 ///
 /// Fails when a page template in `template_dir` does not parse.
 pub fn router<U: LoginUser>(service: NoPassword<U>) -> Result<Router, TemplateError> {
+    router_with::<NoPasswordBackend<U>>(service)
+}
+
+/// [`router`] for an app with its own axum-login backend `B` (passwords, OAuth, or a composite
+/// of those and our [`Credentials`]): the routes log users into `B`, turning the user a code
+/// proved into `B::User` with [`PasswordlessBackend::user_from_login`]. The app's
+/// `AuthManagerLayer<B, _>` (from [`LoginLayerBuilder::backend`], or its own with a
+/// [`SecureCookieLayer`] outside it) must wrap the router.
+///
+/// ```
+/// use axum::Router;
+/// use nopassword_axum::{LoginLayerBuilder, MemorySessionStore, NoPasswordBackend, router_with};
+/// use nopassword_core::{NoPassword, Outbox, Settings, user::{MemoryDirectory, User}};
+///
+/// let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };
+/// let service = NoPassword::builder(settings, MemoryDirectory::new([User::new("1", "alice")]))
+///     .sender(Outbox::new(10))
+///     .build()
+///     .unwrap();
+/// // Here the backend is ours; an app names its own, which implements `PasswordlessBackend`.
+/// let backend = NoPasswordBackend::new(service.clone());
+/// let app: Router = Router::new()
+///     .merge(router_with::<NoPasswordBackend<User>>(service.clone()).unwrap())
+///     .layer(LoginLayerBuilder::new(&service, MemorySessionStore::default()).backend(backend).build());
+/// ```
+///
+/// Fails when a page template in `template_dir` does not parse.
+pub fn router_with<B: PasswordlessBackend>(
+    service: NoPassword<B::LoginUser>,
+) -> Result<Router, TemplateError> {
     let pages = Pages::load(service.settings().template_dir.as_deref())?;
     service.deliver_in_background_by_default(|| {
         Arc::new(Dispatcher::tokio(Dispatcher::DEFAULT_CAPACITY))
@@ -124,24 +158,31 @@ pub fn router<U: LoginUser>(service: NoPassword<U>) -> Result<Router, TemplateEr
     } else {
         "/login-code/{username}/{code}/"
     };
+    type U<B> = <B as PasswordlessBackend>::LoginUser;
     let routes = Router::new()
-        .route("/login/", get(login::form::<U>).post(login::submit::<U>))
+        .route(
+            "/login/",
+            get(login::form::<U<B>>).post(login::submit::<U<B>>),
+        )
         .route(
             link,
-            get(code::link_get::<U>)
-                .head(code::link_head::<U>)
-                .post(code::link_post::<U>),
+            get(code::link_get::<B>)
+                .head(code::link_head::<U<B>>)
+                .post(code::link_post::<B>),
         )
-        .route("/login/code/", get(code::form::<U>).post(code::submit::<U>))
+        .route(
+            "/login/code/",
+            get(code::form::<U<B>>).post(code::submit::<B>),
+        )
         .route(
             "/logout/",
-            get(logout::get::<U>)
+            get(logout::get::<B>)
                 .head(logout::head)
-                .post(logout::post::<U>),
+                .post(logout::post::<B>),
         )
-        .route("/api/login/", post(api::login::<U>))
-        .route("/api/login/code/", post(api::login_code::<U>))
-        .route("/api/logout/", post(api::logout::<U>))
+        .route("/api/login/", post(api::login::<B>))
+        .route("/api/login/code/", post(api::login_code::<B>))
+        .route("/api/logout/", post(api::logout::<B>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response(security_headers))
         .with_state(state);
