@@ -70,6 +70,7 @@ mod backend;
 mod cookies;
 mod extract;
 mod forwarded;
+mod guard;
 mod handlers;
 mod memory_sessions;
 mod session;
@@ -88,6 +89,7 @@ use axum::{
 pub use backend::{Credentials, NoPasswordBackend, PasswordlessBackend, SessionUser};
 pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::request_info;
+pub use guard::{LoginRequired, LoginRequiredLayer, login_required, login_required_with};
 use handlers::{api, code, login, logout};
 pub use memory_sessions::MemorySessionStore;
 pub use nopassword_core::http::RequestInfo;

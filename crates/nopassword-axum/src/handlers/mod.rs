@@ -50,10 +50,8 @@ pub(crate) async fn start_session<B: PasswordlessBackend>(
     // user is now inactive still holds one, and would keep its id. (When axum-login cycles too,
     // its second cycle only drops an id that was never stored.)
     auth.session.cycle_id().await.map_err(session_failure)?;
-    auth.login(&user)
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "could not store the login in the session");
-            Failure::Unavailable
-        })
+    auth.login(&user).await.map_err(|error| {
+        tracing::error!(%error, "could not store the login in the session");
+        Failure::Unavailable
+    })
 }
