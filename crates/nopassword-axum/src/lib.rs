@@ -29,6 +29,27 @@
 //! Serve with `into_make_service_with_connect_info::<SocketAddr>()` so the per-address rate
 //! limit sees client addresses.
 //!
+//! # In an app with its own axum-login backend
+//!
+//! [`router`] logs users into [`NoPasswordBackend`]. An app that already has a backend
+//! (passwords, OAuth) implements [`PasswordlessBackend`] for it (how the user a code proved
+//! becomes the backend's `User`) and mounts [`router_with::<AppBackend>`](router_with), with
+//! its sessions from [`LoginLayerBuilder::backend`]. A composite backend, whose `Credentials`
+//! is an enum of the app's password credentials and our [`Credentials`], lets the app's own
+//! handlers take codes too; docs/guide/axum.md and `examples/axum-app` show one.
+//!
+//! # Sessions and the login-required guard
+//!
+//! [`login_layer`] is [`LoginLayerBuilder`] with its defaults; the builder sets the session
+//! cookie's name, `SameSite`, `Secure` ([`CookieSecurity`]), domain, lifetime
+//! ([`SessionExpiry`]), and any tower-sessions store. [`login_required`] and
+//! [`login_required_with`] guard the app's pages: anonymous HTML requests go to
+//! `{mount_path}/login/?next=...` (a local path only), JSON requests get the API's 401.
+//!
+//! Every handler runs in a `tracing` span (`nopassword.login`, `nopassword.link`,
+//! `nopassword.api.login_code`, ..., the names nopassword-actix uses); those that log in
+//! record `user.id`.
+//!
 //! # Login flows (docs/HTTP.md, Login flows)
 //!
 //! Every code is bound to the browser (or API client) that asked for it:
@@ -65,6 +86,11 @@
 //! choice: [`Builder::dispatch`](nopassword_core::NoPasswordBuilder::dispatch) for its own queue,
 //! [`Builder::deliver_inline`](nopassword_core::NoPasswordBuilder::deliver_inline) to send during the
 //! request (a sender outage is then a 503).
+
+/// The axum guide's snippets compile (docs/guide/axum.md).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/axum.md")]
+struct GuideSnippets;
 
 mod backend;
 mod cookies;
