@@ -80,6 +80,7 @@ pub(crate) async fn post<B: PasswordlessBackend>(
 }
 
 /// `HEAD` ends nothing (link checkers and prefetchers must not log anyone out): 405.
+#[tracing::instrument(name = "nopassword.logout", skip_all)]
 pub(crate) async fn head() -> Response {
     (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "GET, POST")]).into_response()
 }
