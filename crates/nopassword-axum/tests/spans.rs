@@ -8,7 +8,11 @@ mod support;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use axum::{Router, http::StatusCode};
+use axum::{
+    Router,
+    body::Body,
+    http::{Method, Request, StatusCode, header},
+};
 use nopassword_axum::{MemorySessionStore, login_layer, router};
 use serde_json::{Value, json};
 use tracing::{
@@ -136,4 +140,126 @@ fn an_api_login_runs_in_named_spans_that_hold_no_secret() {
             );
         }
     }
+}
+
+/// A request of `method` with a urlencoded or JSON body (what the handler's extractor takes).
+fn request(method: Method, uri: &str, content_type: Option<&str>, body: &str) -> Request<Body> {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    request
+        .body(Body::from(body.to_owned()))
+        .expect("a request")
+}
+
+#[test]
+fn every_route_runs_in_its_span() {
+    let spans = Spans::default();
+    let subscriber = Registry::default().with(spans.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let form = Some("application/x-www-form-urlencoded");
+    let json = Some("application/json");
+    let link = "/accounts/login-code/alice/not-a-code/";
+    let requests = [
+        (
+            Method::GET,
+            "/accounts/login/",
+            None,
+            "",
+            "nopassword.login_form",
+        ),
+        (
+            Method::POST,
+            "/accounts/login/",
+            form,
+            "username=alice",
+            "nopassword.login",
+        ),
+        (Method::GET, link, None, "", "nopassword.link"),
+        (Method::HEAD, link, None, "", "nopassword.link"),
+        (Method::POST, link, form, "x=1", "nopassword.link"),
+        (
+            Method::GET,
+            "/accounts/login/code/",
+            None,
+            "",
+            "nopassword.code_form",
+        ),
+        (
+            Method::POST,
+            "/accounts/login/code/",
+            form,
+            "code=1",
+            "nopassword.code",
+        ),
+        (
+            Method::GET,
+            "/accounts/logout/",
+            None,
+            "",
+            "nopassword.logout",
+        ),
+        (
+            Method::HEAD,
+            "/accounts/logout/",
+            None,
+            "",
+            "nopassword.logout",
+        ),
+        (
+            Method::POST,
+            "/accounts/logout/",
+            form,
+            "x=1",
+            "nopassword.logout",
+        ),
+        (
+            Method::POST,
+            "/accounts/api/login/",
+            json,
+            "{}",
+            "nopassword.api.login",
+        ),
+        (
+            Method::POST,
+            "/accounts/api/login/code/",
+            json,
+            "{}",
+            "nopassword.api.login_code",
+        ),
+        (
+            Method::POST,
+            "/accounts/api/logout/",
+            json,
+            "{}",
+            "nopassword.api.logout",
+        ),
+    ];
+    tracing::subscriber::with_default(subscriber, || {
+        runtime.block_on(async {
+            let (service, _) = support::service();
+            let app: Router = router(service.clone())
+                .expect("templates parse")
+                .layer(login_layer(&service, MemorySessionStore::default()));
+            for (method, uri, content_type, body, name) in &requests {
+                let before = spans.named(name).len();
+                let answer =
+                    support::send(&app, request(method.clone(), uri, *content_type, body)).await;
+                assert!(
+                    !answer.status.is_server_error(),
+                    "{method} {uri}: {}",
+                    answer.status
+                );
+                assert_eq!(
+                    spans.named(name).len(),
+                    before + 1,
+                    "{method} {uri} in {name}"
+                );
+            }
+        });
+    });
 }
