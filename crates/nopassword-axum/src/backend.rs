@@ -1,6 +1,7 @@
 //! The axum-login backend: credentials are a username, a code and the flow that asked for it.
+//! [`PasswordlessBackend`] lets an app's own backend (passwords, OAuth) take our logins too.
 
-use std::{fmt, net::IpAddr};
+use std::{fmt, future::Future, net::IpAddr};
 
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use nopassword_core::{Error, LoginUser, NoPassword, service::CodeAttempt};
@@ -165,5 +166,79 @@ impl<U: LoginUser> AuthnBackend for NoPasswordBackend<U> {
         Ok(user
             .filter(LoginUser::is_active)
             .map(|user| SessionUser::new(&self.service, user)))
+    }
+}
+
+/// An axum-login backend that users can also log into with a login code: it says how the
+/// [`LoginUser`] a code proved becomes the backend's own `User`, which the routes of
+/// [`router_with`](crate::router_with) then pass to `AuthSession::login`.
+///
+/// [`NoPasswordBackend`] implements it (its users are [`SessionUser`]s); an app with its own
+/// axum-login backend implements it for that backend and mounts
+/// `router_with::<AppBackend>(service)`. The backend's `get_user` decides, at every request,
+/// whether a session still counts (an account deactivated since), as it does for the app's
+/// other logins. A composite backend, whose `Credentials` is an enum of the app's password
+/// credentials and our [`Credentials`], implements it the same way (see the crate docs).
+///
+/// ```
+/// use axum_login::{AuthUser, AuthnBackend, UserId};
+/// use nopassword_axum::PasswordlessBackend;
+/// use nopassword_core::user::User;
+///
+/// /// The app's user, as its session keeps it.
+/// #[derive(Debug, Clone)]
+/// struct Member { id: String, hash: Vec<u8> }
+///
+/// impl AuthUser for Member {
+///     type Id = String;
+///     fn id(&self) -> String { self.id.clone() }
+///     fn session_auth_hash(&self) -> &[u8] { &self.hash }
+/// }
+///
+/// #[derive(Clone)]
+/// struct AppBackend;
+///
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("database unavailable")]
+/// struct DbError;
+///
+/// impl AuthnBackend for AppBackend {
+///     type User = Member;
+///     type Credentials = (String, String); // the app's own password form
+///     type Error = DbError;
+///     async fn authenticate(&self, _: (String, String)) -> Result<Option<Member>, DbError> {
+///         Ok(None)
+///     }
+///     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<Member>, DbError> {
+///         Ok(Some(Member { id: id.clone(), hash: b"password hash".to_vec() }))
+///     }
+/// }
+///
+/// impl PasswordlessBackend for AppBackend {
+///     type LoginUser = User;
+///     async fn user_from_login(&self, user: User) -> Result<Member, DbError> {
+///         // Usually a look-up in the app's own table; the same hash `get_user` gives.
+///         Ok(Member { id: user.id, hash: b"password hash".to_vec() })
+///     }
+/// }
+/// ```
+pub trait PasswordlessBackend: AuthnBackend + 'static {
+    /// The users of the [`NoPassword`] service whose routes log into this backend.
+    type LoginUser: LoginUser;
+
+    /// The backend's user for `user`, who has just proved they hold a login code (their
+    /// account is known and active). An error ends the request with 503 and is logged; the
+    /// code is spent either way.
+    fn user_from_login(
+        &self,
+        user: Self::LoginUser,
+    ) -> impl Future<Output = Result<Self::User, Self::Error>> + Send;
+}
+
+impl<U: LoginUser> PasswordlessBackend for NoPasswordBackend<U> {
+    type LoginUser = U;
+
+    async fn user_from_login(&self, user: U) -> Result<SessionUser<U>, Error> {
+        Ok(SessionUser::new(&self.service, user))
     }
 }

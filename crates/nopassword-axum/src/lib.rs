@@ -29,6 +29,27 @@
 //! Serve with `into_make_service_with_connect_info::<SocketAddr>()` so the per-address rate
 //! limit sees client addresses.
 //!
+//! # In an app with its own axum-login backend
+//!
+//! [`router`] logs users into [`NoPasswordBackend`]. An app that already has a backend
+//! (passwords, OAuth) implements [`PasswordlessBackend`] for it (how the user a code proved
+//! becomes the backend's `User`) and mounts [`router_with::<AppBackend>`](router_with), with
+//! its sessions from [`LoginLayerBuilder::backend`]. A composite backend, whose `Credentials`
+//! is an enum of the app's password credentials and our [`Credentials`], lets the app's own
+//! handlers take codes too; docs/guide/axum.md and `examples/axum-app` show one.
+//!
+//! # Sessions and the login-required guard
+//!
+//! [`login_layer`] is [`LoginLayerBuilder`] with its defaults; the builder sets the session
+//! cookie's name, `SameSite`, `Secure` ([`CookieSecurity`]), domain, lifetime
+//! ([`SessionExpiry`]), and any tower-sessions store. [`login_required`] and
+//! [`login_required_with`] guard the app's pages: anonymous HTML requests go to
+//! `{mount_path}/login/?next=...` (a local path only), JSON requests get the API's 401.
+//!
+//! Every handler runs in a `tracing` span (`nopassword.login`, `nopassword.link`,
+//! `nopassword.api.login_code`, ..., the names nopassword-actix uses); those that log in
+//! record `user.id`.
+//!
 //! # Login flows (docs/HTTP.md, Login flows)
 //!
 //! Every code is bound to the browser (or API client) that asked for it:
@@ -66,10 +87,16 @@
 //! [`Builder::deliver_inline`](nopassword_core::NoPasswordBuilder::deliver_inline) to send during the
 //! request (a sender outage is then a 503).
 
+/// The axum guide's snippets compile (docs/guide/axum.md).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/axum.md")]
+struct GuideSnippets;
+
 mod backend;
 mod cookies;
 mod extract;
 mod forwarded;
+mod guard;
 mod handlers;
 mod health;
 mod memory_sessions;
@@ -86,9 +113,10 @@ use axum::{
     response::Response,
     routing::{get, post},
 };
-pub use backend::{Credentials, NoPasswordBackend, SessionUser};
+pub use backend::{Credentials, NoPasswordBackend, PasswordlessBackend, SessionUser};
 pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::request_info;
+pub use guard::{LoginRequired, LoginRequiredLayer, login_required, login_required_with};
 use handlers::{api, code, login, logout};
 pub use health::{READINESS_TIMEOUT, readiness, readiness_with_timeout};
 pub use memory_sessions::MemorySessionStore;
@@ -100,11 +128,15 @@ pub use nopassword_core::{
     pages::{Pages, TEMPLATES},
     templates::TemplateError,
 };
-pub use session::{CSRF_FIELD, LoginLayer, SecureCookieLayer, SecureCookies, login_layer};
+pub use session::{
+    CSRF_FIELD, CookieSecurity, LoginLayer, LoginLayerBuilder, LoginLayerWith, SameSite,
+    SecureCookieLayer, SecureCookies, SessionExpiry, login_layer,
+};
 use state::AppState;
 
-/// Every route of the HTTP contract, mounted at `mount_path`. Add [`login_layer`] to the app
-/// (outside this router) for sessions.
+/// Every route of the HTTP contract, mounted at `mount_path`, logging users into
+/// [`NoPasswordBackend`]. Add [`login_layer`] to the app (outside this router) for sessions.
+/// An app with its own axum-login backend mounts [`router_with`] instead.
 ///
 /// Also makes `service` deliver codes in the background on the Tokio runtime, unless its
 /// builder chose a delivery ([`Builder::dispatch`](nopassword_core::NoPasswordBuilder::dispatch) or
@@ -112,6 +144,36 @@ use state::AppState;
 ///
 /// Fails when a page template in `template_dir` does not parse.
 pub fn router<U: LoginUser>(service: NoPassword<U>) -> Result<Router, TemplateError> {
+    router_with::<NoPasswordBackend<U>>(service)
+}
+
+/// [`router`] for an app with its own axum-login backend `B` (passwords, OAuth, or a composite
+/// of those and our [`Credentials`]): the routes log users into `B`, turning the user a code
+/// proved into `B::User` with [`PasswordlessBackend::user_from_login`]. The app's
+/// `AuthManagerLayer<B, _>` (from [`LoginLayerBuilder::backend`], or its own with a
+/// [`SecureCookieLayer`] outside it) must wrap the router.
+///
+/// ```
+/// use axum::Router;
+/// use nopassword_axum::{LoginLayerBuilder, MemorySessionStore, NoPasswordBackend, router_with};
+/// use nopassword_core::{NoPassword, Outbox, Settings, user::{MemoryDirectory, User}};
+///
+/// let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };
+/// let service = NoPassword::builder(settings, MemoryDirectory::new([User::new("1", "alice")]))
+///     .sender(Outbox::new(10))
+///     .build()
+///     .unwrap();
+/// // Here the backend is ours; an app names its own, which implements `PasswordlessBackend`.
+/// let backend = NoPasswordBackend::new(service.clone());
+/// let app: Router = Router::new()
+///     .merge(router_with::<NoPasswordBackend<User>>(service.clone()).unwrap())
+///     .layer(LoginLayerBuilder::new(&service, MemorySessionStore::default()).backend(backend).build());
+/// ```
+///
+/// Fails when a page template in `template_dir` does not parse.
+pub fn router_with<B: PasswordlessBackend>(
+    service: NoPassword<B::LoginUser>,
+) -> Result<Router, TemplateError> {
     let pages = Pages::load(service.settings().template_dir.as_deref())?;
     service.deliver_in_background_by_default(|| {
         Arc::new(Dispatcher::tokio(Dispatcher::DEFAULT_CAPACITY))
@@ -126,24 +188,31 @@ pub fn router<U: LoginUser>(service: NoPassword<U>) -> Result<Router, TemplateEr
     } else {
         "/login-code/{username}/{code}/"
     };
+    type U<B> = <B as PasswordlessBackend>::LoginUser;
     let routes = Router::new()
-        .route("/login/", get(login::form::<U>).post(login::submit::<U>))
+        .route(
+            "/login/",
+            get(login::form::<U<B>>).post(login::submit::<U<B>>),
+        )
         .route(
             link,
-            get(code::link_get::<U>)
-                .head(code::link_head::<U>)
-                .post(code::link_post::<U>),
+            get(code::link_get::<B>)
+                .head(code::link_head::<U<B>>)
+                .post(code::link_post::<B>),
         )
-        .route("/login/code/", get(code::form::<U>).post(code::submit::<U>))
+        .route(
+            "/login/code/",
+            get(code::form::<U<B>>).post(code::submit::<B>),
+        )
         .route(
             "/logout/",
-            get(logout::get::<U>)
+            get(logout::get::<B>)
                 .head(logout::head)
-                .post(logout::post::<U>),
+                .post(logout::post::<B>),
         )
-        .route("/api/login/", post(api::login::<U>))
-        .route("/api/login/code/", post(api::login_code::<U>))
-        .route("/api/logout/", post(api::logout::<U>))
+        .route("/api/login/", post(api::login::<B>))
+        .route("/api/login/code/", post(api::login_code::<B>))
+        .route("/api/logout/", post(api::logout::<B>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response(security_headers))
         .with_state(state);

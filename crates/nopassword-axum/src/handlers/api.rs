@@ -8,15 +8,14 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use nopassword_core::{
-    LoginUser,
     forms::{CodeForm, FormErrors, LoginForm, messages},
     http::{Failure, flow_set_cookie},
 };
 use serde_json::json;
 
-use super::{Auth, start_session};
+use super::{Auth, UserOf, start_session};
 use crate::{
-    RequestInfo,
+    PasswordlessBackend, RequestInfo,
     cookies::{RequestCookies, with_set_cookie},
     state::{ApiJson, AppState, JsonContentType, json_failure},
 };
@@ -27,8 +26,9 @@ fn invalid(errors: &FormErrors) -> Response {
 
 /// `{"username", "next"?}` → 200 `{"detail": "Login code has been sent.", "flow": "..."}`,
 /// with the flow cookie too (for clients with a cookie jar).
-pub(crate) async fn login<U: LoginUser>(
-    State(state): State<AppState<U>>,
+#[tracing::instrument(name = "nopassword.api.login", skip_all)]
+pub(crate) async fn login<B: PasswordlessBackend>(
+    State(state): State<AppState<UserOf<B>>>,
     info: RequestInfo,
     cookies: RequestCookies,
     ApiJson(form): ApiJson<LoginForm>,
@@ -51,11 +51,12 @@ pub(crate) async fn login<U: LoginUser>(
 /// `{"username", "code", "flow"?}` → 200 `{"next": "..."}` with the session cookie, or 400
 /// `{"__all__": ["Unable to log in with provided login code."]}`. The flow is the body's
 /// `"flow"`, else the flow cookie; without it no code counts.
-pub(crate) async fn login_code<U: LoginUser>(
-    State(state): State<AppState<U>>,
+#[tracing::instrument(name = "nopassword.api.login_code", skip_all, fields(user.id = tracing::field::Empty))]
+pub(crate) async fn login_code<B: PasswordlessBackend>(
+    State(state): State<AppState<UserOf<B>>>,
     info: RequestInfo,
     cookies: RequestCookies,
-    mut auth: Auth<U>,
+    mut auth: Auth<B>,
     ApiJson(form): ApiJson<CodeForm>,
 ) -> Response {
     let attempt = match info.code_attempt(state.service.settings(), &form, cookies.flow()) {
@@ -65,7 +66,7 @@ pub(crate) async fn login_code<U: LoginUser>(
     let result: Result<Response, Failure> = async {
         match state.service.authenticate(attempt).await? {
             Some(login) => {
-                start_session(&state, &mut auth, &login).await?;
+                start_session(&mut auth, &login).await?;
                 Ok(Json(json!({ "next": login.next })).into_response())
             }
             None => Ok(invalid(&FormErrors::form(messages::INVALID_CODE))),
@@ -76,7 +77,11 @@ pub(crate) async fn login_code<U: LoginUser>(
 }
 
 /// 200 `{"detail": "Successfully logged out."}`.
-pub(crate) async fn logout<U: LoginUser>(_: JsonContentType, mut auth: Auth<U>) -> Response {
+#[tracing::instrument(name = "nopassword.api.logout", skip_all)]
+pub(crate) async fn logout<B: PasswordlessBackend>(
+    _: JsonContentType,
+    mut auth: Auth<B>,
+) -> Response {
     match auth.logout().await {
         Ok(_) => Json(json!({ "detail": messages::LOGGED_OUT })).into_response(),
         Err(error) => {

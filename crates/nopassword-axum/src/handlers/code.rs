@@ -15,9 +15,9 @@ use nopassword_core::{
 };
 use serde::Deserialize;
 
-use super::{Auth, found, start_session};
+use super::{Auth, UserOf, found, start_session};
 use crate::{
-    RequestInfo,
+    PasswordlessBackend, RequestInfo,
     cookies::RequestCookies,
     state::{AppState, HtmlForm},
 };
@@ -58,11 +58,12 @@ pub(crate) struct CsrfBody {
 /// `GET` of a link, as nopassword-core's [`LinkAction`] says: the "Logging in..." page, an
 /// immediate login (`post_redirect` off), the "Confirm login" page for another client, 403
 /// under `cross_device_links = "deny"`, or 404. Only the immediate login consumes the code.
-pub(crate) async fn link_get<U: LoginUser>(
-    State(state): State<AppState<U>>,
+#[tracing::instrument(name = "nopassword.link", skip_all, fields(user.id = tracing::field::Empty))]
+pub(crate) async fn link_get<B: PasswordlessBackend>(
+    State(state): State<AppState<UserOf<B>>>,
     info: RequestInfo,
     cookies: RequestCookies,
-    mut auth: Auth<U>,
+    mut auth: Auth<B>,
     OriginalUri(uri): OriginalUri,
     link: Result<Path<Link>, PathRejection>,
 ) -> Response {
@@ -103,9 +104,9 @@ pub(crate) async fn link_get<U: LoginUser>(
 
 /// Consumes the link and starts the session: 302 to `next`, else 404 (unknown, expired, used)
 /// or 403 (another client under `cross_device_links = "deny"`).
-async fn log_in_with_link<U: LoginUser>(
-    state: &AppState<U>,
-    auth: &mut Auth<U>,
+async fn log_in_with_link<B: PasswordlessBackend>(
+    state: &AppState<UserOf<B>>,
+    auth: &mut Auth<B>,
     attempt: CodeAttempt<'_>,
 ) -> Result<Response, Failure> {
     let login = state
@@ -113,12 +114,13 @@ async fn log_in_with_link<U: LoginUser>(
         .login_with_link(attempt)
         .await?
         .into_result()?;
-    start_session(state, auth, &login).await?;
+    start_session(auth, &login).await?;
     Ok(found(&login.next))
 }
 
 /// `HEAD` of a link: 404 for an unknown link, 403 where `GET` would deny, else 200; never
 /// consumes the code (even with `post_redirect` off).
+#[tracing::instrument(name = "nopassword.link", skip_all)]
 pub(crate) async fn link_head<U: LoginUser>(
     State(state): State<AppState<U>>,
     info: RequestInfo,
@@ -138,11 +140,12 @@ pub(crate) async fn link_head<U: LoginUser>(
 
 /// `POST` of a link (the "Logging in..." or "Confirm login" form): consume, log in, 302 to
 /// `next`; else 404, or 403 under `cross_device_links = "deny"` without the flow.
-pub(crate) async fn link_post<U: LoginUser>(
-    State(state): State<AppState<U>>,
+#[tracing::instrument(name = "nopassword.link", skip_all, fields(user.id = tracing::field::Empty))]
+pub(crate) async fn link_post<B: PasswordlessBackend>(
+    State(state): State<AppState<UserOf<B>>>,
     info: RequestInfo,
     cookies: RequestCookies,
-    mut auth: Auth<U>,
+    mut auth: Auth<B>,
     link: Result<Path<Link>, PathRejection>,
     HtmlForm(body): HtmlForm<CsrfBody>,
 ) -> Response {
@@ -176,6 +179,7 @@ fn render_form<U: LoginUser>(
 }
 
 /// The typed-code form, for codes read from an SMS or a mail.
+#[tracing::instrument(name = "nopassword.code_form", skip_all)]
 pub(crate) async fn form<U: LoginUser>(
     State(state): State<AppState<U>>,
     cookies: RequestCookies,
@@ -190,11 +194,12 @@ pub(crate) async fn form<U: LoginUser>(
 
 /// Logs in with a typed code (counted only within its flow), or shows the form again with
 /// "Unable to log in with provided login code."
-pub(crate) async fn submit<U: LoginUser>(
-    State(state): State<AppState<U>>,
+#[tracing::instrument(name = "nopassword.code", skip_all, fields(user.id = tracing::field::Empty))]
+pub(crate) async fn submit<B: PasswordlessBackend>(
+    State(state): State<AppState<UserOf<B>>>,
     info: RequestInfo,
     cookies: RequestCookies,
-    mut auth: Auth<U>,
+    mut auth: Auth<B>,
     HtmlForm(body): HtmlForm<CodePost>,
 ) -> Response {
     async {
@@ -209,7 +214,7 @@ pub(crate) async fn submit<U: LoginUser>(
         };
         match state.service.authenticate(attempt).await? {
             Some(login) => {
-                start_session(&state, &mut auth, &login).await?;
+                start_session(&mut auth, &login).await?;
                 Ok(found(&login.next))
             }
             None => {

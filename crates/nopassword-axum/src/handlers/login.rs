@@ -43,6 +43,7 @@ fn render_form<U: LoginUser>(
 }
 
 /// The login form; `?next=` is carried in a hidden field when it is safe.
+#[tracing::instrument(name = "nopassword.login_form", skip_all)]
 pub(crate) async fn form<U: LoginUser>(
     State(state): State<AppState<U>>,
     cookies: RequestCookies,
@@ -60,6 +61,7 @@ pub(crate) async fn form<U: LoginUser>(
 
 /// Sends a code; the same "sent" page, with a flow cookie, for known, unknown and inactive
 /// users.
+#[tracing::instrument(name = "nopassword.login", skip_all)]
 pub(crate) async fn submit<U: LoginUser>(
     State(state): State<AppState<U>>,
     info: RequestInfo,

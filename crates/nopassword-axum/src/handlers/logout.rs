@@ -6,20 +6,20 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use nopassword_core::{
-    LoginUser,
     http::{Failure, LogoutPost, NextQuery, logout_target},
     pages::Page,
 };
 
-use super::{Auth, found};
+use super::{Auth, UserOf, found};
 use crate::{
+    PasswordlessBackend,
     cookies::RequestCookies,
     state::{AppState, HtmlForm},
 };
 
-async fn log_out<U: LoginUser>(
-    state: &AppState<U>,
-    auth: &mut Auth<U>,
+async fn log_out<B: PasswordlessBackend>(
+    state: &AppState<UserOf<B>>,
+    auth: &mut Auth<B>,
     next: Option<&str>,
 ) -> Result<Response, Failure> {
     auth.logout().await.map_err(|error| {
@@ -32,10 +32,11 @@ async fn log_out<U: LoginUser>(
 /// With `logout_on_get`: ends the session, 302 to a safe `?next=`, else to the login page.
 /// Without (the default): the "Log out?" page, whose button posts the logout; nobody is logged
 /// out.
-pub(crate) async fn get<U: LoginUser>(
-    State(state): State<AppState<U>>,
+#[tracing::instrument(name = "nopassword.logout", skip_all)]
+pub(crate) async fn get<B: PasswordlessBackend>(
+    State(state): State<AppState<UserOf<B>>>,
     cookies: RequestCookies,
-    mut auth: Auth<U>,
+    mut auth: Auth<B>,
     OriginalUri(uri): OriginalUri,
 ) -> Response {
     let next = query_next(&uri);
@@ -61,10 +62,11 @@ fn query_next(uri: &Uri) -> Option<String> {
 
 /// Ends the session from a form (with its CSRF token); 302 to a safe `next`, else to the login
 /// page.
-pub(crate) async fn post<U: LoginUser>(
-    State(state): State<AppState<U>>,
+#[tracing::instrument(name = "nopassword.logout", skip_all)]
+pub(crate) async fn post<B: PasswordlessBackend>(
+    State(state): State<AppState<UserOf<B>>>,
     cookies: RequestCookies,
-    mut auth: Auth<U>,
+    mut auth: Auth<B>,
     HtmlForm(body): HtmlForm<LogoutPost>,
 ) -> Response {
     async {
@@ -78,6 +80,7 @@ pub(crate) async fn post<U: LoginUser>(
 }
 
 /// `HEAD` ends nothing (link checkers and prefetchers must not log anyone out): 405.
+#[tracing::instrument(name = "nopassword.logout", skip_all)]
 pub(crate) async fn head() -> Response {
     (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "GET, POST")]).into_response()
 }

@@ -12,13 +12,13 @@ use axum::{
 use axum_login::AuthSession;
 use nopassword_core::{LoginUser, http::Failure, service::Login};
 
-use crate::{
-    NoPasswordBackend, SessionUser,
-    state::{AppState, session_failure},
-};
+use crate::{PasswordlessBackend, state::session_failure};
 
-/// The axum-login session of our backend.
-pub(crate) type Auth<U> = AuthSession<NoPasswordBackend<U>>;
+/// The axum-login session of the app's backend.
+pub(crate) type Auth<B> = AuthSession<B>;
+
+/// The service's users, for the routes logging into `B`.
+pub(crate) type UserOf<B> = <B as PasswordlessBackend>::LoginUser;
 
 /// 302 Found to a path already checked by `safe_next`.
 pub(crate) fn found(location: &str) -> Response {
@@ -29,19 +29,29 @@ pub(crate) fn found(location: &str) -> Response {
 /// Establishes the session for a successful login, always with a fresh session id (no
 /// fixation), whatever the request carried: no session, an unknown planted cookie, a session of
 /// another user, or one naming a user who is now inactive.
-pub(crate) async fn start_session<U: LoginUser>(
-    state: &AppState<U>,
-    auth: &mut Auth<U>,
-    login: &Login<U>,
+///
+/// The login's user becomes the backend's through [`PasswordlessBackend::user_from_login`];
+/// its id is recorded in the handler's span (`user.id`).
+pub(crate) async fn start_session<B: PasswordlessBackend>(
+    auth: &mut Auth<B>,
+    login: &Login<UserOf<B>>,
 ) -> Result<(), Failure> {
+    let id = login.user.id();
+    tracing::Span::current().record("user.id", id.as_str());
+    let user = auth
+        .backend
+        .user_from_login(login.user.clone())
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "the app's backend refused a passwordless login");
+            Failure::Unavailable
+        })?;
     // axum-login cycles the id only when the session held no login fingerprint: a session whose
     // user is now inactive still holds one, and would keep its id. (When axum-login cycles too,
     // its second cycle only drops an id that was never stored.)
     auth.session.cycle_id().await.map_err(session_failure)?;
-    auth.login(&SessionUser::new(&state.service, login.user.clone()))
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "could not store the login in the session");
-            Failure::Unavailable
-        })
+    auth.login(&user).await.map_err(|error| {
+        tracing::error!(%error, "could not store the login in the session");
+        Failure::Unavailable
+    })
 }
