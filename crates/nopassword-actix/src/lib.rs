@@ -76,6 +76,7 @@
 mod cookies;
 mod extract;
 mod forwarded;
+mod guard;
 mod handlers;
 mod memory_store;
 mod middleware;
@@ -92,6 +93,7 @@ use actix_web::{
 };
 pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::request_info;
+pub use guard::{LoggedIn, LoginRequired, LoginRequiredService};
 use handlers::{api, code, login, logout};
 pub use memory_store::MemorySessionStore;
 pub use middleware::{LoginMiddleware, LoginService, login_middleware};
@@ -141,6 +143,8 @@ pub fn configure<U: LoginUser>(
     });
     let state = web::Data::new(AppState { service, pages });
     Ok(move |cfg: &mut ServiceConfig| {
+        // App data too: the extractors in the app's own handlers find the service here.
+        cfg.app_data(state.clone());
         let settings = state.service.settings();
         let at = |route: &str| format!("{}/{route}", settings.mount_path);
         let link = if settings.hide_username {
