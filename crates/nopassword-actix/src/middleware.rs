@@ -45,7 +45,9 @@ impl<U: LoginUser> Clone for LoginContext<U> {
     }
 }
 
-/// Sessions and logins for the whole app: actix-session's `SessionMiddleware` over `store`
+/// Sessions and logins for an app that has none of its own (an app that has them mounts the
+/// routes under its own instead: see the [crate docs](crate#under-the-apps-own-sessions)):
+/// actix-session's `SessionMiddleware` over `store`
 /// (cookie `{namespace}_session`, HttpOnly, SameSite=Lax, `Secure` when the request is secure,
 /// two weeks of inactivity, its key derived from `secret_key`) with actix-identity's
 /// `IdentityMiddleware` inside. `.wrap()` it on the `App`, after the routes.
