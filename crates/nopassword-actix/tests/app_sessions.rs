@@ -732,8 +732,9 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Spans {
     }
 }
 
-/// Each handler runs in a span named after its route (`nopassword.login_form`, ...), and the
-/// guard in `nopassword.login_required`. The subscriber is this test's own, on this thread
+/// Each handler runs in a span named after its route (`nopassword.login_form`, ...; the names
+/// are stable, and nopassword-axum's are the same), and the guard in
+/// `nopassword.login_required`. The subscriber is this test's own, on this thread
 /// (actix's test services run on the current thread), so no other test can disturb it.
 #[test]
 fn handlers_and_the_guard_run_in_named_spans() {
@@ -756,6 +757,23 @@ fn handlers_and_the_guard_run_in_named_spans() {
                     .set_json(json!({ "username": "bob" })),
                 &mut jar
             );
+            let wrong = json!({ "username": "bob", "code": "0000" });
+            let api_code = TestRequest::post().uri("/accounts/api/login/code/");
+            send!(app, api_code.set_json(wrong), &mut jar);
+            send!(
+                app,
+                form("/accounts/login/code/", &[("code", "0000")]),
+                &mut jar
+            );
+            send!(
+                app,
+                TestRequest::default()
+                    .method(actix_web::http::Method::HEAD)
+                    .uri("/accounts/login-code/alice/0000/"),
+                &mut jar
+            );
+            let api_logout = TestRequest::post().uri("/accounts/api/logout/");
+            send!(app, api_logout.set_json(json!({})), &mut jar);
         });
     });
     let seen = spans.0.lock().expect("not poisoned").clone();
@@ -766,6 +784,9 @@ fn handlers_and_the_guard_run_in_named_spans() {
         "nopassword.code_form",
         "nopassword.logout",
         "nopassword.api.login",
+        "nopassword.api.login_code",
+        "nopassword.code",
+        "nopassword.api.logout",
         "nopassword.login_required",
     ] {
         assert!(
