@@ -33,7 +33,63 @@
 //! [`login_middleware`] is actix-session's `SessionMiddleware` (cookie `{namespace}_session`,
 //! HttpOnly, SameSite=Lax, `Secure` on secure requests, two weeks of inactivity) with
 //! actix-identity's `IdentityMiddleware` inside it: a login through these routes is an
-//! actix-identity login, so `Identity` works in the app's own handlers too.
+//! actix-identity login, so `Identity` works in the app's own handlers too. It is for apps
+//! without sessions of their own.
+//!
+//! # Under the app's own sessions
+//!
+//! An app that already wraps actix-session's `SessionMiddleware` and actix-identity's
+//! `IdentityMiddleware` mounts the routes under them and leaves [`login_middleware`] out:
+//!
+//! ```
+//! use actix_identity::IdentityMiddleware;
+//! use actix_session::SessionMiddleware;
+//! use actix_web::{App, cookie::{Key, SameSite}};
+//! use nopassword_actix::{MemorySessionStore, configure};
+//! use nopassword_core::{NoPassword, Outbox, Settings, user::{MemoryDirectory, User}};
+//!
+//! let settings = Settings { secret_key: Some("0123456789abcdef0123456789abcdef".into()), ..Settings::default() };
+//! let service = NoPassword::builder(settings, MemoryDirectory::new([User::new("1", "alice")]))
+//!     .sender(Outbox::new(10))
+//!     .build()
+//!     .unwrap();
+//! let routes = configure(service).unwrap();
+//! let (store, key) = (MemorySessionStore::default(), Key::generate()); // the app's own
+//! let _app = App::new()
+//!     .configure(routes.clone())
+//!     .wrap(IdentityMiddleware::default())
+//!     .wrap(
+//!         SessionMiddleware::builder(store, key)
+//!             .cookie_http_only(true)
+//!             .cookie_same_site(SameSite::Lax)
+//!             .cookie_secure(true)
+//!             .build(),
+//!     );
+//! ```
+//!
+//! A login through the routes is `Identity::login` under the app's `IdentityMiddleware` (its
+//! `id_key`, deadlines), stores the user's [`LoginUser::id`], and renews the session id; a
+//! logout is `Identity::logout` (the app's `LogoutBehavior`: purge the session, by default, or
+//! only forget the login). [`CurrentUser`], [`MaybeUser`], [`LoggedIn`] and [`LoginRequired`]
+//! count the app's own `Identity::login` logins too, as user ids of the same directory.
+//! Beside the identity, a login through the routes keeps a keyed fingerprint of the user id in
+//! the session (`nopassword.auth_hash`): rotating `secret_key` ends those logins.
+//!
+//! What changes against [`login_middleware`]: the session cookie is the app's (its name,
+//! `Secure`, `SameSite`, expiry: we recommend HttpOnly, SameSite=Lax, `Secure` behind HTTPS,
+//! and a server-side store, so that logout revokes a session); sessions start when the app's
+//! handlers or a login first write to them (our pages write nothing); the flow and CSRF
+//! cookies are ours either way, and get `Secure` on secure requests. Without an
+//! `IdentityMiddleware` around them the routes answer 503 and log why, before any code is
+//! spent (actix-identity panics when asked without it; the routes catch that panic, so an app
+//! built with `panic = "abort"` must not forget it).
+//!
+//! # Login required
+//!
+//! [`LoginRequired`] (middleware, for a scope or the whole app) and [`LoggedIn`] (extractor,
+//! for one handler) let only logged-in users through: a browser is redirected (303) to
+//! `{mount_path}/login/?next=<the page it asked for>`, and comes back there after the login; a
+//! JSON client (`Accept: application/json`, or a JSON body) gets the API's 401.
 //!
 //! # Login flows (docs/HTTP.md, Login flows)
 //!
@@ -55,13 +111,14 @@
 //!
 //! # CSRF without sessions
 //!
-//! Anonymous visitors store nothing on the server: the sessions of [`login_middleware`] begin
-//! at login. The forms' CSRF protection is a signed double-submit cookie instead:
+//! Anonymous visitors store nothing on the server: the routes write nothing to the session
+//! before a login, so the sessions of [`login_middleware`] begin at login. The forms' CSRF protection is a signed double-submit cookie instead:
 //! `{namespace}_csrf` (HttpOnly, SameSite=Lax, `Path={mount_path}`) holds a token signed with
 //! `secret_key`, which every form repeats in its [`CSRF_FIELD`]; a POST whose field is not the
 //! cookie's signed token gets 403. The cookie is set by the first page with a form and reused
 //! while its signature holds (rotating `secret_key` into `secret_key_fallbacks` keeps it).
-//! Every `Set-Cookie` gets `Secure` on secure requests.
+//! Every `Set-Cookie` of these routes gets `Secure` on secure requests (and under
+//! [`login_middleware`], every `Set-Cookie` of the app).
 //!
 //! # Background delivery
 //!
@@ -76,6 +133,7 @@
 mod cookies;
 mod extract;
 mod forwarded;
+mod guard;
 mod handlers;
 mod health;
 mod memory_store;
@@ -93,6 +151,7 @@ use actix_web::{
 };
 pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::request_info;
+pub use guard::{LoggedIn, LoginRequired, LoginRequiredService};
 use handlers::{api, code, login, logout};
 pub use health::{READINESS_TIMEOUT, readiness, readiness_with_timeout};
 pub use memory_store::MemorySessionStore;
@@ -105,8 +164,19 @@ pub use nopassword_core::{
 };
 use state::AppState;
 
-/// Every route of the HTTP contract at `mount_path`, as an [`App::configure`] argument. Add
-/// [`login_middleware`] to the app for sessions.
+/// The `rust` snippets of docs/guide/actix.md, compiled as doctests so the guide cannot drift
+/// from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/actix.md")]
+struct GuideSnippets;
+
+/// Every route of the HTTP contract at `mount_path`, as an [`App::configure`] argument. The
+/// app needs sessions around them: its own actix-session `SessionMiddleware` and
+/// actix-identity `IdentityMiddleware` (see the [crate docs](crate#under-the-apps-own-sessions)),
+/// or [`login_middleware`].
+///
+/// The service is also registered as app data, so that the extractors ([`CurrentUser`],
+/// [`MaybeUser`], [`LoggedIn`]) in the app's own handlers find it.
 ///
 /// The page templates load (and `template_dir` overrides are checked) here, once; the
 /// returned function is cheap to clone into each worker's `App`. Each route is registered
@@ -143,6 +213,8 @@ pub fn configure<U: LoginUser>(
     });
     let state = web::Data::new(AppState { service, pages });
     Ok(move |cfg: &mut ServiceConfig| {
+        // App data too: the extractors in the app's own handlers find the service here.
+        cfg.app_data(state.clone());
         let settings = state.service.settings();
         let at = |route: &str| format!("{}/{route}", settings.mount_path);
         let link = if settings.hide_username {

@@ -1,5 +1,7 @@
-//! The middleware an app adds: actix-session's `SessionMiddleware` with actix-identity's
-//! `IdentityMiddleware` inside, and `Secure` on every `Set-Cookie` of a secure request.
+//! The middleware an app without sessions of its own adds: actix-session's `SessionMiddleware`
+//! with actix-identity's `IdentityMiddleware` inside, and `Secure` on every `Set-Cookie` of a
+//! secure request. An app that has both already needs none of this (see the crate docs,
+//! "Under the app's own sessions").
 //!
 //! Sessions begin at login (docs/HTTP.md, Login flows): the pages anonymous visitors see keep their CSRF
 //! token in a signed cookie (see `cookies`), never in the session, and actix-session stores
@@ -15,7 +17,7 @@ use actix_session::{
     storage::SessionStore,
 };
 use actix_web::{
-    Error, HttpMessage, HttpRequest,
+    Error, HttpMessage,
     body::MessageBody,
     cookie::{Key, SameSite, time::Duration},
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
@@ -23,13 +25,14 @@ use actix_web::{
 };
 use nopassword_core::{
     LoginUser, NoPassword,
-    http::{Failure, SESSION_IDLE_TIMEOUT, secure_set_cookies, session_cookie_name},
+    http::{SESSION_IDLE_TIMEOUT, secure_set_cookies, session_cookie_name},
 };
 
 use crate::request_info;
 
-/// What [`LoginService`] leaves in every request's extensions: proof that the middleware is
-/// installed, and the service the extractors load users through.
+/// What [`LoginService`] leaves in every request's extensions: proof that its
+/// `IdentityMiddleware` runs, and the service the extractors load users through (an app with
+/// its own sessions has the service in the app data `configure` registers instead).
 pub(crate) struct LoginContext<U: LoginUser> {
     pub(crate) service: NoPassword<U>,
 }
@@ -42,7 +45,9 @@ impl<U: LoginUser> Clone for LoginContext<U> {
     }
 }
 
-/// Sessions and logins for the whole app: actix-session's `SessionMiddleware` over `store`
+/// Sessions and logins for an app that has none of its own (an app that has them mounts the
+/// routes under its own instead: see the [crate docs](crate#under-the-apps-own-sessions)):
+/// actix-session's `SessionMiddleware` over `store`
 /// (cookie `{namespace}_session`, HttpOnly, SameSite=Lax, `Secure` when the request is secure,
 /// two weeks of inactivity, its key derived from `secret_key`) with actix-identity's
 /// `IdentityMiddleware` inside. `.wrap()` it on the `App`, after the routes.
@@ -207,13 +212,4 @@ where
             Ok(response)
         })
     }
-}
-
-/// 503 unless [`login_middleware`] is installed: without it no login could be kept.
-pub(crate) fn require_middleware<U: LoginUser>(req: &HttpRequest) -> Result<(), Failure> {
-    if req.extensions().get::<LoginContext<U>>().is_none() {
-        tracing::error!("nopassword_actix::login_middleware is missing from the app");
-        return Err(Failure::Unavailable);
-    }
-    Ok(())
 }

@@ -47,7 +47,11 @@ pub(crate) async fn login<U: LoginUser>(
             StatusCode::OK,
             &json!({ "detail": messages::CODE_SENT, "flow": flow }),
         );
-        set_cookie(&mut response, &flow_set_cookie(settings, &flow));
+        set_cookie(
+            &mut response,
+            &flow_set_cookie(settings, &flow),
+            info.secure,
+        );
         Ok(response)
     }
     .await;

@@ -80,6 +80,7 @@ async fn submit_inner<U: LoginUser>(
     set_cookie(
         &mut response,
         &flow_set_cookie(settings, &started.flow.expose()),
+        info.secure,
     );
     Ok(response)
 }

@@ -66,6 +66,7 @@ pub(crate) async fn post<U: LoginUser>(
 }
 
 /// `HEAD` ends nothing (link checkers and prefetchers must not log anyone out): 405.
+#[tracing::instrument(name = "nopassword.logout", skip_all)]
 pub(crate) async fn head() -> HttpResponse {
     HttpResponse::MethodNotAllowed()
         .insert_header((ALLOW, "GET, POST"))

@@ -1,0 +1,424 @@
+//! The example app, in-process (`actix_web::test`): both ways of logging in (the app's own
+//! password form; nopassword's link and typed code, codes read from the outbox) reach the page
+//! behind the guard, and logging out locks it again.
+
+use std::collections::HashMap;
+
+use actix_app::{DEMO_PASSWORD, ExampleApp, SESSION_COOKIE, demo_users};
+use actix_web::{
+    App,
+    body::MessageBody,
+    dev::ServiceResponse,
+    http::{
+        StatusCode,
+        header::{ACCEPT, CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, ORIGIN, SET_COOKIE},
+    },
+    rt::System,
+    test::{self, TestRequest},
+};
+use nopassword_core::{Outbox, Settings, sender::OutboxMessage};
+use serde_json::json;
+
+/// The cookies a browser keeps (one path: the tests never need two of a name).
+#[derive(Debug, Default, Clone)]
+struct Jar(HashMap<String, String>);
+
+impl Jar {
+    fn absorb(&mut self, headers: &HeaderMap) {
+        for header in headers.get_all(SET_COOKIE) {
+            let text = header.to_str().expect("ascii cookie");
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if value.is_empty() || attributes.to_ascii_lowercase().contains("max-age=0") {
+                self.0.remove(name);
+            } else {
+                self.0.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// What a response said.
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("a JSON body")
+    }
+
+    fn field(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker).expect("the field") + marker.len();
+        let len = self.body[start..].find('"').expect("closing quote");
+        self.body[start..start + len].replace("&amp;", "&")
+    }
+
+    fn csrf_token(&self) -> String {
+        self.field("csrfmiddlewaretoken")
+    }
+
+    fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+}
+
+async fn answer<B: MessageBody>(response: ServiceResponse<B>, jar: &mut Jar) -> Answer {
+    jar.absorb(response.headers());
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = test::read_body(response).await;
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8(body.to_vec()).expect("utf-8"),
+    }
+}
+
+/// Sends a request with the jar's cookies and keeps the cookies the answer sets.
+macro_rules! send {
+    ($app:expr, $req:expr, $jar:expr) => {{
+        let jar: &mut Jar = $jar;
+        let req: TestRequest = $req;
+        let req = if jar.0.is_empty() {
+            req
+        } else {
+            req.insert_header((COOKIE, jar.header()))
+        };
+        let response = test::call_service(&$app, req.to_request()).await;
+        answer(response, jar).await
+    }};
+}
+
+fn get(uri: &str) -> TestRequest {
+    TestRequest::get().uri(uri)
+}
+
+fn form(uri: &str, fields: &[(&str, &str)]) -> TestRequest {
+    let body = serde_urlencoded::to_string(fields).expect("encodes");
+    TestRequest::post()
+        .uri(uri)
+        .insert_header((CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .set_payload(body)
+}
+
+/// The latest message for `username`: delivery runs in the background (the default), so it
+/// may take a moment.
+async fn message_for(outbox: &Outbox, username: &str) -> OutboxMessage {
+    for _ in 0..400 {
+        if let Some(message) = outbox.latest_for(username) {
+            return message;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("no message for {username}");
+}
+
+fn example() -> ExampleApp {
+    let settings = Settings {
+        secret_key: Some("example-test-secret-0123456789abcdef-0123".into()),
+        ..Settings::default()
+    };
+    ExampleApp::new(settings, demo_users(), true).expect("the example starts")
+}
+
+/// The app as `main` assembles it.
+macro_rules! app {
+    ($example:expr) => {{
+        let example: &ExampleApp = &$example;
+        test::init_service(
+            App::new()
+                .configure(|cfg| example.configure(cfg))
+                .wrap(example.identity_middleware())
+                .wrap(example.session_middleware()),
+        )
+        .await
+    }};
+}
+
+/// The account page's answer.
+macro_rules! account {
+    ($app:expr, $jar:expr) => {{ send!($app, get("/account"), $jar) }};
+}
+
+/// The page behind the guard sends anonymous browsers to nopassword's login page.
+macro_rules! assert_locked {
+    ($app:expr, $jar:expr) => {{
+        let locked = account!($app, $jar);
+        assert_eq!(locked.status, StatusCode::SEE_OTHER, "{}", locked.body);
+        assert_eq!(locked.location(), "/accounts/login/?next=/account");
+    }};
+}
+
+async fn the_password_form_reaches_the_account_page() {
+    let example = example();
+    let app = app!(example);
+    let mut jar = Jar::default();
+    assert_locked!(app, &mut jar);
+
+    let wrong = send!(
+        app,
+        form(
+            "/login",
+            &[
+                ("username", "alice"),
+                ("password", "hunter2"),
+                ("next", "/account")
+            ]
+        ),
+        &mut jar
+    );
+    assert_eq!(wrong.status, StatusCode::OK);
+    assert!(
+        wrong.body.contains("Wrong username or password."),
+        "{}",
+        wrong.body
+    );
+    let unknown = send!(
+        app,
+        form(
+            "/login",
+            &[("username", "mallory"), ("password", DEMO_PASSWORD)]
+        ),
+        &mut jar
+    );
+    assert!(
+        unknown.body.contains("Wrong username or password."),
+        "{}",
+        unknown.body
+    );
+    assert!(jar.get(SESSION_COOKIE).is_none());
+    assert_locked!(app, &mut jar);
+
+    let done = send!(
+        app,
+        form(
+            "/login",
+            &[
+                ("username", "alice"),
+                ("password", DEMO_PASSWORD),
+                ("next", "/account")
+            ]
+        ),
+        &mut jar
+    );
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.location(), "/account");
+    let cookie = done
+        .set_cookie(SESSION_COOKIE)
+        .expect("the app's session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+    let page = account!(app, &mut jar);
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Account of alice"), "{}", page.body);
+
+    // The app's logout ends it.
+    let out = send!(app, TestRequest::post().uri("/logout"), &mut jar);
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_locked!(app, &mut jar);
+    assert!(example.sessions.is_empty());
+}
+
+async fn a_login_link_reaches_the_account_page() {
+    let example = example();
+    let app = app!(example);
+    let mut jar = Jar::default();
+    // From the guard's redirect, as a browser follows it.
+    let locked = account!(app, &mut jar);
+    let form_page = send!(app, get(locked.location()), &mut jar);
+    assert_eq!(form_page.field("next"), "/account");
+    let token = form_page.csrf_token();
+    let sent = send!(
+        app,
+        form(
+            "/accounts/login/",
+            &[
+                ("username", "alice"),
+                ("next", "/account"),
+                ("csrfmiddlewaretoken", &token)
+            ]
+        ),
+        &mut jar
+    );
+    assert_eq!(sent.status, StatusCode::OK);
+    assert!(
+        example.sessions.is_empty(),
+        "asking for a link starts no session"
+    );
+    let url = message_for(&example.outbox, "alice").await.url;
+    let path = &url[url.find("/accounts/").expect("a mounted link")..];
+    let submit = send!(app, get(path), &mut jar);
+    assert_eq!(submit.status, StatusCode::OK);
+    let token = submit.csrf_token();
+    let done = send!(
+        app,
+        form(path, &[("csrfmiddlewaretoken", &token)]),
+        &mut jar
+    );
+    assert_eq!(done.status, StatusCode::FOUND);
+    assert_eq!(done.location(), "/account");
+    assert!(done.set_cookie(SESSION_COOKIE).is_some());
+    let page = account!(app, &mut jar);
+    assert!(page.body.contains("Account of alice"), "{}", page.body);
+
+    // nopassword's logout ends the app's login too.
+    let confirm = send!(app, get("/accounts/logout/"), &mut jar);
+    let token = confirm.csrf_token();
+    let out = send!(
+        app,
+        form("/accounts/logout/", &[("csrfmiddlewaretoken", &token)]),
+        &mut jar
+    );
+    assert_eq!(out.status, StatusCode::FOUND);
+    assert_locked!(app, &mut jar);
+}
+
+async fn a_typed_code_reaches_the_account_page() {
+    let example = example();
+    let app = app!(example);
+    let mut jar = Jar::default();
+    let page = send!(app, get("/accounts/login/?next=/account"), &mut jar);
+    let token = page.csrf_token();
+    send!(
+        app,
+        form(
+            "/accounts/login/",
+            &[
+                ("username", "bob"),
+                ("next", "/account"),
+                ("csrfmiddlewaretoken", &token)
+            ]
+        ),
+        &mut jar
+    );
+    let code = message_for(&example.outbox, "bob")
+        .await
+        .code
+        .expose()
+        .to_owned();
+    let code_page = send!(app, get("/accounts/login/code/"), &mut jar);
+    let token = code_page.csrf_token();
+    let done = send!(
+        app,
+        form(
+            "/accounts/login/code/",
+            &[
+                ("username", "bob"),
+                ("code", &code),
+                ("csrfmiddlewaretoken", &token)
+            ]
+        ),
+        &mut jar
+    );
+    assert_eq!(done.status, StatusCode::FOUND, "{}", done.body);
+    assert_eq!(done.location(), "/account");
+    let page = account!(app, &mut jar);
+    assert!(page.body.contains("Account of bob"), "{}", page.body);
+    // The extractor-guarded page too.
+    let settings = send!(app, get("/settings"), &mut jar);
+    assert!(
+        settings.body.contains("Settings of bob"),
+        "{}",
+        settings.body
+    );
+}
+
+async fn json_clients_and_cross_site_posts_are_refused() {
+    let example = example();
+    let app = app!(example);
+    let mut jar = Jar::default();
+    let api = send!(
+        app,
+        get("/account").insert_header((ACCEPT, "application/json")),
+        &mut jar
+    );
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        api.json(),
+        json!({ "detail": "Authentication credentials were not provided." })
+    );
+    let settings = send!(app, get("/settings?tab=mail"), &mut jar);
+    assert_eq!(
+        settings.location(),
+        "/accounts/login/?next=/settings%3Ftab%3Dmail"
+    );
+
+    // Login CSRF through the app's own form: another site's POST is refused.
+    let forged = send!(
+        app,
+        form(
+            "/login",
+            &[("username", "alice"), ("password", DEMO_PASSWORD)]
+        )
+        .insert_header(("host", "localhost:8080"))
+        .insert_header((ORIGIN, "https://evil.example")),
+        &mut jar
+    );
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(jar.get(SESSION_COOKIE).is_none());
+    let same_site = send!(
+        app,
+        form(
+            "/login",
+            &[("username", "alice"), ("password", DEMO_PASSWORD)]
+        )
+        .insert_header(("host", "localhost:8080"))
+        .insert_header((ORIGIN, "http://localhost:8080")),
+        &mut jar
+    );
+    assert_eq!(same_site.status, StatusCode::SEE_OTHER);
+    assert_eq!(same_site.location(), "/");
+}
+
+/// actix-web's `test` macro needs its `macros` feature; each case runs on an actix System.
+macro_rules! on_actix {
+    ($($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                System::new().block_on(super::$case());
+            }
+        )*
+    };
+}
+
+mod cases {
+    use super::System;
+
+    on_actix!(
+        the_password_form_reaches_the_account_page,
+        a_login_link_reaches_the_account_page,
+        a_typed_code_reaches_the_account_page,
+        json_clients_and_cross_site_posts_are_refused,
+    );
+}
