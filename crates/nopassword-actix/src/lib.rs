@@ -164,11 +164,6 @@ pub use nopassword_core::{
 };
 use state::AppState;
 
-/// The `rust` snippets of docs/guide/actix.md, compiled as doctests so the guide cannot drift
-/// from the API.
-#[cfg(doctest)]
-#[doc = include_str!("../../../docs/guide/actix.md")]
-struct GuideSnippets;
 
 /// Every route of the HTTP contract at `mount_path`, as an [`App::configure`] argument. The
 /// app needs sessions around them: its own actix-session `SessionMiddleware` and

@@ -87,10 +87,6 @@
 //! [`Builder::deliver_inline`](nopassword_core::NoPasswordBuilder::deliver_inline) to send during the
 //! request (a sender outage is then a 503).
 
-/// The axum guide's snippets compile (docs/guide/axum.md).
-#[cfg(doctest)]
-#[doc = include_str!("../../../docs/guide/axum.md")]
-struct GuideSnippets;
 
 mod backend;
 mod cookies;

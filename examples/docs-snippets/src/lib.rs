@@ -10,6 +10,14 @@
 pub struct Readme;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/axum.md")]
+pub struct GuideAxum;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/actix.md")]
+pub struct GuideActix;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../../docs/guide/email.md")]
 pub struct GuideEmail;
 
