@@ -5,10 +5,19 @@
 use std::net::IpAddr;
 
 use actix_web::{HttpRequest, http::header::HOST};
-use nopassword_core::http::{Connection, RequestInfo};
+use nopassword_core::http::{Connection, MissingClientWarning, RequestInfo};
+
+/// The warning of the first request without a client address, once per process.
+static MISSING_CLIENT: MissingClientWarning = MissingClientWarning::new(
+    "bind the server to a TCP address (HttpServer::bind), whose peer address actix-web knows",
+);
 
 /// Reads a request. `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-For` count only
 /// when the peer is one of `trusted`; a request is secure when the server was bound with TLS.
+///
+/// A request without a peer address (a server bound to a Unix socket) has no client address,
+/// and the per-address rate limit is off for it. That is never silent: the first such request
+/// logs a `warn!` naming the fix, once per process.
 ///
 /// ```
 /// use actix_web::test::TestRequest;
@@ -32,9 +41,11 @@ pub fn request_info(req: &HttpRequest, trusted: &[IpAddr]) -> RequestInfo {
             .and_then(|v| v.to_str().ok())
             .or_else(|| req.uri().authority().map(|a| a.as_str())),
     };
-    RequestInfo::resolve(
+    let info = RequestInfo::resolve(
         connection,
         |name| headers.get(name).and_then(|v| v.to_str().ok()),
         trusted,
-    )
+    );
+    MISSING_CLIENT.check(&info);
+    info
 }

@@ -130,6 +130,7 @@
 //! [`Builder::dispatch`](nopassword_core::NoPasswordBuilder::dispatch) or
 //! [`Builder::deliver_inline`](nopassword_core::NoPasswordBuilder::deliver_inline) keeps its choice.
 
+mod assets;
 mod cookies;
 mod extract;
 mod forwarded;
@@ -157,7 +158,9 @@ pub use health::{READINESS_TIMEOUT, readiness, readiness_with_timeout};
 pub use memory_store::MemorySessionStore;
 pub use middleware::{LoginMiddleware, LoginService, login_middleware};
 pub use nopassword_core::http::{CSRF_FIELD, RequestInfo};
-use nopassword_core::{LoginUser, NoPassword, dispatch::Dispatcher, http::SECURITY_HEADERS};
+use nopassword_core::{
+    LoginUser, NoPassword, dispatch::Dispatcher, http::SECURITY_HEADERS, pages::STATIC_ROUTE,
+};
 pub use nopassword_core::{
     pages::{Pages, TEMPLATES},
     templates::TemplateError,
@@ -248,12 +251,18 @@ pub fn configure<U: LoginUser>(
         )
         .service(resource("api/login/").route(web::post().to(api::login::<U>)))
         .service(resource("api/login/code/").route(web::post().to(api::login_code::<U>)))
-        .service(resource("api/logout/").route(web::post().to(api::logout::<U>)));
+        .service(resource("api/logout/").route(web::post().to(api::logout::<U>)))
+        // Without the security headers: the pages' static files are cached, not `no-store`.
+        .service(
+            web::resource(format!("{}{STATIC_ROUTE}", settings.mount_path))
+                .route(web::get().to(assets::serve))
+                .route(web::head().to(assets::serve)),
+        );
     })
 }
 
-/// `Cache-Control: no-store`, `Referrer-Policy: no-referrer`, nosniff and `X-Frame-Options:
-/// DENY` on every answer of the contract's routes.
+/// `Cache-Control: no-store`, the Content-Security-Policy, `Referrer-Policy: no-referrer`,
+/// nosniff and `X-Frame-Options: DENY` on every answer of the contract's routes.
 fn security_headers() -> DefaultHeaders {
     SECURITY_HEADERS
         .iter()

@@ -8,11 +8,19 @@ use axum::{
     extract::ConnectInfo,
     http::{Extensions, HeaderMap, Uri, header::HOST},
 };
-use nopassword_core::http::{Connection, RequestInfo};
+use nopassword_core::http::{Connection, MissingClientWarning, RequestInfo};
+
+/// The warning of the first request without a client address, once per process.
+static MISSING_CLIENT: MissingClientWarning = MissingClientWarning::new(
+    "serve the app with `app.into_make_service_with_connect_info::<std::net::SocketAddr>()`",
+);
 
 /// Reads a request's parts. `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-For`
 /// count only when the peer is one of `trusted`; the client's address is known only when the
 /// server was started with `into_make_service_with_connect_info::<SocketAddr>()`.
+///
+/// Without a client address the per-address rate limit is off for that request. That is never
+/// silent: the first such request logs a `warn!` naming the fix, once per process.
 ///
 /// ```
 /// use axum::http::Request;
@@ -43,11 +51,13 @@ pub fn request_info(
             .and_then(|v| v.to_str().ok())
             .or_else(|| uri.authority().map(|a| a.as_str())),
     };
-    RequestInfo::resolve(
+    let info = RequestInfo::resolve(
         connection,
         |name| headers.get(name).and_then(|v| v.to_str().ok()),
         trusted,
-    )
+    );
+    MISSING_CLIENT.check(&info);
+    info
 }
 
 #[cfg(test)]

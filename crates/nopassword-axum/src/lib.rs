@@ -27,7 +27,8 @@
 //! ```
 //!
 //! Serve with `into_make_service_with_connect_info::<SocketAddr>()` so the per-address rate
-//! limit sees client addresses.
+//! limit sees client addresses; without it that limit is off, and the first request without
+//! a client address logs a warning saying so ([`request_info`]).
 //!
 //! # In an app with its own axum-login backend
 //!
@@ -87,7 +88,7 @@
 //! [`Builder::deliver_inline`](nopassword_core::NoPasswordBuilder::deliver_inline) to send during the
 //! request (a sender outage is then a 503).
 
-
+mod assets;
 mod backend;
 mod cookies;
 mod extract;
@@ -211,6 +212,8 @@ pub fn router_with<B: PasswordlessBackend>(
         .route("/api/logout/", post(api::logout::<B>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response(security_headers))
+        // After the layer: the pages' static files are cached, not `no-store`.
+        .route(nopassword_core::pages::STATIC_ROUTE, get(assets::serve))
         .with_state(state);
     Ok(if settings.mount_path.is_empty() {
         routes

@@ -5,7 +5,12 @@
 //!
 //! Adapters keep only the glue: reading a request, writing a response, their session crate.
 
-use std::{fmt, net::IpAddr, time::Duration};
+use std::{
+    fmt,
+    net::IpAddr,
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
 
 use serde::{Deserialize, de::IgnoredAny};
 use subtle::ConstantTimeEq;
@@ -98,10 +103,30 @@ pub struct LogoutPost {
     pub csrfmiddlewaretoken: Option<String>,
 }
 
+/// The `Content-Security-Policy` of every answer of the contract's routes: scripts, styles,
+/// images and every other resource come from the site's own origin only (so no inline
+/// `<script>`, `<style>` or `style=`: the built-in pages link
+/// [`STATIC_ASSETS`](crate::pages::STATIC_ASSETS) instead); no page renders in a frame (as
+/// `X-Frame-Options: DENY` says to older browsers); forms post to the site only, which the
+/// redirect after each POST also keeps to (`next` and `login_redirect_url` are same-site
+/// paths); and no `<base>` element can move the pages' relative links.
+///
+/// ```
+/// use nopassword_core::http::{CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
+///
+/// assert!(CONTENT_SECURITY_POLICY.starts_with("default-src 'self'"));
+/// assert!(SECURITY_HEADERS.contains(&("content-security-policy", CONTENT_SECURITY_POLICY)));
+/// ```
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
 /// Headers on every answer of the contract's routes: pages that carry codes or CSRF tokens are
-/// never cached and never leak their URL as a referrer, nor render in a frame.
-pub const SECURITY_HEADERS: [(&str, &str); 4] = [
+/// never cached and never leak their URL as a referrer, nor render in a frame, and run no
+/// script nor style but the site's own ([`CONTENT_SECURITY_POLICY`]). An app that sets its
+/// own policy in an outer layer replaces this one only if its layer overwrites the header.
+pub const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("cache-control", "no-store"),
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
     ("referrer-policy", "no-referrer"),
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
@@ -576,6 +601,59 @@ impl RequestInfo {
     }
 }
 
+/// Says once, as a `warn!`, that requests come without a client address, so the per-address
+/// rate limit (`max_requests_per_address`, `max_attempts_per_address`) is off: never
+/// silently. Each adapter keeps one in a `static` and passes every [`RequestInfo`] it reads
+/// through [`check`](Self::check), so the warning comes at the first such request, once per
+/// process.
+///
+/// A request has no client address when the server does not tell the adapter the peer's:
+/// axum served without `into_make_service_with_connect_info::<SocketAddr>()`, actix-web on a
+/// Unix socket. Behind a proxy on such a socket, name the proxy in `trusted_proxies` and have
+/// it send `X-Forwarded-For`.
+///
+/// ```
+/// use nopassword_core::http::{MissingClientWarning, RequestInfo};
+///
+/// static WARNING: MissingClientWarning =
+///     MissingClientWarning::new("serve the app with `into_make_service_with_connect_info::<SocketAddr>()`");
+///
+/// let with_address = RequestInfo { client: "198.51.100.7".parse().ok(), ..RequestInfo::default() };
+/// assert!(!WARNING.check(&with_address));
+/// assert!(WARNING.check(&RequestInfo::default()), "warns at the first request without one");
+/// assert!(!WARNING.check(&RequestInfo::default()), "and never again");
+/// ```
+#[derive(Debug)]
+pub struct MissingClientWarning {
+    warned: AtomicBool,
+    fix: &'static str,
+}
+
+impl MissingClientWarning {
+    /// A warning not given yet; `fix` tells what to change in the server's set-up.
+    pub const fn new(fix: &'static str) -> Self {
+        Self {
+            warned: AtomicBool::new(false),
+            fix,
+        }
+    }
+
+    /// Logs the warning when `info` has no client address and it was not logged before;
+    /// returns whether it logged it now.
+    pub fn check(&self, info: &RequestInfo) -> bool {
+        if info.client.is_some() || self.warned.swap(true, Ordering::Relaxed) {
+            return false;
+        }
+        tracing::warn!(
+            "a request came without a client address, so the per-address rate limit is off for \
+             such requests; {} (or, behind a proxy, name it in trusted_proxies and have it send \
+             X-Forwarded-For). This warning is given once.",
+            self.fix
+        );
+        true
+    }
+}
+
 /// Why a request did not get its normal answer; each adapter turns it into its framework's
 /// response in one place, as a page ([`Page::Failure`](crate::pages::Page::Failure)) or as
 /// JSON `{"detail": message}`.
@@ -839,5 +917,46 @@ mod tests {
         assert!(proxied.secure);
         assert_eq!(proxied.host.as_deref(), Some("evil.com"));
         assert_eq!(proxied.client, "198.51.100.7".parse().ok());
+    }
+
+    #[test]
+    fn a_missing_client_address_is_warned_about_once() {
+        use std::sync::{Arc, Mutex};
+
+        /// Collects what the subscriber writes.
+        #[derive(Clone, Default)]
+        struct Captured(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Captured {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().expect("buffer").extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let warning = MissingClientWarning::new("do the fix");
+        let known = RequestInfo {
+            client: "203.0.113.5".parse().ok(),
+            ..RequestInfo::default()
+        };
+        tracing::subscriber::with_default(subscriber, || {
+            assert!(!warning.check(&known));
+            assert!(warning.check(&RequestInfo::default()));
+            assert!(!warning.check(&RequestInfo::default()));
+            assert!(!warning.check(&known));
+        });
+        let log = String::from_utf8(captured.0.lock().expect("buffer").clone()).expect("utf-8");
+        assert_eq!(log.matches("WARN").count(), 1, "{log}");
+        assert_eq!(log.matches("without a client address").count(), 1, "{log}");
+        assert!(log.contains("do the fix"), "{log}");
+        assert!(log.contains("trusted_proxies"), "{log}");
     }
 }

@@ -25,8 +25,21 @@
 //! | `expires_in` | how long a code is valid (`15 minutes`) | all |
 //! | `ask_username` | whether the code form asks for the username | all |
 //! | `numeric` | whether codes are digits only | all |
+//! | `stylesheet`, `script` | the paths of [`STYLESHEET`] and [`SCRIPT`] (`/accounts/static/nopassword-….css`) | all |
 //!
 //! `base.html` is the layout the others extend.
+//!
+//! # Content-Security-Policy
+//!
+//! Every page is sent with [`CONTENT_SECURITY_POLICY`](crate::http::CONTENT_SECURITY_POLICY)
+//! (`default-src 'self'`, among others), so a page carries no inline `<script>`, `<style>` or
+//! `style=` attribute: `base.html` links the two [`STATIC_ASSETS`], which both adapters serve
+//! at `{mount_path}/static/`. [`SCRIPT`] submits the "Logging in..." form
+//! (`form#nopassword-login`) once the page has loaded; without JavaScript the page's
+//! `<noscript>` button does it. `login_confirm.html` empties `base.html`'s `script` block:
+//! the "Confirm login" page carries no script at all. An override stays within the policy the same way: its own
+//! style and script in files the app serves from its own origin, linked with
+//! `<link rel="stylesheet" href>` and `<script src>`, never inline (docs/SECURITY.md).
 
 #[cfg(feature = "templates")]
 use std::path::Path;
@@ -61,6 +74,100 @@ pub const LOGIN_CODE_FORM: &str = "login_code_form.html";
 pub const LOGIN_CODE_INVALID: &str = "login_code_invalid.html";
 /// Every other failure (400, 403, 413, 415, 429, 503).
 pub const ERROR: &str = "error.html";
+
+/// A file the pages link to, embedded in the binary and served by both web adapters at
+/// `{mount_path}/static/{file_name}` (route [`STATIC_ROUTE`]), with [`STATIC_HEADERS`].
+///
+/// Its [`file_name`](Self::file_name) carries a hash of its bytes, so a new version has a new
+/// address and browsers may keep each version for a year.
+///
+/// ```
+/// use nopassword_core::{Settings, pages::{STYLESHEET, static_asset}};
+///
+/// let name = STYLESHEET.file_name();
+/// assert!(name.starts_with("nopassword-") && name.ends_with(".css"), "{name}");
+/// assert_eq!(static_asset(&name).map(|asset| asset.content_type), Some("text/css; charset=utf-8"));
+/// assert_eq!(STYLESHEET.path(&Settings::default()), format!("/accounts/static/{name}"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaticAsset {
+    /// The file's name without the hash (`nopassword.css`).
+    pub name: &'static str,
+    /// The `Content-Type` it is served with.
+    pub content_type: &'static str,
+    /// Its bytes.
+    pub body: &'static str,
+}
+
+impl StaticAsset {
+    /// The name it is served under: `nopassword-{hash}.css`, the hash being 16 hex digits
+    /// of FNV-1a over [`body`](Self::body).
+    pub fn file_name(&self) -> String {
+        let (stem, extension) = self.name.rsplit_once('.').unwrap_or((self.name, ""));
+        format!("{stem}-{:016x}.{extension}", fnv1a(self.body.as_bytes()))
+    }
+
+    /// The path a page links it with: `{mount_path}/static/{file_name}`.
+    pub fn path(&self, settings: &Settings) -> String {
+        format!("{}/static/{}", settings.mount_path, self.file_name())
+    }
+}
+
+/// FNV-1a, 64 bits: a cache-busting fingerprint, not a security hash.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// `nopassword.css`: the built-in pages' style.
+pub const STYLESHEET: StaticAsset = StaticAsset {
+    name: "nopassword.css",
+    content_type: "text/css; charset=utf-8",
+    body: include_str!("../static/nopassword.css"),
+};
+
+/// `nopassword.js`: submits the "Logging in..." form, and records violations of the page's
+/// Content-Security-Policy in the page's `data-csp-violations` attribute and in
+/// `sessionStorage["nopassword.csp-violations"]`.
+pub const SCRIPT: StaticAsset = StaticAsset {
+    name: "nopassword.js",
+    content_type: "text/javascript; charset=utf-8",
+    body: include_str!("../static/nopassword.js"),
+};
+
+/// Every file served under `{mount_path}/static/`.
+pub static STATIC_ASSETS: [StaticAsset; 2] = [STYLESHEET, SCRIPT];
+
+/// The route of the static files under `mount_path`, in the path syntax both axum and
+/// actix-web use: the adapters serve [`static_asset`]`(file)` there.
+pub const STATIC_ROUTE: &str = "/static/{file}";
+
+/// The headers of a static file's answer (besides its `Content-Type`): cached for a year
+/// (its name changes with its bytes), and never sniffed as another type.
+pub const STATIC_HEADERS: [(&str, &str); 2] = [
+    ("cache-control", "public, max-age=31536000, immutable"),
+    ("x-content-type-options", "nosniff"),
+];
+
+/// The static file served as `file_name` (with its hash, see [`StaticAsset::file_name`]), or
+/// `None` (404) for any other name, an older hash included.
+///
+/// ```
+/// use nopassword_core::pages::{SCRIPT, static_asset};
+///
+/// assert_eq!(static_asset(&SCRIPT.file_name()), Some(&SCRIPT));
+/// assert_eq!(static_asset("nopassword.js"), None);
+/// assert_eq!(static_asset("../Cargo.toml"), None);
+/// ```
+pub fn static_asset(file_name: &str) -> Option<&'static StaticAsset> {
+    static NAMES: std::sync::LazyLock<[String; 2]> =
+        std::sync::LazyLock::new(|| STATIC_ASSETS.map(|asset| asset.file_name()));
+    NAMES
+        .iter()
+        .position(|name| name == file_name)
+        .and_then(|i| STATIC_ASSETS.get(i))
+}
 
 /// Every page template, by the name an app overrides it with, and its built-in source.
 ///
@@ -113,8 +220,11 @@ pub struct Pages {
 #[cfg(feature = "templates")]
 impl Pages {
     /// Compiles the page templates, replacing each with the file of the same name in
-    /// `template_dir` when there is one. A template that does not parse is an error naming
-    /// it; an undefined variable in an override is an error when that page renders.
+    /// `template_dir` when there is one, then renders every page once with sample values
+    /// ([`Page::samples`], under default settings and under `hide_username` with
+    /// `numeric_codes`). So an override that does not parse, names an undefined variable
+    /// (`{{ csrf_tokn }}`) or includes a file that is missing fails here, at start-up, with an
+    /// error naming its file, and not at the first visitor.
     ///
     /// ```
     /// use nopassword_core::pages::Pages;
@@ -124,11 +234,37 @@ impl Pages {
     /// std::fs::write(dir.join("login_sent.html"), "{% if %}")?;
     /// let err = Pages::load(Some(&dir)).unwrap_err();
     /// assert!(err.to_string().contains("login_sent.html"), "{err}");
+    ///
+    /// std::fs::write(dir.join("login_sent.html"), "{{ mesage }}")?;
+    /// let err = Pages::load(Some(&dir)).unwrap_err();
+    /// assert!(err.to_string().contains("`mesage` is undefined"), "{err}");
     /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// ```
     pub fn load(template_dir: Option<&Path>) -> Result<Self, TemplateError> {
-        Templates::load(TEMPLATES, template_dir).map(|templates| Self { templates })
+        let pages = Self {
+            templates: Templates::load(TEMPLATES, template_dir)?,
+        };
+        let hidden = Settings {
+            hide_username: true,
+            numeric_codes: true,
+            ..Settings::default()
+        };
+        for settings in [Settings::default(), hidden] {
+            for page in Page::samples() {
+                pages
+                    .render(page, &settings)
+                    .map_err(|error| TemplateError {
+                        name: error.name,
+                        reason: format!(
+                            "{} (rendering {} with sample values at start-up)",
+                            error.reason,
+                            page.template()
+                        ),
+                    })?;
+            }
+        }
+        Ok(pages)
     }
 
     /// Renders `page` with its [context](Page::context) under `settings`; the adapters send it
@@ -221,6 +357,77 @@ pub enum Page<'a> {
     Failure(&'a Failure),
 }
 
+/// The sample errors of [`Page::samples`]: none, and one of each field.
+static SAMPLE_ERRORS: std::sync::LazyLock<[FormErrors; 2]> = std::sync::LazyLock::new(|| {
+    let mut errors = FormErrors::form(messages::FIELD_REQUIRED);
+    errors.add("username", messages::FIELD_REQUIRED);
+    errors.add("code", messages::FIELD_REQUIRED);
+    [FormErrors::default(), errors]
+});
+
+/// Every [`Failure`], for [`Page::samples`].
+static SAMPLE_FAILURES: std::sync::LazyLock<[Failure; 8]> = std::sync::LazyLock::new(|| {
+    [
+        Failure::BadRequest(messages::EXPECTED_JSON_OBJECT.into()),
+        Failure::Csrf,
+        Failure::OtherBrowser,
+        Failure::TooLarge,
+        Failure::expected_form(),
+        Failure::RateLimited(std::time::Duration::from_secs(30)),
+        Failure::Unavailable,
+        Failure::NotFound,
+    ]
+});
+
+impl Page<'static> {
+    /// Every page with sample values: each variant, forms with no errors and with an error
+    /// on every field, and every [`Failure`]. [`Pages::load`] renders each once, so every
+    /// template (and each branch on `errors`) meets its variables before the first visitor.
+    ///
+    /// ```
+    /// use nopassword_core::pages::{BASE, Page, TEMPLATES};
+    ///
+    /// let rendered: std::collections::BTreeSet<_> = Page::samples().iter().map(|p| p.template()).collect();
+    /// assert_eq!(rendered.len(), TEMPLATES.len() - 1, "every template but {BASE}");
+    /// ```
+    pub fn samples() -> Vec<Self> {
+        let action = "/accounts/login-code/alice/0123456789abcdef0123/";
+        let mut pages = vec![
+            Page::Sent,
+            Page::Submit {
+                action,
+                csrf_token: "sample-csrf-token",
+            },
+            Page::Confirm {
+                action,
+                csrf_token: "sample-csrf-token",
+                username: "alice",
+                requested_at: std::time::UNIX_EPOCH,
+            },
+            Page::LogoutForm {
+                action: "/accounts/logout/",
+                csrf_token: "sample-csrf-token",
+                next: Some("/inbox"),
+            },
+        ];
+        for errors in SAMPLE_ERRORS.iter() {
+            pages.push(Page::LoginForm {
+                csrf_token: "sample-csrf-token",
+                username: "alice",
+                next: Some("/inbox"),
+                errors,
+            });
+            pages.push(Page::CodeForm {
+                csrf_token: "sample-csrf-token",
+                username: "alice",
+                errors,
+            });
+        }
+        pages.extend(SAMPLE_FAILURES.iter().map(Page::Failure));
+        pages
+    }
+}
+
 impl<'a> Page<'a> {
     /// The template's name.
     ///
@@ -301,6 +508,8 @@ struct Variables<'a> {
     expires_in: String,
     ask_username: bool,
     numeric: bool,
+    stylesheet: String,
+    script: String,
 }
 
 impl Serialize for PageContext<'_> {
@@ -320,6 +529,8 @@ impl Serialize for PageContext<'_> {
             expires_in: expires_in(settings),
             ask_username: !settings.hide_username,
             numeric: settings.numeric_codes,
+            stylesheet: STYLESHEET.path(settings),
+            script: SCRIPT.path(settings),
         };
         fn safe(next: Option<&str>) -> std::borrow::Cow<'_, str> {
             next.and_then(safe_next).unwrap_or_default()
@@ -544,6 +755,8 @@ mod tests {
             "next",
             "numeric",
             "requested_at",
+            "script",
+            "stylesheet",
             "title",
             "username",
         ];
@@ -656,31 +869,161 @@ mod tests {
     }
 
     #[test]
-    fn an_override_with_an_undefined_variable_fails_at_render_naming_it() {
+    fn an_override_with_an_undefined_variable_fails_the_load_naming_it() {
         let dir = TempDir::new("pages-undefined");
         dir.write(LOGIN_SENT, "{{ message }} {{ mesage }}");
+        let err = Pages::load(Some(&dir.0)).expect_err("undefined variable");
+        assert_eq!(err.name, dir.0.join(LOGIN_SENT).display().to_string());
+        assert!(err.reason.contains("`mesage` is undefined"), "{err}");
+
+        // In a page that extends base.html, and in base.html itself.
+        std::fs::remove_file(dir.0.join(LOGIN_SENT)).expect("rm");
         dir.write(
             ERROR,
             "{% extends \"base.html\" %}{% block content %}{{ titel }}{% endblock %}",
         );
-        let pages = Pages::load(Some(&dir.0)).expect("parses");
-        let err = pages
-            .render(Page::Sent, &Settings::default())
-            .expect_err("undefined variable");
-        let shown = err.to_string();
-        assert!(
-            shown.contains(&dir.0.join(LOGIN_SENT).display().to_string()),
-            "{shown}"
-        );
-        assert!(shown.contains("`mesage` is undefined"), "{shown}");
-        let err = pages
-            .render(Page::Failure(&Failure::Csrf), &Settings::default())
-            .expect_err("undefined variable");
+        let err = Pages::load(Some(&dir.0)).expect_err("undefined variable");
         assert!(err.to_string().contains("`titel` is undefined"), "{err}");
         assert!(err.to_string().contains(ERROR), "{err}");
-        // The other pages are not affected.
-        pages
-            .render(Page::Failure(&Failure::NotFound), &Settings::default())
+        std::fs::remove_file(dir.0.join(ERROR)).expect("rm");
+        dir.write(BASE, "{% block content %}{% endblock %}{{ csrf_tokn }}");
+        let err = Pages::load(Some(&dir.0)).expect_err("undefined variable");
+        assert!(
+            err.to_string().contains("`csrf_tokn` is undefined"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_undefined_variable_in_an_error_branch_fails_the_load() {
+        let dir = TempDir::new("pages-branch");
+        dir.write(
+            LOGIN_CODE_FORM,
+            "{% if errors.code %}{{ erors.code }}{% endif %}{{ csrf_token }}",
+        );
+        let err = Pages::load(Some(&dir.0)).expect_err("undefined in the errors branch");
+        assert_eq!(err.name, dir.0.join(LOGIN_CODE_FORM).display().to_string());
+        assert!(err.reason.contains("`erors` is undefined"), "{err}");
+    }
+
+    #[test]
+    fn an_override_including_a_missing_file_fails_the_load_naming_it() {
+        let dir = TempDir::new("pages-include");
+        dir.write(
+            LOGIN_FORM,
+            "{% extends \"base.html\" %}{% block content %}{% include \"form_fields.html\" %}{% endblock %}",
+        );
+        let err = Pages::load(Some(&dir.0)).expect_err("missing include");
+        assert_eq!(err.name, dir.0.join(LOGIN_FORM).display().to_string());
+        assert!(err.reason.contains("form_fields.html"), "{err}");
+
+        // Once the file is there, the same override loads and renders through it.
+        dir.write(
+            "form_fields.html",
+            "<input name=\"csrfmiddlewaretoken\" value=\"{{ csrf_token }}\">",
+        );
+        let pages = Pages::load(Some(&dir.0)).expect("loads");
+        let errors = FormErrors::default();
+        let html = pages
+            .render(
+                Page::LoginForm {
+                    csrf_token: "tok",
+                    username: "",
+                    next: None,
+                    errors: &errors,
+                },
+                &Settings::default(),
+            )
             .expect("renders");
+        assert!(html.contains(r#"value="tok""#), "{html}");
+    }
+
+    #[test]
+    fn the_samples_render_every_template_and_every_page_variant() {
+        let samples = Page::samples();
+        let rendered: std::collections::BTreeSet<_> = samples.iter().map(Page::template).collect();
+        let all: std::collections::BTreeSet<_> = TEMPLATES
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| *name != BASE)
+            .collect();
+        assert_eq!(rendered, all);
+        let failures: Vec<_> = samples
+            .iter()
+            .filter_map(|page| match page {
+                Page::Failure(failure) => Some(failure.status()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(failures, [400, 403, 403, 413, 415, 429, 503, 404]);
+        let with_errors = samples
+            .iter()
+            .filter(|page| {
+                matches!(page, Page::LoginForm { errors, .. } | Page::CodeForm { errors, .. }
+                    if errors.get("code").len() == 1 && errors.get("username").len() == 1)
+            })
+            .count();
+        assert_eq!(with_errors, 2, "both forms with an error on every field");
+    }
+
+    #[test]
+    fn the_pages_link_the_static_files_and_carry_no_inline_script_or_style() {
+        let pages = Pages::load(None).expect("built-ins");
+        let settings = Settings::default();
+        for page in Page::samples() {
+            let html = pages.render(page, &settings).expect("renders");
+            let name = page.template();
+            assert!(
+                html.contains(&format!(
+                    r#"<link rel="stylesheet" href="/accounts/static/{}">"#,
+                    STYLESHEET.file_name()
+                )),
+                "{name}: {html}"
+            );
+            // Every page but "Confirm login", which carries no script at all.
+            let scripts = usize::from(name != LOGIN_CONFIRM);
+            assert_eq!(html.matches("<script").count(), scripts, "{name}: {html}");
+            assert_eq!(
+                html.matches(&format!(
+                    r#"<script src="/accounts/static/{}"></script>"#,
+                    SCRIPT.file_name()
+                ))
+                .count(),
+                scripts,
+                "{name}: {html}"
+            );
+            assert!(!html.contains("<style"), "{name}: {html}");
+            assert!(!html.contains("style="), "{name}: {html}");
+        }
+    }
+
+    #[test]
+    fn static_files_are_found_by_their_hashed_name_only() {
+        for asset in &STATIC_ASSETS {
+            let name = asset.file_name();
+            assert_eq!(static_asset(&name), Some(asset));
+            assert_eq!(static_asset(asset.name), None);
+            assert!(!asset.body.is_empty());
+        }
+        assert_ne!(STYLESHEET.file_name(), SCRIPT.file_name());
+        assert!(STYLESHEET.body.contains(".errors"));
+        assert!(SCRIPT.body.contains("securitypolicyviolation"));
+        assert!(SCRIPT.body.contains("nopassword-login"));
+        // The hash follows the bytes.
+        let changed = StaticAsset {
+            body: "body {}",
+            ..STYLESHEET
+        };
+        assert_ne!(changed.file_name(), STYLESHEET.file_name());
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        let root = Settings {
+            mount_path: String::new(),
+            ..Settings::default()
+        };
+        assert_eq!(
+            SCRIPT.path(&root),
+            format!("/static/{}", SCRIPT.file_name())
+        );
     }
 }

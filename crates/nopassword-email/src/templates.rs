@@ -235,6 +235,50 @@ mod tests {
         ));
     }
 
+    /// Loads `files` as overrides from a fresh directory; the error, with the path of `file`.
+    fn load_overrides(files: &[(&str, &str)], file: &str) -> (EmailError, String) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, source) in files {
+            std::fs::write(dir.path().join(name), source).expect("write template");
+        }
+        let err = LoginEmailTemplates::load(Some(dir.path())).expect_err("fails at load");
+        (err, dir.path().join(file).display().to_string())
+    }
+
+    #[test]
+    fn an_override_with_an_undefined_variable_fails_the_load_naming_it() {
+        for name in [TEXT_TEMPLATE, HTML_TEMPLATE] {
+            let (err, file) = load_overrides(&[(name, "{{ url }} {{ ulr }}")], name);
+            assert!(
+                matches!(&err, EmailError::Template { file: f, .. } if *f == file),
+                "{name}: {err:?}"
+            );
+            assert!(err.to_string().contains("`ulr` is undefined"), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_override_including_a_missing_file_fails_the_load_naming_it() {
+        let (err, file) = load_overrides(
+            &[(HTML_TEMPLATE, "{{ url }}{% include \"footer.html\" %}")],
+            HTML_TEMPLATE,
+        );
+        assert!(
+            matches!(&err, EmailError::Template { file: f, .. } if *f == file),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("footer.html"), "{err}");
+        // An included file with a typo fails too.
+        let (err, _) = load_overrides(
+            &[
+                (TEXT_TEMPLATE, "{% include \"footer.txt\" %}"),
+                ("footer.txt", "{{ sit }}"),
+            ],
+            TEXT_TEMPLATE,
+        );
+        assert!(err.to_string().contains("`sit` is undefined"), "{err}");
+    }
+
     #[test]
     fn missing_dir_is_a_setting_error() {
         let err = LoginEmailTemplates::load(Some(Path::new("/nonexistent/nopassword")))

@@ -162,6 +162,10 @@ fn a_broken_template_stops_start_up_naming_the_file() {
         ("{{ code }} {{ ulr }}", "misspelt variable"),
         ("{{ code | no_such_filter }}", "unknown filter"),
         ("  {# nothing #}\n", "empty message"),
+        (
+            "{{ code }} {% include \"signature.txt\" %}",
+            "missing include",
+        ),
     ] {
         let dir = tempfile::tempdir().expect("tempdir");
         write_template(&dir, text);

@@ -135,6 +135,7 @@ macro_rules! conformance_tests {
                 store_outage_is_503_without_internals,
                 sender_outage_is_503_without_internals,
                 code_pages_are_neither_cached_nor_referred,
+                every_page_carries_the_csp_and_no_inline_script_or_style,
                 session_cookie_is_httponly_and_lax_and_not_secure_over_http,
                 session_cookie_is_secure_behind_a_trusted_https_proxy,
                 https_from_an_untrusted_peer_is_not_believed,

@@ -820,6 +820,177 @@ fn assert_private(reply: &Reply, what: &str) {
         "{what}"
     );
     assert_eq!(reply.header("x-frame-options"), Some("DENY"), "{what}");
+    assert_eq!(
+        reply.header("content-security-policy"),
+        Some(nopassword_core::http::CONTENT_SECURITY_POLICY),
+        "{what}"
+    );
+}
+
+/// An HTML page that works under its `Content-Security-Policy: default-src 'self'`: it carries
+/// the policy, and no inline `<script>`, no `<style>` element and no `style=` attribute.
+#[track_caller]
+fn assert_csp_safe(reply: &Reply, what: &str) {
+    assert!(
+        reply
+            .header("content-type")
+            .is_some_and(|ct| ct.starts_with("text/html")),
+        "{what}: {:?}",
+        reply.headers
+    );
+    assert_eq!(
+        reply.header("content-security-policy"),
+        Some(nopassword_core::http::CONTENT_SECURITY_POLICY),
+        "{what}"
+    );
+    let policy = reply.header("content-security-policy").unwrap_or_default();
+    for directive in [
+        "default-src 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "base-uri 'none'",
+    ] {
+        assert!(
+            policy.split(';').any(|d| d.trim() == directive),
+            "{what}: {policy}"
+        );
+    }
+    let lower = reply.body.to_ascii_lowercase();
+    assert!(!lower.contains("<style"), "{what}: {}", reply.body);
+    assert!(!lower.contains("style="), "{what}: {}", reply.body);
+    let scripts = html::tags(&reply.body, "script");
+    assert_eq!(
+        scripts.len(),
+        lower.matches("<script").count(),
+        "{what}: {}",
+        reply.body
+    );
+    for script in scripts {
+        assert!(
+            script.attr("src").is_some_and(|src| src.starts_with('/')),
+            "{what}: a <script> without a same-site src: {}",
+            reply.body
+        );
+    }
+}
+
+/// Every page works under a strict Content-Security-Policy (docs/HTTP.md, Security floor):
+/// each carries the policy and no inline script or style, and the stylesheet and script the
+/// pages link answer 200 with their type, cached for a year, with nosniff.
+pub async fn every_page_carries_the_csp_and_no_inline_script_or_style<A: Adapter>() {
+    let site = Site::standard::<A>();
+    let browser = site.browser();
+    let form = browser.get(&site.path("login/")).await;
+    form.expect(StatusCode::OK);
+    assert_csp_safe(&form, "GET login/");
+    let token = form.csrf();
+    let blank = browser
+        .post_form(
+            &site.path("login/"),
+            &[("csrfmiddlewaretoken", token.as_str()), ("username", " ")],
+        )
+        .await;
+    blank.expect(StatusCode::OK);
+    assert!(
+        blank.body.contains(messages::FIELD_REQUIRED),
+        "{}",
+        blank.body
+    );
+    assert_csp_safe(&blank, "POST login/ without a username");
+    let forged = browser
+        .post_form(&site.path("login/"), &[("username", "alice")])
+        .await;
+    forged.expect(StatusCode::FORBIDDEN);
+    assert_csp_safe(&forged, "POST login/ without CSRF");
+    let message = browser.ask(&site, "alice", None).await;
+    let link = site.local(&message.url);
+    let submit = browser.get(&link).await;
+    submit.expect(StatusCode::OK);
+    assert!(submit.body.contains("nopassword-login"), "{}", submit.body);
+    assert_csp_safe(&submit, "GET link (Logging in...)");
+    let confirm = site.browser().get(&link).await;
+    confirm.expect(StatusCode::OK);
+    assert!(
+        !confirm.body.contains("nopassword-login"),
+        "the confirm page's form must not be the one the script submits: {}",
+        confirm.body
+    );
+    assert_csp_safe(&confirm, "GET link from another browser (Confirm login)");
+    let code_form = browser.get(&site.path("login/code/")).await;
+    code_form.expect(StatusCode::OK);
+    assert_csp_safe(&code_form, "GET login/code/");
+    let invalid = browser
+        .post_form(
+            &site.path("login/code/"),
+            &[
+                ("csrfmiddlewaretoken", token.as_str()),
+                ("username", "alice"),
+                ("code", "0123456789abcdef0123"),
+            ],
+        )
+        .await;
+    invalid.expect(StatusCode::OK);
+    assert_csp_safe(&invalid, "POST login/code/ (invalid)");
+    let missing = browser
+        .get(&site.url("login-code/alice/0123456789abcdef0123/"))
+        .await;
+    missing.expect(StatusCode::NOT_FOUND);
+    assert_csp_safe(&missing, "GET unknown link");
+    browser.follow_link(&link).await.expect(StatusCode::FOUND);
+    let logout = browser.get(&site.path("logout/")).await;
+    logout.expect(StatusCode::OK);
+    assert_csp_safe(&logout, "GET logout/");
+
+    // The files the pages link.
+    let stylesheet = html::tags(&form.body, "link")
+        .into_iter()
+        .find(|tag| tag.attr("rel") == Some("stylesheet"))
+        .and_then(|tag| tag.attr("href").map(str::to_owned))
+        .expect("the page links a stylesheet");
+    let script = html::tags(&form.body, "script")
+        .first()
+        .and_then(|tag| tag.attr("src").map(str::to_owned))
+        .expect("the page loads a script");
+    for (path, asset) in [
+        (stylesheet, &nopassword_core::pages::STYLESHEET),
+        (script, &nopassword_core::pages::SCRIPT),
+    ] {
+        assert_eq!(path, asset.path(&site.settings), "{path}");
+        for method in [Method::GET, Method::HEAD] {
+            let reply = browser.send(browser.request(method.clone(), &path)).await;
+            reply.expect(StatusCode::OK);
+            assert_eq!(
+                reply.header("content-type"),
+                Some(asset.content_type),
+                "{method} {path}"
+            );
+            assert_eq!(
+                reply.header("x-content-type-options"),
+                Some("nosniff"),
+                "{method} {path}"
+            );
+            let cache = reply.header("cache-control").unwrap_or_default();
+            assert!(
+                cache.contains("max-age=31536000") && cache.contains("immutable"),
+                "{method} {path}: Cache-Control {cache:?}"
+            );
+            if method == Method::GET {
+                assert_eq!(reply.body, asset.body, "{path}");
+            } else {
+                assert!(reply.body.is_empty(), "HEAD {path}");
+            }
+        }
+    }
+    for wrong in [
+        "static/nopassword.css",
+        "static/nopassword.js",
+        "static/..%2FCargo.toml",
+    ] {
+        browser
+            .get(&site.path(wrong))
+            .await
+            .expect(StatusCode::NOT_FOUND);
+    }
 }
 
 /// Pages and answers that carry codes, tokens or sessions: `Cache-Control: no-store`,

@@ -4,6 +4,13 @@
 //! JavaScript off and the `<noscript>` button, once from another browser profile that must
 //! confirm. Screenshots of the pages land in `target/browser-test/{demo}/`.
 //!
+//! The pages are sent with a strict Content-Security-Policy (`default-src 'self'`): the
+//! scenario with the page's script also checks that the pages' stylesheet applied, that their
+//! script ran (the login needs no click), and that Chromium reported no violation of the
+//! policy on any page of the login (the pages' script records each in
+//! `sessionStorage["nopassword.csp-violations"]`), then that a violation is reported when
+//! one is made, so that check can fail.
+//!
 //! `cargo xtask test` starts chromedriver and exports `NOPASSWORD_TEST_WEBDRIVER_URL`,
 //! `NOPASSWORD_TEST_CHROMIUM_BIN` and `NOPASSWORD_TEST_CHROMIUM_ARGS`; without them every
 //! scenario fails naming them.
@@ -17,7 +24,7 @@ use std::{
 
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element, error::CmdError};
 use hyper_util::client::legacy::connect::HttpConnector;
-use nopassword_core::forms::messages;
+use nopassword_core::{forms::messages, http::CONTENT_SECURITY_POLICY};
 use serde_json::{Value, json};
 
 use super::{Instance, Site, block_on, service_env, settings};
@@ -293,6 +300,31 @@ impl Browser {
         format!("{url} titled {title:?}, reading: {text:?}")
     }
 
+    /// The value `script` (the body of a function) returns in the current page.
+    pub async fn execute(&self, script: &str) -> Value {
+        must(
+            self.client.execute(script, Vec::new()).await,
+            &format!("the value of {script:?}"),
+        )
+    }
+
+    /// `sessionStorage[key]` of the current page's origin in this tab.
+    pub async fn session_storage(&self, key: &str) -> Option<String> {
+        let value = self
+            .execute(&format!("return sessionStorage.getItem({});", json!(key)))
+            .await;
+        value.as_str().map(str::to_owned)
+    }
+
+    /// The Content-Security-Policy violations the pages' script recorded on the current page
+    /// (its `data-csp-violations` attribute), if any.
+    pub async fn csp_violations(&self) -> Option<String> {
+        let value = self
+            .execute("return document.documentElement.getAttribute('data-csp-violations');")
+            .await;
+        value.as_str().map(str::to_owned)
+    }
+
     /// Saves a PNG of the viewport as `name` in the demo's screenshot folder.
     pub async fn screenshot(&self, name: &str) {
         let png = must(self.client.screenshot().await, "a screenshot");
@@ -315,15 +347,70 @@ async fn element<T>(result: impl Future<Output = Result<T, CmdError>>, what: &st
     must(result.await, what)
 }
 
-/// The link logs in when the "Logging in..." page's script submits it.
+/// Where the pages' script records violations of the Content-Security-Policy (it outlives
+/// the "Logging in..." page, which submits itself).
+const CSP_VIOLATIONS: &str = "nopassword.csp-violations";
+
+/// The link logs in when the "Logging in..." page's script submits it, under the pages'
+/// strict Content-Security-Policy: the stylesheet applies, the script runs (no click), and
+/// the browser reports no violation on any page, while it does report one that a script makes.
 pub async fn the_link_logs_in_when_the_page_script_submits_it<S: Site>(browsers: Browsers) {
     let site = S::start(settings().into()).await;
     let browser = browsers.open(JavaScript::Enabled).await;
+
+    // The pages come with the policy the browser enforces below.
+    let form = reqwest::get(site.mounted("/login/"))
+        .await
+        .expect("GET login/");
+    assert_eq!(
+        form.headers()
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok()),
+        Some(CONTENT_SECURITY_POLICY)
+    );
 
     let link = request_link(&browser, &site, "alice").await;
     browser.goto(&link).await;
     assert_logged_in_as(&browser, &site, "alice").await;
     browser.screenshot("logged-in-with-script.png").await;
+    // The home page is the demo's, on the same origin: the tab's sessionStorage holds what
+    // the login pages recorded.
+    assert_eq!(
+        browser.session_storage(CSP_VIOLATIONS).await,
+        None,
+        "the browser reported violations of the Content-Security-Policy on the login pages"
+    );
+
+    // nopassword.css applied (body { max-width: 28rem }, 448px) on the login form, with no
+    // violation there either.
+    browser.goto(&site.mounted("/login/")).await;
+    browser.wait_for("input[name=username]").await;
+    assert_eq!(
+        browser
+            .execute("return getComputedStyle(document.body).maxWidth;")
+            .await,
+        json!("448px"),
+        "nopassword.css did not apply"
+    );
+    assert_eq!(browser.csp_violations().await, None);
+    // The check can fail: an inline style attribute (what an override's `style=` is) is
+    // refused by the browser under the policy, and the page's script records it.
+    browser
+        .execute("document.body.setAttribute('style', 'color: red'); return null;")
+        .await;
+    let recorded = browser
+        .wait_until("the violation of the inline style to be recorded", || {
+            browser.csp_violations()
+        })
+        .await;
+    assert!(recorded.contains("style-src"), "{recorded}");
+    assert!(
+        browser
+            .session_storage(CSP_VIOLATIONS)
+            .await
+            .is_some_and(|all| all.contains("style-src")),
+        "the violation is not in sessionStorage"
+    );
 
     assert_used_link_is_gone(&browser, &link).await;
 }
@@ -400,6 +487,14 @@ pub async fn a_link_opened_in_another_browser_asks_to_confirm_and_spends_nothing
     assert!(
         !other.source().await.contains("<script"),
         "the confirmation page must not carry a script"
+    );
+    // nopassword.css applied there too, under the policy.
+    assert_eq!(
+        other
+            .execute("return getComputedStyle(document.body).maxWidth;")
+            .await,
+        json!("448px"),
+        "nopassword.css did not apply to the confirmation page"
     );
     // JavaScript is on, and still nothing submits the page: the link stays live.
     tokio::time::sleep(Duration::from_millis(1_000)).await;
