@@ -4,7 +4,7 @@
 use std::{fmt, sync::Mutex};
 
 use hmac::{Hmac, Mac};
-use rand::{RngCore, SeedableRng, rngs::StdRng};
+use rand::{Rng, SeedableRng, rngs::StdRng};
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512, Sha512_224, Sha512_256};
 use subtle::ConstantTimeEq;
 
