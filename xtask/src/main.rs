@@ -1,6 +1,8 @@
 //! `cargo xtask`: the project's chores, in Rust, std only.
 //!
-//! - `cargo xtask ci`: formatting, clippy, everything `test` does, then docs with warnings denied.
+//! - `cargo xtask ci`: formatting, clippy, each published crate with no default features and
+//!   with all of them, `cargo package` of the published crates (see [`package`]), everything
+//!   `test` does, then docs with warnings denied.
 //! - `cargo xtask test [-- ARGS]`: installs what the suites need, starts the services they use
 //!   (see [`services`] for the environment contract), runs every test suite, stops the services.
 //!   `ARGS` go to the test runner (nextest, else `cargo test`), e.g. a test-name filter.
@@ -14,6 +16,7 @@
 mod bench;
 mod cmd;
 mod error;
+mod package;
 mod preflight;
 mod services;
 mod test;
@@ -36,7 +39,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci                  fmt check, clippy, every test suite, docs (what CI runs)
+  ci                  fmt check, clippy, feature checks, cargo package, every test suite,
+                      docs (what CI runs)
   test [-- ARGS...]   install what the suites need, start their services, run every suite;
                       ARGS go to the test runner (e.g. a filter)
   bench [-- ARGS...]  the benchmarks";
@@ -88,6 +92,8 @@ fn ci() -> Result<()> {
         .args(["clippy", "--workspace", "--all-targets", "--all-features"])
         .args(["--", "-D", "warnings"])
         .run()?;
+    package::check_features()?;
+    package::run()?;
     test::run(&[])?;
     // `-D warnings` here also denies broken intra-doc links.
     Cmd::new("cargo")
