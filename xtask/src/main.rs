@@ -7,6 +7,7 @@
 //!   (see [`services`] for the environment contract), runs every test suite, stops the services.
 //!   `ARGS` go to the test runner (nextest, else `cargo test`), e.g. a test-name filter.
 //! - `cargo xtask bench [-- ARGS]`: the benchmarks.
+//! - `cargo xtask package`: `ci`'s feature checks and packaging of the published crates alone.
 //! - `cargo xtask services` (for developers): starts every service whether or not a member
 //!   needs it, prints its variables, and stops them on Enter or after 60 seconds.
 //!
@@ -43,7 +44,8 @@ commands:
                       docs (what CI runs)
   test [-- ARGS...]   install what the suites need, start their services, run every suite;
                       ARGS go to the test runner (e.g. a filter)
-  bench [-- ARGS...]  the benchmarks";
+  bench [-- ARGS...]  the benchmarks
+  package             the feature checks and cargo package of the published crates";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         "ci" if rest.is_empty() => ci(),
         "test" => test::run(rest),
         "bench" => bench::run(rest),
+        "package" if rest.is_empty() => package::check_features().and_then(|()| package::run()),
         "services" if rest.is_empty() => run_services(),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");

@@ -6,7 +6,9 @@
 //! crates.io yet, so packing one alone would look its siblings up in the registry and fail.
 //! Packing them together, cargo (1.90 and later) resolves the siblings from the packages it
 //! is making (a local registry overlay), which works without them ever being published.
-//! `--no-verify` because verifying builds every package again from its tarball (minutes, and
+//! `--offline`: packing needs no network (each package's lock file comes from the workspace's,
+//! whose crates the build before this step has already fetched), so `ci` packs the same way
+//! with or without a registry in reach. `--no-verify` because verifying builds every package again from its tarball (minutes, and
 //! the same code `ci` has already built and tested); what a build from the tarball would miss
 //! is a file left out, and [`check_contents`] looks for exactly that: the README and both
 //! license files, and every file the sources pull in at compile time (`include_str!`,
@@ -59,7 +61,8 @@ pub(crate) fn check_features() -> Result<()> {
 /// Packs every published crate and checks what each package holds.
 pub(crate) fn run() -> Result<()> {
     check_unpublished()?;
-    let mut package = Cmd::new("cargo").args(["package", "--no-verify", "--allow-dirty"]);
+    let mut package =
+        Cmd::new("cargo").args(["package", "--offline", "--no-verify", "--allow-dirty"]);
     for name in PUBLISHED {
         package = package.args(["-p", name]);
     }
