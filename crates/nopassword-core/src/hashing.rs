@@ -394,7 +394,7 @@ mod tests {
         let old = SecretString::new("o".repeat(32));
         let mut seen = Vec::new();
         for alg in HashAlgorithm::ALL {
-            let hasher = CodeHasher::new(alg, &key('k'), &[old.clone()]);
+            let hasher = CodeHasher::new(alg, &key('k'), std::slice::from_ref(&old));
             let code = hasher.hash("0123456789abcdef0123");
             let all = hasher
                 .candidates("0123456789abcdef0123")
