@@ -278,6 +278,14 @@ fn parse_nodes(urls: &str) -> Result<Vec<ConnectionInfo>, RedisStoreError> {
     urls.into_iter()
         .enumerate()
         .map(|(node, url)| {
+            // Without TLS the client cannot even parse `rediss://`: say which feature is missing.
+            if !cfg!(feature = "tls-rustls")
+                && url
+                    .get(..7)
+                    .is_some_and(|scheme| scheme.eq_ignore_ascii_case("rediss:"))
+            {
+                return Err(RedisStoreError::TlsDisabled);
+            }
             url.into_connection_info()
                 .map_err(|source| RedisStoreError::InvalidUrl { node, source })
         })
