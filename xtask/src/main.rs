@@ -1,10 +1,13 @@
 //! `cargo xtask`: the project's chores, in Rust, std only.
 //!
-//! - `cargo xtask ci`: formatting, clippy, everything `test` does, then docs with warnings denied.
+//! - `cargo xtask ci`: formatting, clippy, each published crate with no default features and
+//!   with all of them, `cargo package` of the published crates (see [`package`]), everything
+//!   `test` does, then docs with warnings denied.
 //! - `cargo xtask test [-- ARGS]`: installs what the suites need, starts the services they use
 //!   (see [`services`] for the environment contract), runs every test suite, stops the services.
 //!   `ARGS` go to the test runner (nextest, else `cargo test`), e.g. a test-name filter.
 //! - `cargo xtask bench [-- ARGS]`: the benchmarks.
+//! - `cargo xtask package`: `ci`'s feature checks and packaging of the published crates alone.
 //! - `cargo xtask services` (for developers): starts every service whether or not a member
 //!   needs it, prints its variables, and stops them on Enter or after 60 seconds.
 //!
@@ -14,6 +17,7 @@
 mod bench;
 mod cmd;
 mod error;
+mod package;
 mod preflight;
 mod services;
 mod test;
@@ -36,10 +40,12 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci                  fmt check, clippy, every test suite, docs (what CI runs)
+  ci                  fmt check, clippy, feature checks, cargo package, every test suite,
+                      docs (what CI runs)
   test [-- ARGS...]   install what the suites need, start their services, run every suite;
                       ARGS go to the test runner (e.g. a filter)
-  bench [-- ARGS...]  the benchmarks";
+  bench [-- ARGS...]  the benchmarks
+  package             the feature checks and cargo package of the published crates";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,6 +62,7 @@ fn main() -> ExitCode {
         "ci" if rest.is_empty() => ci(),
         "test" => test::run(rest),
         "bench" => bench::run(rest),
+        "package" if rest.is_empty() => package::check_features().and_then(|()| package::run()),
         "services" if rest.is_empty() => run_services(),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
@@ -88,6 +95,8 @@ fn ci() -> Result<()> {
         .args(["clippy", "--workspace", "--all-targets", "--all-features"])
         .args(["--", "-D", "warnings"])
         .run()?;
+    package::check_features()?;
+    package::run()?;
     test::run(&[])?;
     // `-D warnings` here also denies broken intra-doc links.
     Cmd::new("cargo")

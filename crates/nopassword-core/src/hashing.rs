@@ -4,7 +4,7 @@
 use std::{fmt, sync::Mutex};
 
 use hmac::{Hmac, Mac};
-use rand::{RngCore, SeedableRng, rngs::StdRng};
+use rand::{Rng, SeedableRng, rngs::StdRng};
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512, Sha512_224, Sha512_256};
 use subtle::ConstantTimeEq;
 
@@ -385,6 +385,56 @@ mod tests {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }
+
+    /// Every keyed hash and digest the crate stores or compares, for every algorithm, pinned
+    /// byte for byte: a dependency upgrade (sha2, hmac, digest) must not change what is at
+    /// rest in a store, or every outstanding code and rate bucket would be lost.
+    #[test]
+    fn stored_hashes_are_pinned() {
+        let old = SecretString::new("o".repeat(32));
+        let mut seen = Vec::new();
+        for alg in HashAlgorithm::ALL {
+            let hasher = CodeHasher::new(alg, &key('k'), std::slice::from_ref(&old));
+            let code = hasher.hash("0123456789abcdef0123");
+            let all = hasher
+                .candidates("0123456789abcdef0123")
+                .collect::<Vec<_>>();
+            seen.push(format!(
+                "{alg} digest={} key={} verifier={} fallback={}{} typed={} flow={} csrf={} bucket={}",
+                hex(alg.digest(b"abc").as_slice()),
+                code.key.to_hex(),
+                hex(&code.verifier),
+                all[1].key.to_hex(),
+                hex(&all[1].verifier),
+                hex(&hasher.typed_check("123456")),
+                hex(&hasher.flow_hash(b"flow-id")),
+                hex(&hasher.csrf_signature(b"nonce")),
+                hasher.bucket("ip", "192.0.2.1"),
+            ));
+        }
+        let expected: [&str; 6] = KNOWN_ANSWERS;
+        assert_eq!(seen, expected);
+    }
+
+    /// `SeededRng` streams are pinned too: tests and benchmarks rely on seeded codes being the
+    /// same across rand versions.
+    #[test]
+    fn seeded_rng_is_pinned() {
+        let mut bytes = [0u8; 40];
+        SeededRng::new(7).fill_bytes(&mut bytes);
+        assert_eq!(hex(&bytes), SEEDED_7);
+    }
+
+    const SEEDED_7: &str =
+        "befba86ae9e0c207865f7e24e8349d4ecdbc8b0f4632842499a0dfa60568e28ab621629ead61c245";
+    const KNOWN_ANSWERS: [&str; 6] = [
+        "sha224 digest=23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7 key=8b396ac92f6a25e6bc531fdfde221b88 verifier=c618fce03741df0a652d1882 fallback=22dd535b6dff02a863ae742fa77321f499509363b7794577f0ced534 typed=c1b7a76f0793d53b3d618aa799e9827d flow=7b8430ba8da962f326c2abf421014202 csrf=5afb71c636bd480a8e1168968817719b bucket=ip:5e2b0324fd97f72d0ce640bb3f1a6fdb",
+        "sha256 digest=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad key=39f5c4a5970bcdf4fd63e5a6935287fe verifier=e5cfa627300eba806dd1caba61d8fc4b fallback=21abf682b8fa9f1ddcd1a951acff0e42f56cecc66c0581dc11aa37690b96826f typed=bbc9376fcd332066e6bc294f0e7d57e2 flow=332a7e9c6a56eeeb0eb58d2d384fae45 csrf=77e858c3fea3b4e2d26bb0404361733d bucket=ip:211067f19a883dd5c28084ab21c468d2",
+        "sha384 digest=cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7 key=2e0df2d1fb0546b2a3263477bf2b1b6d verifier=1f3e36d93081cf444077aebf32c6f6ba0f82199599b72bb7754e9434113e5fea fallback=d0141fbc7c8eedf420f811c5a57cb1111e3087b3f1a48e1faa1b29e0a0a2af6e1e0c2a6d02c2a7bc1eedd490d5a32a69 typed=0e2dc1972bd6e5c8c0adeabc5c3c57e2 flow=8d2b9c3331f73e2ea89b9aeaf8b288f4 csrf=237f9404e39679d17b23c6660e84ede2 bucket=ip:2e56f19b33c4ac20e91b1bf8ec0ad037",
+        "sha512 digest=ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f key=6d60af379bc14714361128398c61f31a verifier=8f000f9305b701748909c0809421892485e3b7c5809f3c1e18b58a92e056b5cdbd5aed1d4a7ab23c66808449745609f2 fallback=2c0753a8eadd8f4e6f295130348db569cff968aacd749da63a0e1e6f1e0676ae3fbcb03e5d89c03d537aff678fe8de4a641396d1a8ae7b314465cf5c18cdaac2 typed=14dc18ba30003177c23a2f6fa7d07185 flow=4b9179ebc597a87fbd8b195eb283f67e csrf=cf8580a85ce9e2af3ebc6419e47fd612 bucket=ip:35e3f48160e7b27d1d048a4c5f0480aa",
+        "sha512_224 digest=4634270f707b6a54daae7530460842e20e37ed265ceee9a43e8924aa key=4b5f1f1bca1adfdc40dbf665160ae8ab verifier=1088cca755c2d75b9e0643c2 fallback=aab00eed2db0935f733262862fad50d364a824dfb2cdca9f14d30f61 typed=8b2f37613afa38a47e39f530fc281e90 flow=21b3b7a5004acbd384da162d2ec10361 csrf=c9c36d718062be9387141ff8dc7cbb5d bucket=ip:f164512c35979119bd5fb76ecb679798",
+        "sha512_256 digest=53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23 key=77a89307082fdf26c5565f0cc430a298 verifier=8ef4c47c765721dd4291dbb2a26f20d1 fallback=b07f36bd07ccb52a3476aac589fc9ab08bf45a70648d6219baa70a8038c723b1 typed=157eebea2f7134862ccb328f93c65f76 flow=cc237e7d97027c1001f2898a59efb6e0 csrf=6014bf721a60e594ad24c47953d3e495 bucket=ip:7950a3928bc7bb9e8a5706692fba8595",
+    ];
 
     #[test]
     fn every_algorithm_splits_into_key_and_verifier() {

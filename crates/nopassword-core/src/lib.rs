@@ -45,6 +45,8 @@
 //! # }).unwrap();
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod clock;
 pub mod code;
 pub mod dispatch;
@@ -82,3 +84,8 @@ pub use user::{LoginUser, UserDirectory};
 
 // Re-exported so implementors of the traits use the same macro version.
 pub use async_trait::async_trait;
+
+/// The README's examples, compiled as doctests.
+#[cfg(all(doctest, feature = "config"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -40,6 +40,17 @@
 //! [`EmailSender::from_settings`] for the URL forms and TLS modes), `default_from_email`,
 //! `login_email_subject`; and core's `template_dir` (see [`LoginEmailTemplates`] for the
 //! templates' variables). Every error is an [`EmailError`].
+//!
+//! # Features
+//!
+//! - `rustls` (default): STARTTLS and implicit TLS through rustls, with the ring provider
+//!   chosen for lettre's own connections (nothing is installed process-wide) and Mozilla's
+//!   root certificates compiled in. Without it the crate has no TLS code at all: only
+//!   `?tls=none` (a local relay) and `.eml` files work, and an `smtp_url` that asks for TLS
+//!   (including the default for a host other than the loopback) fails when the sender is
+//!   built with [`EmailError::Tls`], never downgraded to plain text.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
 mod sender;
@@ -54,3 +65,8 @@ pub use templates::{
     DEFAULT_HTML_TEMPLATE, DEFAULT_TEXT_TEMPLATE, HTML_TEMPLATE, LoginEmail, LoginEmailTemplates,
     TEXT_TEMPLATE,
 };
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -7,13 +7,13 @@ use std::{
     time::Duration,
 };
 
+#[cfg(feature = "rustls")]
+use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{
     Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, MultiPart},
     transport::smtp::{
-        self, AsyncSmtpTransportBuilder, PoolConfig,
-        authentication::Credentials,
-        client::{Tls, TlsParameters},
+        self, AsyncSmtpTransportBuilder, PoolConfig, authentication::Credentials,
         extension::ClientId,
     },
 };
@@ -505,19 +505,21 @@ struct SmtpSender {
 impl SmtpSender {
     fn new(config: SmtpConfig, timeout: Duration) -> Result<Self, EmailError> {
         let server = config.server();
-        let tls = lettre_tls(&config)?;
-        let mut builder =
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
-                .port(config.port)
-                .tls(tls)
-                // lettre's async transport applies this to the TCP connect only; `send` bounds
-                // the whole exchange.
-                .timeout(Some(timeout))
-                .pool_config(
-                    PoolConfig::new()
-                        .max_size(10)
-                        .idle_timeout(Duration::from_secs(60)),
-                );
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
+            .port(config.port);
+        #[cfg(feature = "rustls")]
+        let builder = builder.tls(lettre_tls(&config)?);
+        #[cfg(not(feature = "rustls"))]
+        plain_only(&config)?;
+        let mut builder = builder
+            // lettre's async transport applies this to the TCP connect only; `send` bounds
+            // the whole exchange.
+            .timeout(Some(timeout))
+            .pool_config(
+                PoolConfig::new()
+                    .max_size(10)
+                    .idle_timeout(Duration::from_secs(60)),
+            );
         if let Some((user, password)) = &config.credentials {
             builder =
                 builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
@@ -621,7 +623,7 @@ impl SmtpSender {
                 server,
                 source: Box::new(NoStartTls(error)),
             }
-        } else if error.is_tls() || caused_by_tls(&error) {
+        } else if is_tls(&error) || caused_by_tls(&error) {
             EmailError::Tls {
                 server,
                 source: error.into(),
@@ -643,6 +645,7 @@ impl SmtpSender {
 
 /// lettre's `Tls` for the configured mode: `Required` and `Opportunistic` are STARTTLS,
 /// `Wrapper` implicit TLS.
+#[cfg(feature = "rustls")]
 fn lettre_tls(config: &SmtpConfig) -> Result<Tls, EmailError> {
     let parameters = || {
         TlsParameters::new(config.host.clone()).map_err(|e| EmailError::Tls {
@@ -656,6 +659,21 @@ fn lettre_tls(config: &SmtpConfig) -> Result<Tls, EmailError> {
         TlsMode::Required => Tls::Required(parameters()?),
         TlsMode::Implicit => Tls::Wrapper(parameters()?),
     })
+}
+
+/// Built without the `rustls` feature only `tls=none` is possible: a URL that asks for TLS
+/// is refused when the sender is built, never downgraded.
+#[cfg(not(feature = "rustls"))]
+fn plain_only(config: &SmtpConfig) -> Result<(), EmailError> {
+    match config.tls {
+        TlsMode::None => Ok(()),
+        _ => Err(EmailError::Tls {
+            server: config.server(),
+            source: "nopassword-email was built without its `rustls` feature: only \
+                     `?tls=none` (a local relay) is available"
+                .into(),
+        }),
+    }
 }
 
 /// The server offered no STARTTLS and the URL requires it: the message and the credentials
@@ -682,6 +700,24 @@ impl std::error::Error for NoStartTls {
 
 /// Whether rustls failed somewhere down the chain: lettre reports a failed handshake on
 /// connect (implicit TLS, a bad certificate) as a connection error.
+/// lettre's own "TLS error" kind (it has none without a TLS backend).
+fn is_tls(error: &smtp::Error) -> bool {
+    #[cfg(feature = "rustls")]
+    return error.is_tls();
+    #[cfg(not(feature = "rustls"))]
+    {
+        let _ = error;
+        false
+    }
+}
+
+#[cfg(not(feature = "rustls"))]
+fn caused_by_tls(_: &(dyn std::error::Error + 'static)) -> bool {
+    false
+}
+
+/// Whether rustls failed somewhere down the chain (see above).
+#[cfg(feature = "rustls")]
 fn caused_by_tls(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = Some(error);
     while let Some(e) = next {

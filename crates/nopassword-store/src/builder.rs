@@ -3,10 +3,13 @@
 use std::{fmt, time::Duration};
 
 use nopassword_core::{Settings, secret::SecretString};
+#[cfg(feature = "tls-rustls")]
+use redis::TlsCertificates;
+#[cfg(feature = "cluster")]
+use redis::cluster::ClusterClient;
 use redis::{
-    ConnectionAddr, ConnectionInfo, IntoConnectionInfo, TlsCertificates,
+    ConnectionAddr, ConnectionInfo, IntoConnectionInfo,
     aio::{ConnectionManager, ConnectionManagerConfig},
-    cluster::ClusterClient,
 };
 use tracing::{debug, info};
 
@@ -137,7 +140,8 @@ impl RedisStoreBuilder {
     }
 
     /// Treats a single URL as a seed node of a Redis Cluster (several URLs always mean a
-    /// cluster).
+    /// cluster). Needs the `cluster` feature (a default): without it `connect` fails with
+    /// [`RedisStoreError::ClusterDisabled`].
     ///
     /// ```
     /// let builder = nopassword_store::RedisStoreBuilder::new("redis://10.0.0.5:7000/").cluster(true);
@@ -191,27 +195,33 @@ impl RedisStoreBuilder {
             .iter()
             .any(|node| matches!(node.addr(), ConnectionAddr::TcpTls { .. }))
         {
-            // redis builds its rustls config with the process-wide provider. Choose ring unless
-            // the application already chose one (an error here means it did).
-            let _ = rustls::crypto::ring::default_provider().install_default();
+            check_tls()?;
         }
         let cluster = self.cluster || nodes.len() > 1;
+        if cluster && !cfg!(feature = "cluster") {
+            return Err(RedisStoreError::ClusterDisabled);
+        }
         debug!(%endpoints, cluster, namespace = %self.namespace, "connecting to Redis");
+        #[cfg(feature = "tls-rustls")]
         let certificates = self.root_certificates.map(|pem| TlsCertificates {
             client_tls: None,
             root_cert: Some(pem),
         });
+        // Without TLS no node is `rediss://` (`check_tls` refused it): nothing to verify.
+        #[cfg(not(feature = "tls-rustls"))]
+        let certificates: Option<TlsCertificates> = None;
         let (connect_timeout, command_timeout) = (self.connect_timeout, self.command_timeout);
         let connecting = async {
+            #[cfg(feature = "cluster")]
             if cluster {
-                connect_cluster(nodes, certificates, connect_timeout, command_timeout).await
-            } else {
-                let node = nodes
-                    .into_iter()
-                    .next()
-                    .ok_or(RedisStoreError::MissingUrl)?;
-                connect_single(node, certificates, connect_timeout, command_timeout).await
+                return connect_cluster(nodes, certificates, connect_timeout, command_timeout)
+                    .await;
             }
+            let node = nodes
+                .into_iter()
+                .next()
+                .ok_or(RedisStoreError::MissingUrl)?;
+            connect_single(node, certificates, connect_timeout, command_timeout).await
         };
         let conn = match tokio::time::timeout(self.connect_timeout, connecting).await {
             Ok(Ok(conn)) => conn,
@@ -236,6 +246,29 @@ impl RedisStoreBuilder {
     }
 }
 
+/// Built without TLS there are never root certificates to pass on.
+#[cfg(not(feature = "tls-rustls"))]
+type TlsCertificates = std::convert::Infallible;
+
+/// Whether a `rediss://` node can be reached: the crate was built with `tls-rustls`, and the
+/// application installed rustls's process-wide crypto provider.
+///
+/// The Redis client builds its rustls configuration from that process default. Were none
+/// installed, rustls would either install one itself (when exactly one provider is compiled
+/// in), after which the application's own `install_default` fails, or panic. So the store
+/// installs none and asks the application for one instead (see the crate docs, "TLS").
+fn check_tls() -> Result<(), RedisStoreError> {
+    #[cfg(feature = "tls-rustls")]
+    {
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            return Err(RedisStoreError::NoCryptoProvider);
+        }
+        Ok(())
+    }
+    #[cfg(not(feature = "tls-rustls"))]
+    Err(RedisStoreError::TlsDisabled)
+}
+
 /// Splits a comma-separated list of node URLs and parses each.
 fn parse_nodes(urls: &str) -> Result<Vec<ConnectionInfo>, RedisStoreError> {
     let urls: Vec<&str> = urls.split(',').map(str::trim).collect();
@@ -245,6 +278,14 @@ fn parse_nodes(urls: &str) -> Result<Vec<ConnectionInfo>, RedisStoreError> {
     urls.into_iter()
         .enumerate()
         .map(|(node, url)| {
+            // Without TLS the client cannot even parse `rediss://`: say which feature is missing.
+            if !cfg!(feature = "tls-rustls")
+                && url
+                    .get(..7)
+                    .is_some_and(|scheme| scheme.eq_ignore_ascii_case("rediss:"))
+            {
+                return Err(RedisStoreError::TlsDisabled);
+            }
             url.into_connection_info()
                 .map_err(|source| RedisStoreError::InvalidUrl { node, source })
         })
@@ -258,8 +299,9 @@ async fn connect_single(
     command_timeout: Duration,
 ) -> Result<Connection, RedisStoreError> {
     let client = match certificates {
+        #[cfg(feature = "tls-rustls")]
         Some(certificates) => redis::Client::build_with_tls(node, certificates),
-        None => redis::Client::open(node),
+        _ => redis::Client::open(node),
     }
     .map_err(|source| RedisStoreError::InvalidUrl { node: 0, source })?;
     // Few, short reconnection retries: a call waits for at most one reconnection and is bounded
@@ -276,21 +318,26 @@ async fn connect_single(
     Ok(Connection::Single(manager))
 }
 
+#[cfg(feature = "cluster")]
 async fn connect_cluster(
     nodes: Vec<ConnectionInfo>,
     certificates: Option<TlsCertificates>,
     connect_timeout: Duration,
     command_timeout: Duration,
 ) -> Result<Connection, RedisStoreError> {
-    let mut builder = ClusterClient::builder(nodes)
+    let builder = ClusterClient::builder(nodes)
         .connection_timeout(connect_timeout)
         .response_timeout(command_timeout)
         .retries(2)
         .min_retry_wait(10)
         .max_retry_wait(200);
-    if let Some(certificates) = certificates {
-        builder = builder.certs(certificates);
-    }
+    #[cfg(feature = "tls-rustls")]
+    let builder = match certificates {
+        Some(certificates) => builder.certs(certificates),
+        None => builder,
+    };
+    #[cfg(not(feature = "tls-rustls"))]
+    let _ = certificates;
     let client = builder
         .build()
         .map_err(|source| RedisStoreError::InvalidUrl { node: 0, source })?;

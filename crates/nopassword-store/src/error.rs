@@ -50,6 +50,22 @@ pub enum RedisStoreError {
         #[source]
         source: redis::RedisError,
     },
+    /// A node is `rediss://` but the application installed no rustls crypto provider. This
+    /// crate never installs the process-wide provider (that is the application's choice, made
+    /// once in `main`); see the crate docs, "TLS".
+    #[error(
+        "rediss:// needs a rustls crypto provider: install one once at start-up, before \
+         connecting, e.g. `rustls::crypto::ring::default_provider().install_default()` \
+         (nopassword_store::rustls with the `ring` feature)"
+    )]
+    NoCryptoProvider,
+    /// A node is `rediss://` but the crate was built without its `tls-rustls` feature.
+    #[error("rediss:// needs nopassword-store's `tls-rustls` feature")]
+    TlsDisabled,
+    /// Several node URLs, or [`RedisStoreBuilder::cluster`](crate::RedisStoreBuilder::cluster),
+    /// but the crate was built without its `cluster` feature.
+    #[error("a Redis Cluster needs nopassword-store's `cluster` feature")]
+    ClusterDisabled,
     /// Connecting took longer than the connect timeout.
     #[error("Redis at {endpoints} did not answer within {timeout:?}")]
     ConnectTimeout {

@@ -24,13 +24,50 @@
 //! # Connecting
 //!
 //! - `redis://[user:password@]host[:port][/db]`: one node; `rediss://` for TLS (rustls with
-//!   the ring provider and the system's root certificates; a private CA through
+//!   the system's root certificates, see [TLS](#tls); a private CA through
 //!   [`RedisStoreBuilder::tls_root_certificates`]).
 //! - `redis://host1:7000/,redis://host2:7000/,redis://host3:7000/`: a Redis Cluster, given as
 //!   several comma-separated node URLs (some of its nodes are enough: the client reads the
 //!   slot map from them). All nodes share one user, password and TLS mode. To use one seed
 //!   URL for a cluster, call [`RedisStoreBuilder::cluster`]. A comma inside a password must be
 //!   written `%2C`.
+//!
+//! # TLS
+//!
+//! `rediss://` goes through rustls, which takes its cryptography from the process-wide
+//! [`rustls::crypto::CryptoProvider`]. Choosing it is the application's business, so this
+//! crate never installs one: the application does, once, in `main`, before connecting
+//! (with the default `ring` feature, through this crate's re-export of rustls):
+//!
+//! ```no_run
+//! # #[cfg(feature = "ring")]
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! // Once, at start-up. Err means a provider was already installed, which is fine too.
+//! let _ = nopassword_store::rustls::crypto::ring::default_provider().install_default();
+//!
+//! let store = nopassword_store::RedisStore::connect("rediss://:password@cache.internal:6380/", "shop").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! An application that uses aws-lc-rs (or any other provider) installs that one instead, and
+//! can turn this crate's default features off (`features = ["tls-rustls", "cluster"]`) so ring
+//! is not compiled. Without a provider, connecting to a `rediss://` node fails with
+//! [`RedisStoreError::NoCryptoProvider`] before any network traffic; the store never panics
+//! for it and never installs one behind the application's back (after which the
+//! application's own `install_default` would fail).
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `tls-rustls` | yes | `rediss://` through rustls, trusting the system's root certificates; [`rustls`] re-exported |
+//! | `ring` | yes | rustls's ring provider, for the application to install (above) |
+//! | `tls-rustls-webpki-roots` | no | trust Mozilla's root certificates, compiled in, instead of the system's |
+//! | `cluster` | yes | Redis Cluster (several node URLs, [`RedisStoreBuilder::cluster`]) |
+//!
+//! Without `tls-rustls` a `rediss://` URL fails with [`RedisStoreError::TlsDisabled`], and
+//! without `cluster` a cluster fails with [`RedisStoreError::ClusterDisabled`], both before
+//! connecting.
 //!
 //! # Key layout
 //!
@@ -72,6 +109,8 @@
 //! again without restarting the app. Codes stored before a restart of a Redis without
 //! persistence are lost; users request a new one.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod builder;
 mod connection;
 mod error;
@@ -84,3 +123,18 @@ use connection::Connection;
 pub use error::RedisStoreError;
 pub use settings::RedisSettings;
 pub use store::RedisStore;
+
+/// The rustls this crate's `rediss://` connections use, for the application to install its
+/// crypto provider with (see [TLS](crate#tls)).
+///
+/// ```no_run
+/// # #[cfg(feature = "ring")]
+/// let _ = nopassword_store::rustls::crypto::ring::default_provider().install_default();
+/// ```
+#[cfg(feature = "tls-rustls")]
+pub use rustls;
+
+/// The README's examples, compiled as doctests.
+#[cfg(all(doctest, feature = "ring", feature = "cluster"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -205,7 +205,11 @@ impl RedisStore {
     /// # Ok(()) }
     /// ```
     pub fn is_cluster(&self) -> bool {
-        matches!(self.inner.conn, Connection::Cluster(_))
+        match self.inner.conn {
+            Connection::Single(_) => false,
+            #[cfg(feature = "cluster")]
+            Connection::Cluster(_) => true,
+        }
     }
 
     /// The configured nodes as `host:port`, comma-separated (no credentials): for logs.

@@ -1,5 +1,8 @@
 //! `rediss://`: the store talks TLS (rustls) to a Redis whose certificate comes from a private
-//! CA, with a password, and refuses a certificate it cannot verify.
+//! CA, with a password, and refuses a certificate it cannot verify. Like an application, each
+//! test installs rustls's crypto provider first (the store installs none).
+
+#![cfg(all(feature = "tls-rustls", feature = "ring"))]
 
 mod common;
 
@@ -93,6 +96,8 @@ fn make_certificates(dir: &Path) {
 }
 
 fn tls_server() -> common::OwnRedis {
+    // What the application does once in `main` (an error means it is already installed).
+    let _ = nopassword_store::rustls::crypto::ring::default_provider().install_default();
     common::OwnRedis::start_with(|port, dir| {
         make_certificates(dir);
         let file = |name: &str| dir.join(name).display().to_string();

@@ -47,6 +47,18 @@
 //! - **Secrets**: the auth token is a [`SecretString`](nopassword_core::secret::SecretString); it is
 //!   in no error, no `Debug` output and no log event. Logs carry the user id and Twilio's
 //!   message SID, never the text or the code.
+//!
+//! # Features
+//!
+//! - `rustls` (default): HTTPS through rustls with Mozilla's root certificates compiled in.
+//!   reqwest uses the process-wide rustls provider when the application installed one, else
+//!   ring for this client alone; nothing is installed process-wide.
+//! - `rustls-native-roots`: the same, trusting the system's root certificates.
+//!
+//! Without either, an `https://` `twilio_api_base` (Twilio's own) is refused when the sender
+//! is built ([`TwilioError::InvalidSetting`]); `http://` (a local mock) still works.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
 mod phone;
@@ -64,3 +76,8 @@ pub use sender::{
 };
 pub use settings::{DEFAULT_API_BASE, TwilioSettings};
 pub use template::{DEFAULT_SMS_TEMPLATE, SMS_TEMPLATE};
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

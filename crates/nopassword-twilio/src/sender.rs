@@ -586,6 +586,15 @@ impl TwilioSenderBuilder {
                 accepted: "an http:// or https:// URL without query or fragment, like https://api.twilio.com",
             }
         })?;
+        if messages_url.scheme() == "https"
+            && !cfg!(any(feature = "rustls", feature = "rustls-native-roots"))
+        {
+            return Err(TwilioError::InvalidSetting {
+                key: "twilio_api_base",
+                value: self.api_base.clone(),
+                accepted: "an http:// URL: nopassword-twilio was built without TLS (enable its `rustls` feature for https://)",
+            });
+        }
         if messages_url.scheme() == "http" && !is_loopback(&messages_url) {
             tracing::warn!(
                 api_base = %self.api_base,
