@@ -167,7 +167,6 @@ pub use nopassword_core::{
 };
 use state::AppState;
 
-
 /// Every route of the HTTP contract at `mount_path`, as an [`App::configure`] argument. The
 /// app needs sessions around them: its own actix-session `SessionMiddleware` and
 /// actix-identity `IdentityMiddleware` (see the [crate docs](crate#under-the-apps-own-sessions)),

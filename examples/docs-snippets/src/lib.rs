@@ -10,6 +10,14 @@
 pub struct Readme;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../../crates/nopassword-axum/README.md")]
+pub struct ReadmeAxum;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../crates/nopassword-actix/README.md")]
+pub struct ReadmeActix;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../../docs/guide/axum.md")]
 pub struct GuideAxum;
 
