@@ -63,10 +63,19 @@ pub struct TemplateError {
 }
 
 impl TemplateError {
-    fn new(name: impl Into<String>, reason: impl fmt::Display) -> Self {
+    /// `reason` with its causes: an error inside an included file names that file and then
+    /// what went wrong in it.
+    fn new(name: impl Into<String>, reason: impl std::error::Error) -> Self {
+        let mut text = reason.to_string();
+        let mut cause = reason.source();
+        while let Some(inner) = cause {
+            text.push_str(": ");
+            text.push_str(&inner.to_string());
+            cause = inner.source();
+        }
         Self {
             name: name.into(),
-            reason: reason.to_string(),
+            reason: text,
         }
     }
 }

@@ -276,7 +276,14 @@ mod tests {
             ],
             TEXT_TEMPLATE,
         );
-        assert!(err.to_string().contains("`sit` is undefined"), "{err}");
+        let mut chain = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            chain.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        assert!(chain.contains("footer.txt"), "{chain}");
+        assert!(chain.contains("`sit` is undefined"), "{chain}");
     }
 
     #[test]
