@@ -70,8 +70,8 @@ pub(crate) fn login_location(settings: &Settings, req: &HttpRequest) -> String {
     }
 }
 
-/// The answer to an anonymous request: 303 to the login page for a browser (any method: the
-/// login page is read with `GET`), 401 `{"detail": "Authentication credentials were not
+/// The answer to an anonymous request: 302 to the login page for a browser (as axum's guard and
+/// Django's `login_required` answer), 401 `{"detail": "Authentication credentials were not
 /// provided."}` for a JSON client. Neither is cached, and both say they vary by `Accept`.
 pub(crate) fn login_required_response(settings: &Settings, req: &HttpRequest) -> HttpResponse {
     let mut response = if wants_json(req) {
@@ -79,18 +79,18 @@ pub(crate) fn login_required_response(settings: &Settings, req: &HttpRequest) ->
     } else {
         let location = login_location(settings, req);
         let value = HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/"));
-        HttpResponse::build(StatusCode::SEE_OTHER)
+        HttpResponse::build(StatusCode::FOUND)
             .insert_header((LOCATION, value))
             .finish()
     };
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(VARY, HeaderValue::from_static("Accept, Content-Type"));
+    headers.insert(VARY, HeaderValue::from_static("accept, content-type"));
     response
 }
 
 /// Middleware that lets only logged-in users through; `.wrap()` it on a `web::scope` (or on
-/// the whole `App`). An anonymous browser gets 303 to `{mount_path}/login/?next=<the path and
+/// the whole `App`). An anonymous browser gets 302 to `{mount_path}/login/?next=<the path and
 /// query it asked for>` (only a safe local path is carried: core's `safe_next` rules), a JSON
 /// client (`Accept: application/json`, or a JSON body) gets 401
 /// `{"detail": "Authentication credentials were not provided."}`.
@@ -254,7 +254,7 @@ where
     }
 }
 
-/// The logged-in user, for a page: an anonymous browser is sent to the login page (303 to
+/// The logged-in user, for a page: an anonymous browser is sent to the login page (302 to
 /// `{mount_path}/login/?next=<this page>`), a JSON client gets 401 `{"detail":
 /// "Authentication credentials were not provided."}`, as under [`LoginRequired`].
 /// [`CurrentUser`](crate::CurrentUser) is the API's variant (always 401).
