@@ -111,7 +111,8 @@ pub(crate) fn login_location(settings: &Settings, req: &HttpRequest) -> String {
 
 /// The answer to an anonymous request: 302 to the login page for a browser (as axum's guard and
 /// Django's `login_required` answer), 401 `{"detail": "Authentication credentials were not
-/// provided."}` for a JSON client. Neither is cached, and both say they vary by `Accept`.
+/// provided."}` for a JSON client. Neither is cached, and both vary by `Accept` and
+/// `Content-Type`.
 pub(crate) fn login_required_response(settings: &Settings, req: &HttpRequest) -> HttpResponse {
     let mut response = if wants_json(req) {
         HttpResponse::Unauthorized().json(json!({ "detail": messages::UNAUTHENTICATED }))
