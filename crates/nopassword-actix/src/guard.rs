@@ -41,18 +41,57 @@ const NEXT_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
-/// Whether the client wants JSON: an `Accept` that names a JSON type (`application/json`,
-/// `application/problem+json`, ...) or a JSON body. Browsers ask for HTML (or `*/*`).
+/// Whether the client wants JSON: a JSON body, or an `Accept` header whose most preferred of
+/// the HTML and JSON types is JSON (the first wins a tie, as browsers list HTML first). The
+/// same rule as nopassword-axum's guard: `application/json`, `application/problem+json` or
+/// `text/html;q=0.5, application/json` ask for JSON; a browser's `text/html, ..., */*` and
+/// `text/html, application/json` do not.
 pub(crate) fn wants_json(req: &HttpRequest) -> bool {
-    let header = |name| {
-        req.headers()
-            .get_all(name)
-            .filter_map(|value| value.to_str().ok())
-    };
-    header(ACCEPT)
-        .flat_map(|value| value.split(','))
-        .any(|range| is_json(Some(range)))
-        || header(CONTENT_TYPE).any(|value| is_json(Some(value)))
+    let headers = req.headers();
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if is_json(content_type) {
+        return true;
+    }
+    let mut best: Option<(u16, bool)> = None;
+    let items = headers
+        .get_all(ACCEPT)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','));
+    for item in items {
+        let mut params = item.split(';');
+        let media = params
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let json = is_json(Some(&media));
+        let html = media == "text/html" || media == "application/xhtml+xml";
+        if !json && !html {
+            continue;
+        }
+        let quality = params
+            .find_map(|param| param.trim().strip_prefix("q="))
+            .map_or(1000, quality);
+        if quality > 0 && best.is_none_or(|(q, _)| quality > q) {
+            best = Some((quality, json));
+        }
+    }
+    best.is_some_and(|(_, json)| json)
+}
+
+/// An `Accept` quality (`0` to `1`, at most three decimals) in thousandths; unreadable is 0.
+fn quality(text: &str) -> u16 {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let thousandths = format!("{fraction:0<3}");
+    match (
+        whole,
+        thousandths.get(..3).and_then(|t| t.parse::<u16>().ok()),
+    ) {
+        ("1", Some(0)) => 1000,
+        ("0", Some(t)) if fraction.len() <= 3 => t,
+        _ => 0,
+    }
 }
 
 /// `{mount_path}/login/?next=<the request's path and query, percent-encoded>`, or without
@@ -70,29 +109,30 @@ pub(crate) fn login_location(settings: &Settings, req: &HttpRequest) -> String {
     }
 }
 
-/// The answer to an anonymous request: 303 to the login page for a browser (any method: the
-/// login page is read with `GET`), 401 `{"detail": "Authentication credentials were not
-/// provided."}` for a JSON client. Neither is cached, and both say they vary by `Accept`.
+/// The answer to an anonymous request: 302 to the login page for a browser (as axum's guard and
+/// Django's `login_required` answer), 401 `{"detail": "Authentication credentials were not
+/// provided."}` for a JSON client. Neither is cached, and both vary by `Accept` and
+/// `Content-Type`.
 pub(crate) fn login_required_response(settings: &Settings, req: &HttpRequest) -> HttpResponse {
     let mut response = if wants_json(req) {
         HttpResponse::Unauthorized().json(json!({ "detail": messages::UNAUTHENTICATED }))
     } else {
         let location = login_location(settings, req);
         let value = HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/"));
-        HttpResponse::build(StatusCode::SEE_OTHER)
+        HttpResponse::build(StatusCode::FOUND)
             .insert_header((LOCATION, value))
             .finish()
     };
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(VARY, HeaderValue::from_static("Accept, Content-Type"));
+    headers.insert(VARY, HeaderValue::from_static("accept, content-type"));
     response
 }
 
 /// Middleware that lets only logged-in users through; `.wrap()` it on a `web::scope` (or on
-/// the whole `App`). An anonymous browser gets 303 to `{mount_path}/login/?next=<the path and
+/// the whole `App`). An anonymous browser gets 302 to `{mount_path}/login/?next=<the path and
 /// query it asked for>` (only a safe local path is carried: core's `safe_next` rules), a JSON
-/// client (`Accept: application/json`, or a JSON body) gets 401
+/// client (an `Accept` preferring JSON to HTML, or a JSON body) gets 401
 /// `{"detail": "Authentication credentials were not provided."}`.
 ///
 /// The user is loaded through the [`UserDirectory`](nopassword_core::UserDirectory) on each
@@ -254,7 +294,7 @@ where
     }
 }
 
-/// The logged-in user, for a page: an anonymous browser is sent to the login page (303 to
+/// The logged-in user, for a page: an anonymous browser is sent to the login page (302 to
 /// `{mount_path}/login/?next=<this page>`), a JSON client gets 401 `{"detail":
 /// "Authentication credentials were not provided."}`, as under [`LoginRequired`].
 /// [`CurrentUser`](crate::CurrentUser) is the API's variant (always 401).
@@ -286,5 +326,52 @@ impl<U: LoginUser> FromRequest for LoggedIn<U> {
                 )
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn accept(value: &str) -> bool {
+        wants_json(
+            &TestRequest::default()
+                .insert_header((ACCEPT, value))
+                .to_http_request(),
+        )
+    }
+
+    #[test]
+    fn browsers_get_html_and_api_clients_json() {
+        let firefox = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        assert!(!accept(firefox));
+        assert!(accept("application/json"));
+        assert!(accept("application/json, text/plain, */*"));
+        assert!(accept("application/problem+json"));
+        assert!(accept("text/plain, application/problem+json;q=0.9"));
+        assert!(accept("text/html;q=0.5, application/json"));
+        assert!(!accept("application/json;q=0.5, text/html"));
+        assert!(!accept("text/html, application/json"));
+        assert!(!accept("application/json;q=0"));
+        assert!(!accept("*/*"));
+        assert!(!wants_json(&TestRequest::default().to_http_request()));
+        let body = TestRequest::default()
+            .insert_header((CONTENT_TYPE, "application/json"))
+            .to_http_request();
+        assert!(wants_json(&body));
+    }
+
+    #[test]
+    fn qualities_are_read_in_thousandths() {
+        assert_eq!(quality("1"), 1000);
+        assert_eq!(quality("1.000"), 1000);
+        assert_eq!(quality("0.9"), 900);
+        assert_eq!(quality("0.125"), 125);
+        assert_eq!(quality("0"), 0);
+        assert_eq!(quality("0.1234"), 0);
+        assert_eq!(quality("2"), 0);
+        assert_eq!(quality("x"), 0);
     }
 }

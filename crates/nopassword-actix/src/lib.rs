@@ -87,9 +87,10 @@
 //! # Login required
 //!
 //! [`LoginRequired`] (middleware, for a scope or the whole app) and [`LoggedIn`] (extractor,
-//! for one handler) let only logged-in users through: a browser is redirected (303) to
+//! for one handler) let only logged-in users through: a browser is redirected (302) to
 //! `{mount_path}/login/?next=<the page it asked for>`, and comes back there after the login; a
-//! JSON client (`Accept: application/json`, or a JSON body) gets the API's 401.
+//! JSON client (an `Accept` preferring JSON to HTML, or a JSON body) gets the API's 401
+//! (docs/HTTP.md, Login required).
 //!
 //! # Login flows (docs/HTTP.md, Login flows)
 //!

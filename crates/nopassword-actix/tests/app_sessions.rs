@@ -557,7 +557,7 @@ async fn login_required_sends_browsers_to_the_login_page_and_back() {
         get(target).insert_header((ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")),
         &mut jar
     );
-    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert_eq!(refused.status, StatusCode::FOUND);
     assert_eq!(
         refused.location(),
         "/accounts/login/?next=/reports/2026/q1%3Ftab%3Dsales%26filter%3Da%2520b%2Bc"
@@ -599,10 +599,10 @@ async fn login_required_sends_browsers_to_the_login_page_and_back() {
     assert_eq!(report.status, StatusCode::OK);
     assert_eq!(report.body, format!("{target} for alice"));
 
-    // Other methods too: the login page is read with GET (303).
+    // Other methods too: browsers follow a 302 with GET, which the login page wants.
     let mut stranger = Jar::default();
     let posted = send!(app, form("/reports/new", &[("title", "x")]), &mut stranger);
-    assert_eq!(posted.status, StatusCode::SEE_OTHER);
+    assert_eq!(posted.status, StatusCode::FOUND);
     assert_eq!(posted.location(), "/accounts/login/?next=/reports/new");
 }
 
@@ -631,7 +631,7 @@ async fn logged_in_redirects_like_the_middleware() {
     let (app, outbox, _sessions) = app!();
     let mut jar = Jar::default();
     let refused = send!(app, get("/dashboard?view=week"), &mut jar);
-    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert_eq!(refused.status, StatusCode::FOUND);
     assert_eq!(
         refused.location(),
         "/accounts/login/?next=/dashboard%3Fview%3Dweek"
@@ -680,7 +680,7 @@ async fn login_required_never_makes_an_open_redirect() {
         }
         tried += 1;
         let refused = send!(app, get(target), &mut jar);
-        assert_eq!(refused.status, StatusCode::SEE_OTHER, "{target}");
+        assert_eq!(refused.status, StatusCode::FOUND, "{target}");
         let location = refused.location();
         let next = location
             .strip_prefix("/accounts/login/")

@@ -15,7 +15,7 @@ use axum::{
     extract::{OriginalUri, Request},
     http::{
         HeaderMap, HeaderValue, StatusCode,
-        header::{ACCEPT, CONTENT_TYPE, VARY},
+        header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, VARY},
     },
     response::{IntoResponse, Response},
 };
@@ -94,7 +94,7 @@ pub fn login_required_with<B: PasswordlessBackend>(
 ///   the guard never builds an open redirect.
 /// - Without the app's axum-login layer for `B` the answer is 500, logged.
 ///
-/// Both answers carry `Vary: Accept, Content-Type`.
+/// Both answers carry `Cache-Control: no-store` and `Vary: Accept, Content-Type`.
 pub struct LoginRequiredLayer<B> {
     login_url: Arc<str>,
     backend: PhantomData<fn() -> B>,
@@ -211,9 +211,9 @@ fn refuse(request: &Request, login_url: &str) -> Response {
         let requested = uri.path_and_query().map_or("/", |pq| pq.as_str());
         found(&login_location(login_url, requested))
     };
-    response
-        .headers_mut()
-        .insert(VARY, HeaderValue::from_static("accept, content-type"));
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(VARY, HeaderValue::from_static("accept, content-type"));
     response
 }
 

@@ -71,6 +71,7 @@ async fn an_html_request_is_sent_to_the_login_page_with_next() {
         "/accounts/login/?next=%2Fmembers%2F%3Ftab%3Dnews%26sort%3Da%2520b"
     );
     assert_eq!(answer.header(header::VARY), Some("accept, content-type"));
+    assert_eq!(answer.header(header::CACHE_CONTROL), Some("no-store"));
 
     // The login page reads it back as the path and query that were asked for.
     let page = html_get(&app, location).await;

@@ -7,7 +7,9 @@
 //! - its own password login (`POST /login`, a toy check against [`DEMO_PASSWORD`]) that logs in
 //!   with `Identity::login`, as such apps do;
 //! - nopassword-actix's routes under `/accounts`, sharing that session and identity;
-//! - a page only logged-in users see (`/account`, behind [`LoginRequired`]) and a logout.
+//! - a page only logged-in users see (`/account`, behind [`LoginRequired`]) and a logout;
+//! - `/readyz` (nopassword's readiness route) and `/metrics` (nopassword's counters and the
+//!   app's own [`PASSWORD_LOGINS`], in Prometheus's text format), outside the guard.
 //!
 //! ```no_run
 //! use actix_app::{ExampleApp, demo_users};
@@ -34,7 +36,10 @@
 //! # Ok::<_, actix_app::AppError>(())
 //! ```
 
-use std::{fmt, io, sync::Arc};
+use std::{
+    fmt, io,
+    sync::{Arc, OnceLock},
+};
 
 use actix_identity::{Identity, IdentityMiddleware};
 use actix_session::{SessionMiddleware, config::PersistentSession};
@@ -44,6 +49,7 @@ use actix_web::{
     http::header::{self, ContentType},
     web::{self, ServiceConfig},
 };
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use nopassword_actix::{LoggedIn, LoginRequired, MaybeUser, MemorySessionStore, TemplateError};
 use nopassword_core::{
     LoginUser, NoPassword, Outbox, Settings,
@@ -59,6 +65,35 @@ pub const DEMO_PASSWORD: &str = "correct horse battery staple";
 
 /// The app's session cookie, named by the app (nopassword's own would be `nopassword_session`).
 pub const SESSION_COOKIE: &str = "app_session";
+
+/// The `Content-Type` of `/metrics`: Prometheus's text exposition format.
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The app's own counter, beside nopassword's: logins with the password form.
+pub const PASSWORD_LOGINS: &str = "app_password_logins_total";
+
+/// The process-wide Prometheus recorder behind `/metrics`, installed at the first call (every
+/// app in one process shares it, as they share the process's counters). When another recorder
+/// is already installed, `/metrics` stays empty, and the log says so.
+///
+/// ```
+/// metrics::counter!(actix_app::PASSWORD_LOGINS).increment(1);
+/// let page = actix_app::prometheus().render();
+/// # let _ = page;
+/// ```
+pub fn prometheus() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was already installed; /metrics stays empty");
+        }
+        nopassword_core::metrics::describe();
+        metrics::describe_counter!(PASSWORD_LOGINS, "Logins with the app's password form.");
+        handle
+    })
+}
 
 /// What can stop the app from starting.
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +153,8 @@ impl ExampleApp {
         users: Vec<User>,
         secure_cookies: bool,
     ) -> Result<Self, AppError> {
+        // Installed before anything counts (the facade drops what comes before).
+        prometheus();
         let outbox = Outbox::new(100);
         let service = NoPassword::builder(settings, MemoryDirectory::new(users))
             .sender(outbox.clone())
@@ -133,8 +170,8 @@ impl ExampleApp {
         })
     }
 
-    /// The app's routes (`/`, `/login`, `/account`, `/logout`) and nopassword's under
-    /// `mount_path`, for [`App::configure`](actix_web::App::configure).
+    /// The app's routes (`/`, `/login`, `/account`, `/logout`, `/readyz`, `/metrics`) and
+    /// nopassword's under `mount_path`, for [`App::configure`](actix_web::App::configure).
     pub fn configure(&self, cfg: &mut ServiceConfig) {
         cfg.app_data(web::Data::new(self.service.clone()))
             .route("/", web::get().to(home))
@@ -146,7 +183,11 @@ impl ExampleApp {
                     .wrap(LoginRequired::new(&self.service))
                     .route("", web::get().to(account)),
             )
-            .route("/settings", web::get().to(settings_page));
+            .route("/settings", web::get().to(settings_page))
+            // Outside the guard: the orchestrator and Prometheus log in to nothing. (A real app
+            // keeps /metrics off the public listener.)
+            .service(nopassword_actix::readiness("/readyz", self.service.clone()))
+            .route("/metrics", web::get().to(metrics_page));
         (self.routes)(cfg);
     }
 
@@ -186,6 +227,13 @@ fn page(title: &str, body: &str) -> HttpResponse {
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
              <body><h1>{title}</h1>{body}</body></html>"
         ))
+}
+
+/// Every counter so far, in Prometheus's text format.
+async fn metrics_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, METRICS_CONTENT_TYPE))
+        .body(prometheus().render())
 }
 
 fn see_other(location: &str) -> HttpResponse {
@@ -290,6 +338,7 @@ async fn password_login(
         tracing::error!(%error, "session unavailable");
         return HttpResponse::ServiceUnavailable().finish();
     }
+    metrics::counter!(PASSWORD_LOGINS).increment(1);
     see_other(&service.redirect_target(form.next.as_deref()))
 }
 

@@ -1,23 +1,49 @@
 //! The example app, in-process (`actix_web::test`): both ways of logging in (the app's own
 //! password form; nopassword's link and typed code, codes read from the outbox) reach the page
-//! behind the guard, and logging out locks it again.
+//! behind the guard, and logging out locks it again. `/readyz` answers outside the guard, and
+//! `/metrics` counts each way of logging in.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::{Mutex, PoisonError},
+};
 
-use actix_app::{DEMO_PASSWORD, ExampleApp, SESSION_COOKIE, demo_users};
+use actix_app::{
+    DEMO_PASSWORD, ExampleApp, METRICS_CONTENT_TYPE, PASSWORD_LOGINS, SESSION_COOKIE, demo_users,
+};
 use actix_web::{
     App,
     body::MessageBody,
     dev::ServiceResponse,
     http::{
         StatusCode,
-        header::{ACCEPT, CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, ORIGIN, SET_COOKIE},
+        header::{
+            ACCEPT, CACHE_CONTROL, CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, ORIGIN, SET_COOKIE,
+            VARY,
+        },
     },
     rt::System,
     test::{self, TestRequest},
 };
 use nopassword_core::{Outbox, Settings, sender::OutboxMessage};
 use serde_json::json;
+
+/// Held by each test, so that the counting test's before/after deltas are its own under
+/// `cargo test` too (one process runs this file's tests in parallel there; nextest gives each
+/// test a process of its own).
+static LOGINS: Mutex<()> = Mutex::new(());
+
+/// The value of the Prometheus sample `series` (`name{labels}`) on a `/metrics` page, 0 when
+/// absent.
+fn sample(page: &str, series: &str) -> u64 {
+    page.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok()).flatten()
+        })
+        .unwrap_or(0)
+}
 
 /// The cookies a browser keeps (one path: the tests never need two of a name).
 #[derive(Debug, Default, Clone)]
@@ -59,6 +85,10 @@ struct Answer {
 }
 
 impl Answer {
+    fn header(&self, name: actix_web::http::header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
     fn location(&self) -> &str {
         self.headers
             .get(LOCATION)
@@ -172,8 +202,10 @@ macro_rules! account {
 macro_rules! assert_locked {
     ($app:expr, $jar:expr) => {{
         let locked = account!($app, $jar);
-        assert_eq!(locked.status, StatusCode::SEE_OTHER, "{}", locked.body);
+        assert_eq!(locked.status, StatusCode::FOUND, "{}", locked.body);
         assert_eq!(locked.location(), "/accounts/login/?next=/account");
+        assert_eq!(locked.header(CACHE_CONTROL), Some("no-store"));
+        assert_eq!(locked.header(VARY), Some("accept, content-type"));
     }};
 }
 
@@ -367,6 +399,8 @@ async fn json_clients_and_cross_site_posts_are_refused() {
         api.json(),
         json!({ "detail": "Authentication credentials were not provided." })
     );
+    assert_eq!(api.header(CACHE_CONTROL), Some("no-store"));
+    assert_eq!(api.header(VARY), Some("accept, content-type"));
     let settings = send!(app, get("/settings?tab=mail"), &mut jar);
     assert_eq!(
         settings.location(),
@@ -400,12 +434,122 @@ async fn json_clients_and_cross_site_posts_are_refused() {
     assert_eq!(same_site.location(), "/");
 }
 
+async fn readyz_answers_outside_the_guard() {
+    let example = example();
+    let app = app!(example);
+    let ready = send!(app, get("/readyz"), &mut Jar::default());
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+    assert_eq!(
+        ready.json(),
+        json!({"status": "ready", "checks": {"store": "ok", "sender:outbox": "ok"}})
+    );
+}
+
+/// The `/metrics` page, checked to be Prometheus's text format.
+macro_rules! metrics {
+    ($app:expr) => {{
+        let page = send!($app, get("/metrics"), &mut Jar::default());
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.header(CONTENT_TYPE), Some(METRICS_CONTENT_TYPE));
+        page.body
+    }};
+}
+
+async fn metrics_count_each_way_of_logging_in() {
+    let example = example();
+    let app = app!(example);
+    let before = metrics!(app);
+
+    let mut by_password = Jar::default();
+    let done = send!(
+        app,
+        form(
+            "/login",
+            &[("username", "alice"), ("password", DEMO_PASSWORD)]
+        ),
+        &mut by_password
+    );
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+
+    let mut by_link = Jar::default();
+    let page = send!(app, get("/accounts/login/"), &mut by_link);
+    let token = page.csrf_token();
+    let sent = send!(
+        app,
+        form(
+            "/accounts/login/",
+            &[("username", "alice"), ("csrfmiddlewaretoken", &token)]
+        ),
+        &mut by_link
+    );
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    let url = message_for(&example.outbox, "alice").await.url;
+    let path = &url[url.find("/accounts/").expect("a mounted link")..];
+    let submit = send!(app, get(path), &mut by_link);
+    let token = submit.csrf_token();
+    let done = send!(
+        app,
+        form(path, &[("csrfmiddlewaretoken", &token)]),
+        &mut by_link
+    );
+    assert_eq!(done.status, StatusCode::FOUND, "{}", done.body);
+
+    let mut by_code = Jar::default();
+    let page = send!(app, get("/accounts/login/"), &mut by_code);
+    let token = page.csrf_token();
+    send!(
+        app,
+        form(
+            "/accounts/login/",
+            &[("username", "bob"), ("csrfmiddlewaretoken", &token)]
+        ),
+        &mut by_code
+    );
+    let code = message_for(&example.outbox, "bob")
+        .await
+        .code
+        .expose()
+        .to_owned();
+    let code_page = send!(app, get("/accounts/login/code/"), &mut by_code);
+    let token = code_page.csrf_token();
+    let done = send!(
+        app,
+        form(
+            "/accounts/login/code/",
+            &[
+                ("username", "bob"),
+                ("code", &code),
+                ("csrfmiddlewaretoken", &token)
+            ]
+        ),
+        &mut by_code
+    );
+    assert_eq!(done.status, StatusCode::FOUND, "{}", done.body);
+
+    for jar in [&mut by_password, &mut by_link, &mut by_code] {
+        assert_eq!(account!(app, jar).status, StatusCode::OK);
+    }
+    let after = metrics!(app);
+    for series in [
+        r#"nopassword_logins_total{method="link"}"#,
+        r#"nopassword_logins_total{method="code"}"#,
+        PASSWORD_LOGINS,
+    ] {
+        assert_eq!(
+            sample(&after, series),
+            sample(&before, series) + 1,
+            "{series} in\n{after}"
+        );
+    }
+}
+
 /// actix-web's `test` macro needs its `macros` feature; each case runs on an actix System.
 macro_rules! on_actix {
     ($($case:ident),* $(,)?) => {
         $(
             #[test]
             fn $case() {
+                let _counting = super::LOGINS.lock().unwrap_or_else(PoisonError::into_inner);
                 System::new().block_on(super::$case());
             }
         )*
@@ -413,12 +557,14 @@ macro_rules! on_actix {
 }
 
 mod cases {
-    use super::System;
+    use super::{PoisonError, System};
 
     on_actix!(
         the_password_form_reaches_the_account_page,
         a_login_link_reaches_the_account_page,
         a_typed_code_reaches_the_account_page,
         json_clients_and_cross_site_posts_are_refused,
+        readyz_answers_outside_the_guard,
+        metrics_count_each_way_of_logging_in,
     );
 }

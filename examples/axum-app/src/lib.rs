@@ -1,6 +1,8 @@
 //! An axum-login app that had its own password login and added nopassword-rs beside it: the
 //! same members log in with their password or with a login code (link or typed), the members'
-//! page is behind the "login required" guard, and one logout ends either session.
+//! page is behind the "login required" guard, and one logout ends either session. `/readyz`
+//! (nopassword's readiness route) and `/metrics` (nopassword's counters and the app's own
+//! [`PASSWORD_LOGINS`], in Prometheus's text format) sit outside the guard.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,17 +17,18 @@
 
 mod members;
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::OnceLock};
 
 use axum::{
     Form, Router,
     extract::{Query, State},
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
     routing::get,
 };
 use axum_login::AuthSession;
 pub use members::{AppBackend, AppCredentials, BackendError, Member, Members, PasswordCredentials};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use nopassword_axum::{
     LoginLayerBuilder, MemorySessionStore, TemplateError, login_required_with, router_with,
 };
@@ -66,6 +69,35 @@ pub const DEMO_PASSWORD: &str = "correct horse battery staple";
 
 type Auth = AuthSession<AppBackend>;
 
+/// The `Content-Type` of `/metrics`: Prometheus's text exposition format.
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The app's own counter, beside nopassword's: logins with the password form.
+pub const PASSWORD_LOGINS: &str = "app_password_logins_total";
+
+/// The process-wide Prometheus recorder behind `/metrics`, installed at the first call (every
+/// app in one process shares it, as they share the process's counters). When another recorder
+/// is already installed, `/metrics` stays empty, and the log says so.
+///
+/// ```
+/// metrics::counter!(axum_app::PASSWORD_LOGINS).increment(1);
+/// let page = axum_app::prometheus().render();
+/// # let _ = page;
+/// ```
+pub fn prometheus() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was already installed; /metrics stays empty");
+        }
+        nopassword_core::metrics::describe();
+        metrics::describe_counter!(PASSWORD_LOGINS, "Logins with the app's password form.");
+        handle
+    })
+}
+
 /// Where nopassword's routes are mounted.
 #[derive(Debug, Clone)]
 struct Mount(std::sync::Arc<str>);
@@ -78,6 +110,8 @@ impl App {
         let service = NoPassword::builder(settings, members.clone())
             .sender(sender)
             .build()?;
+        // Installed before anything counts (the facade drops what comes before).
+        prometheus();
         let backend = AppBackend::new(members, service.clone());
         let sessions = LoginLayerBuilder::new(&service, MemorySessionStore::default())
             .backend(backend)
@@ -91,6 +125,10 @@ impl App {
         let router = Router::new()
             .route("/", get(home))
             .route("/login", get(password_form).post(password_login))
+            // Outside the guard: the orchestrator and Prometheus log in to nothing. (A real app
+            // keeps /metrics off the public listener.)
+            .route("/readyz", nopassword_axum::readiness(service.clone()))
+            .route("/metrics", get(metrics_page))
             .merge(protected)
             .with_state(mount)
             .merge(router_with::<AppBackend>(service.clone())?)
@@ -130,6 +168,12 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#x27;")
+}
+
+/// Every counter so far, in Prometheus's text format.
+async fn metrics_page() -> Response {
+    let page = prometheus().render();
+    ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], page).into_response()
 }
 
 fn page(title: &str, body: &str) -> Html<String> {
@@ -231,5 +275,6 @@ async fn password_login(
         tracing::error!(%error, "could not store the login");
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
+    metrics::counter!(PASSWORD_LOGINS).increment(1);
     Redirect::to(next.as_deref().unwrap_or("/")).into_response()
 }

@@ -1,15 +1,21 @@
 //! The app over a real socket, driven like a browser (cookies kept, redirects not followed):
 //! its own password login and our login codes (link and typed) both reach the members' page
 //! behind the guard, and our logout ends either session. The outbox gives the codes.
+//! `/readyz` answers outside the guard, and `/metrics` counts each way of logging in.
 
 use std::{
     net::SocketAddr,
     time::{Duration, Instant},
 };
 
-use axum_app::{App, DEMO_PASSWORD};
+use axum_app::{App, DEMO_PASSWORD, METRICS_CONTENT_TYPE, PASSWORD_LOGINS};
 use nopassword_core::{Outbox, Settings, sender::OutboxMessage};
 use reqwest::{Client, StatusCode, header, redirect::Policy};
+
+/// Held by every test that logs in, so that the counting test's before/after deltas are its
+/// own under `cargo test` too (one process runs this file's tests in parallel there; nextest
+/// gives each test a process of its own).
+static LOGINS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The app on a free port; the server stops when this drops.
 struct Running {
@@ -50,8 +56,27 @@ async fn start() -> Running {
 /// A page, read whole.
 struct Page {
     status: StatusCode,
+    headers: header::HeaderMap,
     location: Option<String>,
     body: String,
+}
+
+impl Page {
+    fn header(&self, name: header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The value of the Prometheus sample `series` (`name{labels}`) on a `/metrics` page, 0 when
+/// absent.
+fn sample(page: &str, series: &str) -> u64 {
+    page.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok()).flatten()
+        })
+        .unwrap_or(0)
 }
 
 /// A browser: its own cookies, redirects shown rather than followed.
@@ -76,6 +101,7 @@ impl Browser {
 
     async fn read(response: reqwest::Response) -> Page {
         let status = response.status();
+        let headers = response.headers().clone();
         let location = response
             .headers()
             .get(header::LOCATION)
@@ -84,6 +110,7 @@ impl Browser {
         let body = response.text().await.expect("a body");
         Page {
             status,
+            headers,
             location,
             body,
         }
@@ -100,6 +127,17 @@ impl Browser {
             .get(format!("{}{path}", self.base))
             .header(header::ACCEPT, "application/json");
         Self::read(request.send().await.expect("the server answers")).await
+    }
+
+    /// The `/metrics` page, checked to be Prometheus's text format.
+    async fn metrics(&self) -> String {
+        let page = self.get("/metrics").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(
+            page.header(header::CONTENT_TYPE),
+            Some(METRICS_CONTENT_TYPE)
+        );
+        page.body
     }
 
     async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
@@ -176,11 +214,14 @@ const GUARDED: &str = "/accounts/login/?next=%2Fmembers%2F";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_password_form_reaches_the_members_page_and_logout_ends_it() {
+    let _counting = LOGINS.lock().await;
     let running = start().await;
     let browser = Browser::new(&running);
     let guarded = browser.get(MEMBERS).await;
     assert_eq!(guarded.status, StatusCode::FOUND);
     assert_eq!(guarded.location.as_deref(), Some(GUARDED));
+    assert_eq!(guarded.header(header::CACHE_CONTROL), Some("no-store"));
+    assert_eq!(guarded.header(header::VARY), Some("accept, content-type"));
 
     let form = browser.get("/login?next=/members/").await;
     assert_eq!(input_value(&form.body, "next"), MEMBERS);
@@ -224,6 +265,7 @@ async fn the_password_form_reaches_the_members_page_and_logout_ends_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_link_reaches_the_members_page() {
+    let _counting = LOGINS.lock().await;
     let running = start().await;
     let browser = Browser::new(&running);
     let guarded = browser.get(MEMBERS).await;
@@ -248,6 +290,7 @@ async fn a_login_link_reaches_the_members_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_typed_code_reaches_the_members_page() {
+    let _counting = LOGINS.lock().await;
     let running = start().await;
     let browser = Browser::new(&running);
     let message = browser.ask_code(&running, "alice", "%2Fmembers%2F").await;
@@ -287,10 +330,13 @@ async fn json_clients_get_401_from_the_guard() {
         page.body,
         r#"{"detail":"Authentication credentials were not provided."}"#
     );
+    assert_eq!(page.header(header::CACHE_CONTROL), Some("no-store"));
+    assert_eq!(page.header(header::VARY), Some("accept, content-type"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_password_form_follows_only_a_local_next() {
+    let _counting = LOGINS.lock().await;
     let running = start().await;
     let browser = Browser::new(&running);
     let fields = [
@@ -301,4 +347,70 @@ async fn the_password_form_follows_only_a_local_next() {
     let logged_in = browser.post("/login", &fields).await;
     assert_eq!(logged_in.status, StatusCode::SEE_OTHER);
     assert_eq!(logged_in.location.as_deref(), Some("/"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_answers_outside_the_guard() {
+    let running = start().await;
+    let ready = Browser::new(&running).get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+    let body: serde_json::Value = serde_json::from_str(&ready.body).expect("a JSON body");
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "ready", "checks": {"store": "ok", "sender:outbox": "ok"}})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_each_way_of_logging_in() {
+    let _counting = LOGINS.lock().await;
+    let running = start().await;
+    let before = Browser::new(&running).metrics().await;
+
+    let by_password = Browser::new(&running);
+    let right = [
+        ("username", "alice"),
+        ("password", DEMO_PASSWORD),
+        ("next", MEMBERS),
+    ];
+    let done = by_password.post("/login", &right).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+
+    let by_link = Browser::new(&running);
+    let message = by_link.ask_code(&running, "bob", "%2Fmembers%2F").await;
+    let opening = by_link.get(&link_path(&message.url)).await;
+    let token = input_value(&opening.body, "csrfmiddlewaretoken");
+    let action = form_action(&opening.body);
+    let done = by_link
+        .post(&action, &[("csrfmiddlewaretoken", token.as_str())])
+        .await;
+    assert_eq!(done.status, StatusCode::FOUND, "{}", done.body);
+
+    let by_code = Browser::new(&running);
+    let message = by_code.ask_code(&running, "alice", "%2Fmembers%2F").await;
+    let form = by_code.get("/accounts/login/code/").await;
+    let token = input_value(&form.body, "csrfmiddlewaretoken");
+    let fields = [
+        ("csrfmiddlewaretoken", token.as_str()),
+        ("username", "alice"),
+        ("code", message.code.expose()),
+    ];
+    let done = by_code.post("/accounts/login/code/", &fields).await;
+    assert_eq!(done.status, StatusCode::FOUND, "{}", done.body);
+
+    for browser in [&by_password, &by_link, &by_code] {
+        assert_eq!(browser.get(MEMBERS).await.status, StatusCode::OK);
+    }
+    let after = Browser::new(&running).metrics().await;
+    for series in [
+        r#"nopassword_logins_total{method="link"}"#,
+        r#"nopassword_logins_total{method="code"}"#,
+        PASSWORD_LOGINS,
+    ] {
+        assert_eq!(
+            sample(&after, series),
+            sample(&before, series) + 1,
+            "{series} in\n{after}"
+        );
+    }
 }
