@@ -56,6 +56,9 @@ pub mod forms;
 pub mod hashing;
 pub mod health;
 pub mod http;
+#[cfg(feature = "i18n")]
+pub mod i18n;
+pub mod locale;
 mod memory;
 pub mod metrics;
 pub mod pages;
