@@ -44,7 +44,7 @@ pub use self::{
     section::{Key, KeyKind, Section, field_names},
     values::{CrossDeviceLinks, HashAlgorithm},
 };
-use crate::{redirect, secret::SecretString};
+use crate::{locale::Locale, redirect, secret::SecretString};
 
 /// Core's settings, with the original project's names and defaults (docs/SETTINGS.md); the
 /// e-mail, SMS and Redis keys are their crates' own sections.
@@ -127,6 +127,10 @@ pub struct Settings {
     /// `GET logout/` logs out (the original's behaviour); `false` (default): it shows a form
     /// whose POST logs out, so no other site can log a user out with a link or an image.
     pub logout_on_get: bool,
+    /// The locale of pages, messages, mails and SMS when neither the app, the user nor the
+    /// request's `Accept-Language` names one the catalog has (docs/guide/i18n.md). A
+    /// language tag; default `"en"`.
+    pub default_locale: Locale,
 }
 
 impl Default for Settings {
@@ -154,6 +158,7 @@ impl Default for Settings {
             max_requests_per_ip_per_minute: 60,
             cross_device_links: CrossDeviceLinks::Confirm,
             logout_on_get: false,
+            default_locale: Locale::en(),
         }
     }
 }
@@ -186,6 +191,7 @@ impl Section for Settings {
         Key::value("max_requests_per_ip_per_minute"),
         Key::text("cross_device_links"),
         Key::value("logout_on_get"),
+        Key::text("default_locale"),
     ];
 
     fn validate(self) -> Result<Self, SettingsError> {
@@ -522,6 +528,24 @@ mod tests {
             (900, 10)
         );
         assert_eq!(s.max_requests_per_ip_per_minute, 60);
+        assert_eq!(s.default_locale.as_str(), "en");
+    }
+
+    #[cfg(feature = "config")]
+    #[test]
+    fn default_locale_from_file_and_environment() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file("nopassword.toml", "default_locale = \"de\"")?;
+            assert_eq!(Settings::load().expect("valid").default_locale.as_str(), "de");
+            jail.set_env("NOPASSWORD_DEFAULT_LOCALE", "es_mx");
+            assert_eq!(Settings::load().expect("valid").default_locale.as_str(), "es-MX");
+            jail.set_env("NOPASSWORD_DEFAULT_LOCALE", "spanish please");
+            let err = Settings::load().expect_err("not a tag").to_string();
+            assert!(err.contains("default_locale") || err.contains("DEFAULT_LOCALE"), "{err}");
+            assert!(err.contains("language tag"), "{err}");
+            Ok(())
+        });
     }
 
     #[cfg(feature = "config")]
