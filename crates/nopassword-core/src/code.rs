@@ -7,6 +7,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::{
     CodeRng, Settings,
     hashing::hex,
+    locale::Locale,
     secret::PlaintextCode,
     settings::{HashAlgorithm, host_allowed},
 };
@@ -282,6 +283,7 @@ pub struct LoginCode {
     expires_at: SystemTime,
     valid_for: std::time::Duration,
     urls: Arc<UrlConfig>,
+    locale: Option<Locale>,
 }
 
 impl LoginCode {
@@ -302,7 +304,22 @@ impl LoginCode {
             expires_at,
             valid_for,
             urls,
+            locale: None,
         }
+    }
+
+    /// Sets the language the message should be written in (the service sets the user's
+    /// preference, else the locale of the request that asked for the code).
+    pub fn with_locale(mut self, locale: Option<Locale>) -> Self {
+        self.locale = locale;
+        self
+    }
+
+    /// The language the message should be written in: the user's preference
+    /// ([`LoginUser::locale`](crate::LoginUser::locale)), else the locale of the request that
+    /// asked for the code; `None` when neither is known (senders then use `default_locale`).
+    pub fn locale(&self) -> Option<&Locale> {
+        self.locale.as_ref()
     }
 
     /// The user the code logs in.

@@ -52,6 +52,47 @@ pub mod messages {
     pub const EXPECTED_JSON_OBJECT: &str = "Expected a JSON object.";
     /// A route that needs a logged-in user, without one (401).
     pub const UNAUTHENTICATED: &str = "Authentication credentials were not provided.";
+
+    /// Every message above with its stable code: the JSON API's `"code"` beside the message
+    /// (docs/HTTP.md lists them), and the message's id in the catalogs (`nopassword_core::i18n`).
+    pub const CODES: &[(&str, &str)] = &[
+        (FIELD_REQUIRED, "required"),
+        (INVALID_CODE, "invalid_code"),
+        (CODE_SENT, "code_sent"),
+        (LOGGED_OUT, "logged_out"),
+        (SENT_PAGE, "mail_sent"),
+        (LOGGING_IN, "logging_in"),
+        (CLICK_TO_LOGIN, "click_to_login"),
+        (CODE_NOT_FOUND, "link_not_found"),
+        (UNAVAILABLE, "unavailable"),
+        (RATE_LIMITED, "rate_limited"),
+        (CSRF_FAILED, "csrf_failed"),
+        (OTHER_BROWSER, "other_browser"),
+        (CONFIRM_LOGIN, "confirm_login"),
+        (LOG_IN, "log_in"),
+        (LOG_OUT_TITLE, "log_out_title"),
+        (LOG_OUT, "log_out"),
+        (TOO_LARGE, "too_large"),
+        (EXPECTED_JSON, "expected_json"),
+        (EXPECTED_FORM, "expected_form"),
+        (EXPECTED_JSON_OBJECT, "expected_json_object"),
+        (UNAUTHENTICATED, "unauthenticated"),
+    ];
+
+    /// The code of one of these messages, or `None` for any other text.
+    ///
+    /// ```
+    /// use nopassword_core::forms::messages;
+    ///
+    /// assert_eq!(messages::code(messages::INVALID_CODE), Some("invalid_code"));
+    /// assert_eq!(messages::code("something else"), None);
+    /// ```
+    pub fn code(message: &str) -> Option<&'static str> {
+        CODES
+            .iter()
+            .find(|(english, _)| *english == message)
+            .map(|(_, code)| *code)
+    }
 }
 
 /// The largest request body the adapters accept (64 KiB); larger ones get 413.
@@ -95,6 +136,71 @@ impl FormErrors {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The JSON API's body for these errors (feature `i18n`): each field's messages in
+    /// `locale`, and beside them `"codes"`, each field's stable codes
+    /// ([`messages::CODES`]) in the same order. English gives the original's messages.
+    ///
+    /// ```
+    /// use nopassword_core::{forms::{FormErrors, messages}, i18n::Catalog, locale::Locale};
+    ///
+    /// let errors = FormErrors::form(messages::INVALID_CODE);
+    /// let catalog = Catalog::builtin();
+    /// let body = serde_json::to_value(errors.localized(&catalog, &"es".parse()?))?;
+    /// assert_eq!(body, serde_json::json!({
+    ///     "__all__": ["No se ha podido iniciar sesión con el código de acceso proporcionado."],
+    ///     "codes": { "__all__": ["invalid_code"] },
+    /// }));
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "i18n")]
+    pub fn localized<'a>(
+        &'a self,
+        catalog: &'a crate::i18n::Catalog,
+        locale: &'a crate::locale::Locale,
+    ) -> LocalizedErrors<'a> {
+        LocalizedErrors {
+            errors: self,
+            catalog,
+            locale,
+        }
+    }
+}
+
+/// [`FormErrors`] as the JSON API answers them: see [`FormErrors::localized`].
+#[cfg(feature = "i18n")]
+#[derive(Debug, Clone, Copy)]
+pub struct LocalizedErrors<'a> {
+    errors: &'a FormErrors,
+    catalog: &'a crate::i18n::Catalog,
+    locale: &'a crate::locale::Locale,
+}
+
+#[cfg(feature = "i18n")]
+impl Serialize for LocalizedErrors<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let code = |message: &str| messages::code(message).unwrap_or("invalid");
+        let mut map = serializer.serialize_map(Some(self.errors.0.len() + 1))?;
+        for (field, list) in &self.errors.0 {
+            let texts: Vec<String> = list
+                .iter()
+                .map(|message| match messages::code(message) {
+                    Some(id) => self.catalog.text(self.locale, id),
+                    None => (*message).to_owned(),
+                })
+                .collect();
+            map.serialize_entry(field, &texts)?;
+        }
+        let codes: BTreeMap<&str, Vec<&str>> = self
+            .errors
+            .0
+            .iter()
+            .map(|(field, list)| (*field, list.iter().map(|m| code(m)).collect()))
+            .collect();
+        map.serialize_entry("codes", &codes)?;
+        map.end()
     }
 }
 

@@ -570,6 +570,7 @@ impl RequestInfo {
             secure: self.secure,
             client: self.client,
             flow: flow_cookie,
+            locale: None,
         })
     }
 
@@ -731,6 +732,62 @@ impl Failure {
             Self::RateLimited(_) => "Too many attempts",
             Self::Unavailable => "Temporarily unavailable",
             Self::NotFound => "Login link not valid",
+        }
+    }
+
+    /// The stable code of the failure, the JSON API's `"code"` (docs/HTTP.md): the code of
+    /// its message ([`messages::CODES`]), `bad_request` or `unsupported_media_type` for a
+    /// detail that is not one of them.
+    ///
+    /// ```
+    /// use nopassword_core::http::Failure;
+    ///
+    /// assert_eq!(Failure::Csrf.code(), "csrf_failed");
+    /// assert_eq!(Failure::expected_json().code(), "expected_json");
+    /// assert_eq!(Failure::BadRequest("EOF while parsing".into()).code(), "bad_request");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        let fallback = match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            _ => "unavailable",
+        };
+        messages::code(self.message()).unwrap_or(fallback)
+    }
+
+    /// The catalog id of the page title: `title-{kind}`.
+    pub fn title_id(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) | Self::UnsupportedMediaType(_) => "title-bad_request",
+            Self::Csrf => "title-csrf_failed",
+            Self::OtherBrowser => "title-other_browser",
+            Self::TooLarge => "title-too_large",
+            Self::RateLimited(_) => "title-rate_limited",
+            Self::Unavailable => "title-unavailable",
+            Self::NotFound => "title-link_not_found",
+        }
+    }
+
+    /// What the client is told, in `locale` (feature `i18n`): a detail that is not one of
+    /// [`messages`] (a JSON parser's) stays as it is.
+    ///
+    /// ```
+    /// use nopassword_core::{http::Failure, i18n::Catalog};
+    ///
+    /// let catalog = Catalog::builtin();
+    /// assert_eq!(Failure::TooLarge.message_in(&catalog, &"de".parse()?), "Der Inhalt der Anfrage ist zu groß.");
+    /// assert_eq!(Failure::TooLarge.message_in(&catalog, &"en".parse()?), "The request body is too large.");
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "i18n")]
+    pub fn message_in(
+        &self,
+        catalog: &crate::i18n::Catalog,
+        locale: &crate::locale::Locale,
+    ) -> String {
+        match messages::code(self.message()) {
+            Some(id) => catalog.text(locale, id),
+            None => self.message().to_owned(),
         }
     }
 

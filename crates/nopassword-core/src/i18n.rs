@@ -193,14 +193,14 @@ fn parse(file: &str, source: String) -> Result<FluentResource, CatalogError> {
     })
 }
 
-static BUILTIN: LazyLock<Catalog> = LazyLock::new(|| {
-    Catalog::load(None).expect("the shipped catalogs parse (tested by i18n::tests)")
+static BUILTIN: LazyLock<Arc<Catalog>> = LazyLock::new(|| {
+    Arc::new(Catalog::load(None).expect("the shipped catalogs parse (tested by i18n::tests)"))
 });
 
 impl Catalog {
     /// The shipped catalogs alone, compiled once per process.
-    pub fn builtin() -> &'static Catalog {
-        &BUILTIN
+    pub fn builtin() -> Arc<Catalog> {
+        Arc::clone(&BUILTIN)
     }
 
     /// Compiles the shipped catalogs, then each folder `{template_dir}/locales/{tag}/`: its

@@ -26,6 +26,11 @@
 //! | `ask_username` | whether the code form asks for the username | all |
 //! | `numeric` | whether codes are digits only | all |
 //! | `stylesheet`, `script` | the paths of [`STYLESHEET`] and [`SCRIPT`] (`/accounts/static/nopassword-….css`) | all |
+//! | `lang`, `dir` | the page's locale (`en`, `es`, `pt-BR`) and its writing direction (`ltr` or `rtl`), for `<html lang dir>`; `t()` reads `lang` | all |
+//!
+//! The texts come from the catalog (feature `i18n`, [`crate::i18n`]) in the page's locale:
+//! `title`, `button`, `message`, `errors` and `expires_in` arrive translated, and the
+//! templates take their other texts with `{{ t("login-title") }}` ([`crate::templates`]).
 //!
 //! `base.html` is the layout the others extend.
 //!
@@ -42,10 +47,12 @@
 //! `<link rel="stylesheet" href>` and `<script src>`, never inline (docs/SECURITY.md).
 
 #[cfg(feature = "templates")]
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use serde::{Serialize, Serializer, ser::SerializeMap};
 
+#[cfg(feature = "i18n")]
+use crate::i18n::Catalog;
 #[cfg(feature = "templates")]
 use crate::templates::{TemplateError, Templates};
 use crate::{
@@ -53,6 +60,7 @@ use crate::{
     code::duration_in_words,
     forms::{FormErrors, messages},
     http::Failure,
+    locale::Locale,
     redirect::safe_next,
 };
 
@@ -215,6 +223,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 #[derive(Debug)]
 pub struct Pages {
     templates: Templates,
+    catalog: Arc<Catalog>,
 }
 
 #[cfg(feature = "templates")]
@@ -242,8 +251,14 @@ impl Pages {
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// ```
     pub fn load(template_dir: Option<&Path>) -> Result<Self, TemplateError> {
+        let catalog = Catalog::load(template_dir).map_err(|error| TemplateError {
+            name: error.file,
+            reason: error.reason,
+        })?;
+        let catalog = Arc::new(catalog);
         let pages = Self {
-            templates: Templates::load(TEMPLATES, template_dir)?,
+            templates: Templates::load_with_catalog(TEMPLATES, template_dir, catalog.clone())?,
+            catalog,
         };
         let hidden = Settings {
             hide_username: true,
@@ -251,20 +266,74 @@ impl Pages {
             ..Settings::default()
         };
         for settings in [Settings::default(), hidden] {
-            for page in Page::samples() {
-                pages
-                    .render(page, &settings)
-                    .map_err(|error| TemplateError {
-                        name: error.name,
-                        reason: format!(
-                            "{} (rendering {} with sample values at start-up)",
-                            error.reason,
-                            page.template()
-                        ),
-                    })?;
+            for locale in pages.catalog.locales() {
+                for page in Page::samples() {
+                    pages
+                        .render_in(page, &settings, locale)
+                        .map_err(|error| TemplateError {
+                            name: error.name,
+                            reason: format!(
+                                "{} (rendering {} in {locale} with sample values at start-up)",
+                                error.reason,
+                                page.template()
+                            ),
+                        })?;
+                }
             }
         }
         Ok(pages)
+    }
+
+    /// [`load`](Self::load), then checks that the catalog has `settings.default_locale`
+    /// (shipped, or in `template_dir/locales/`): what the adapters call at start-up.
+    ///
+    /// ```
+    /// use nopassword_core::{Settings, pages::Pages};
+    ///
+    /// let settings = Settings { default_locale: "es".parse()?, ..Settings::default() };
+    /// assert!(Pages::for_settings(&settings).is_ok());
+    /// let settings = Settings { default_locale: "ja".parse()?, ..Settings::default() };
+    /// let err = Pages::for_settings(&settings).unwrap_err();
+    /// assert!(err.to_string().contains("default_locale"), "{err}");
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn for_settings(settings: &Settings) -> Result<Self, TemplateError> {
+        let pages = Self::load(settings.template_dir.as_deref())?;
+        check_default_locale(&pages.catalog, settings)?;
+        Ok(pages)
+    }
+
+    /// The catalog the pages take their texts from (also what the JSON API's messages use).
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// The locale of a request: the app's choice, else `Accept-Language` negotiated against
+    /// the catalog's locales, else `default_locale` ([`crate::locale::resolve`]).
+    ///
+    /// ```
+    /// use nopassword_core::{Settings, pages::Pages};
+    ///
+    /// let pages = Pages::load(None)?;
+    /// let settings = Settings::default();
+    /// assert_eq!(pages.negotiate(&settings, None, Some("es-ES,es;q=0.9")).as_str(), "es");
+    /// assert_eq!(pages.negotiate(&settings, None, Some("ja")).as_str(), "en");
+    /// assert_eq!(pages.negotiate(&settings, None, None).as_str(), "en");
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn negotiate(
+        &self,
+        settings: &Settings,
+        app: Option<Locale>,
+        accept_language: Option<&str>,
+    ) -> Locale {
+        crate::locale::resolve(
+            app,
+            None,
+            accept_language,
+            self.catalog.locales(),
+            &settings.default_locale,
+        )
     }
 
     /// Renders `page` with its [context](Page::context) under `settings`; the adapters send it
@@ -284,9 +353,51 @@ impl Pages {
     /// # Ok::<_, nopassword_core::templates::TemplateError>(())
     /// ```
     pub fn render(&self, page: Page<'_>, settings: &Settings) -> Result<String, TemplateError> {
-        self.templates
-            .render(page.template(), page.context(settings))
+        self.render_in(page, settings, &settings.default_locale)
     }
+
+    /// [`render`](Self::render) in `locale`: `<html lang dir>` and every text from the
+    /// catalog.
+    ///
+    /// ```
+    /// use nopassword_core::{Settings, pages::{Page, Pages}};
+    ///
+    /// let html = Pages::load(None)?.render_in(Page::Sent, &Settings::default(), &"es".parse()?)?;
+    /// assert!(html.contains(r#"<html lang="es" dir="ltr">"#), "{html}");
+    /// assert!(html.contains("<h1>Te hemos enviado un correo con un enlace de acceso</h1>"), "{html}");
+    /// assert!(html.contains("durante 15 minutos"), "{html}");
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn render_in(
+        &self,
+        page: Page<'_>,
+        settings: &Settings,
+        locale: &Locale,
+    ) -> Result<String, TemplateError> {
+        self.templates.render(
+            page.template(),
+            page.context(settings).in_locale(&self.catalog, locale),
+        )
+    }
+}
+
+/// A [`TemplateError`] naming `default_locale` when the catalog lacks it.
+#[cfg(feature = "templates")]
+pub fn check_default_locale(catalog: &Catalog, settings: &Settings) -> Result<(), TemplateError> {
+    if catalog.has_locale(&settings.default_locale) {
+        return Ok(());
+    }
+    let have: Vec<&str> = catalog.locales().iter().map(Locale::as_str).collect();
+    Err(TemplateError {
+        name: "settings".into(),
+        reason: format!(
+            "default_locale `{}` has no catalog: expected one of {} or a folder {}/{}/ in template_dir",
+            settings.default_locale,
+            have.join(", "),
+            crate::i18n::LOCALES_FOLDER,
+            settings.default_locale,
+        ),
+    })
 }
 
 /// "15 minutes": how long a code is valid, as the sent page (and the login mail) says it.
@@ -463,30 +574,85 @@ impl<'a> Page<'a> {
         PageContext {
             page: self,
             settings,
+            #[cfg(feature = "i18n")]
+            texts: None,
         }
     }
 }
 
-/// The variables a page template sees; see the [module docs](self) for each page's.
+/// The variables a page template sees; see the [module docs](self) for each page's. In
+/// English unless [`in_locale`](Self::in_locale) names a catalog and a locale.
 #[derive(Debug, Clone, Copy)]
 pub struct PageContext<'a> {
     page: Page<'a>,
     settings: &'a Settings,
+    #[cfg(feature = "i18n")]
+    texts: Option<(&'a Catalog, &'a Locale)>,
+}
+
+impl<'a> PageContext<'a> {
+    /// The same page with its texts from `catalog` in `locale` (feature `i18n`).
+    #[cfg(feature = "i18n")]
+    pub fn in_locale(mut self, catalog: &'a Catalog, locale: &'a Locale) -> Self {
+        self.texts = Some((catalog, locale));
+        self
+    }
+
+    /// The page's locale: the one given to [`in_locale`](Self::in_locale), else English.
+    fn locale(&self) -> std::borrow::Cow<'a, Locale> {
+        #[cfg(feature = "i18n")]
+        if let Some((_, locale)) = self.texts {
+            return std::borrow::Cow::Borrowed(locale);
+        }
+        std::borrow::Cow::Owned(Locale::en())
+    }
+
+    /// Message `id`, whose English is `english`, in the page's locale.
+    fn text(&self, id: &str, english: &'a str) -> std::borrow::Cow<'a, str> {
+        #[cfg(feature = "i18n")]
+        if let Some((catalog, locale)) = self.texts {
+            return catalog.text(locale, id).into();
+        }
+        let _ = id;
+        english.into()
+    }
+
+    /// A message of [`messages`] (form errors, failures) in the page's locale; a text that is
+    /// not one of them (a parser's detail) as it is.
+    fn message(&self, english: &'a str) -> std::borrow::Cow<'a, str> {
+        match messages::code(english) {
+            Some(code) => self.text(code, english),
+            None => english.into(),
+        }
+    }
+
+    fn expires_in(&self) -> String {
+        #[cfg(feature = "i18n")]
+        if let Some((catalog, locale)) = self.texts {
+            return catalog.duration(locale, self.settings.code_validity());
+        }
+        expires_in(self.settings)
+    }
 }
 
 /// The fields of [`FormErrors`] the pages show, each present in `errors` (maybe empty).
 const FORM_FIELDS: [&str; 3] = [FormErrors::ALL, "username", "code"];
 
 /// `errors` with every field of [`FORM_FIELDS`], so `{% if errors.code %}` never reads an
-/// undefined value.
-struct PageErrors<'a>(Option<&'a FormErrors>);
+/// undefined value; each message in the page's locale.
+struct PageErrors<'a>(Option<&'a FormErrors>, PageContext<'a>);
 
 impl Serialize for PageErrors<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(FORM_FIELDS.len()))?;
         for field in FORM_FIELDS {
-            let messages = self.0.map_or(&[][..], |errors| errors.get(field));
-            map.serialize_entry(field, messages)?;
+            let messages: Vec<_> = self
+                .0
+                .map_or(&[][..], |errors| errors.get(field))
+                .iter()
+                .map(|message| self.1.message(message))
+                .collect();
+            map.serialize_entry(field, &messages)?;
         }
         map.end()
     }
@@ -500,37 +666,42 @@ struct Variables<'a> {
     next: std::borrow::Cow<'a, str>,
     username: &'a str,
     errors: PageErrors<'a>,
-    title: &'a str,
-    button: &'a str,
+    title: std::borrow::Cow<'a, str>,
+    button: std::borrow::Cow<'a, str>,
     action: &'a str,
-    message: &'a str,
+    message: std::borrow::Cow<'a, str>,
     requested_at: String,
     expires_in: String,
     ask_username: bool,
     numeric: bool,
     stylesheet: String,
     script: String,
+    lang: String,
+    dir: &'static str,
 }
 
 impl Serialize for PageContext<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let settings = self.settings;
+        let locale = self.locale();
         let mut vars = Variables {
             mount_path: &settings.mount_path,
             csrf_token: "",
             next: "".into(),
             username: "",
-            errors: PageErrors(None),
-            title: "",
-            button: "",
+            errors: PageErrors(None, *self),
+            title: "".into(),
+            button: "".into(),
             action: "",
-            message: "",
+            message: "".into(),
             requested_at: String::new(),
-            expires_in: expires_in(settings),
+            expires_in: self.expires_in(),
             ask_username: !settings.hide_username,
             numeric: settings.numeric_codes,
             stylesheet: STYLESHEET.path(settings),
             script: SCRIPT.path(settings),
+            lang: locale.as_str().to_owned(),
+            dir: locale.dir(),
         };
         fn safe(next: Option<&str>) -> std::borrow::Cow<'_, str> {
             next.and_then(safe_next).unwrap_or_default()
@@ -545,12 +716,12 @@ impl Serialize for PageContext<'_> {
                 vars.csrf_token = csrf_token;
                 vars.next = safe(next);
                 vars.username = username;
-                vars.errors = PageErrors(Some(errors));
+                vars.errors = PageErrors(Some(errors), *self);
             }
-            Page::Sent => vars.message = messages::SENT_PAGE,
+            Page::Sent => vars.message = self.message(messages::SENT_PAGE),
             Page::Submit { action, csrf_token } => {
-                vars.title = messages::LOGGING_IN;
-                vars.button = messages::CLICK_TO_LOGIN;
+                vars.title = self.message(messages::LOGGING_IN);
+                vars.button = self.message(messages::CLICK_TO_LOGIN);
                 vars.action = action;
                 vars.csrf_token = csrf_token;
             }
@@ -560,8 +731,8 @@ impl Serialize for PageContext<'_> {
                 username,
                 requested_at,
             } => {
-                vars.title = messages::CONFIRM_LOGIN;
-                vars.button = messages::LOG_IN;
+                vars.title = self.message(messages::CONFIRM_LOGIN);
+                vars.button = self.message(messages::LOG_IN);
                 vars.action = action;
                 vars.csrf_token = csrf_token;
                 vars.username = username;
@@ -572,8 +743,8 @@ impl Serialize for PageContext<'_> {
                 csrf_token,
                 next,
             } => {
-                vars.title = messages::LOG_OUT_TITLE;
-                vars.button = messages::LOG_OUT;
+                vars.title = self.message(messages::LOG_OUT_TITLE);
+                vars.button = self.message(messages::LOG_OUT);
                 vars.action = action;
                 vars.csrf_token = csrf_token;
                 vars.next = safe(next);
@@ -585,11 +756,11 @@ impl Serialize for PageContext<'_> {
             } => {
                 vars.csrf_token = csrf_token;
                 vars.username = username;
-                vars.errors = PageErrors(Some(errors));
+                vars.errors = PageErrors(Some(errors), *self);
             }
             Page::Failure(failure) => {
-                vars.title = failure.title();
-                vars.message = failure.message();
+                vars.title = self.text(failure.title_id(), failure.title());
+                vars.message = self.message(failure.message());
             }
         }
         vars.serialize(serializer)
@@ -702,7 +873,13 @@ mod tests {
     }
 
     fn strict_builtins() -> Templates {
-        Templates::with_undefined(TEMPLATES, None, UndefinedBehavior::Strict).expect("built-ins")
+        Templates::with_undefined(
+            TEMPLATES,
+            None,
+            UndefinedBehavior::Strict,
+            crate::i18n::Catalog::builtin(),
+        )
+        .expect("built-ins")
     }
 
     #[test]
@@ -748,8 +925,10 @@ mod tests {
             "ask_username",
             "button",
             "csrf_token",
+            "dir",
             "errors",
             "expires_in",
+            "lang",
             "message",
             "mount_path",
             "next",

@@ -21,6 +21,7 @@ use crate::{
     code::{CodeGenerator, LoginCode, UrlConfig},
     flow::FlowToken,
     hashing::{CodeHasher, CodeKey, SystemRng},
+    locale::Locale,
     redirect::safe_next,
     secret::PlaintextCode,
     settings::CrossDeviceLinks,
@@ -47,6 +48,9 @@ pub struct LoginRequest<'a> {
     /// The flow the client already holds (its flow cookie), if any: the new code joins that
     /// flow, so links of earlier codes still open as "the same browser".
     pub flow: Option<&'a str>,
+    /// The request's locale (the adapters negotiate it): the mail and SMS go out in it unless
+    /// the user has a preference of their own ([`LoginUser::locale`]).
+    pub locale: Option<&'a Locale>,
 }
 
 impl fmt::Debug for LoginRequest<'_> {
@@ -58,6 +62,7 @@ impl fmt::Debug for LoginRequest<'_> {
             .field("secure", &self.secure)
             .field("client", &self.client)
             .field("flow", &self.flow.map(|_| "[redacted]"))
+            .field("locale", &self.locale)
             .finish()
     }
 }
@@ -367,6 +372,7 @@ struct Issue {
     next: Option<String>,
     host: Option<String>,
     secure: bool,
+    locale: Option<Locale>,
     code: PlaintextCode,
     link: PlaintextCode,
     key: CodeKey,
@@ -638,6 +644,7 @@ impl<U: LoginUser> NoPassword<U> {
             next: request.next.and_then(safe_next).map(Cow::into_owned),
             host: request.host.map(str::to_owned),
             secure: request.secure,
+            locale: request.locale.cloned(),
             code,
             link,
             key: hashed.key,
@@ -751,7 +758,8 @@ impl<U: LoginUser> NoPassword<U> {
             validity,
             Arc::clone(&inner.urls),
         )
-        .with_link_secret(issue.link);
+        .with_link_secret(issue.link)
+        .with_locale(user.locale().or(issue.locale));
         self.deliver(&login_code, issue.key, issue.secure, issue.host.as_deref())
             .await
     }

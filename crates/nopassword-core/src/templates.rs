@@ -17,6 +17,11 @@
 //!   `'` in every value; any other (`.txt`) prints values as they are.
 //! - **Read once**: the files are read when loaded (included files at their first use) and not
 //!   again, so an edit never reaches a running server unchecked.
+//! - **Texts from the catalog**: `{{ t("login-title") }}` is message `login-title` of the
+//!   [`Catalog`] in the locale named by the context's `lang` variable (English without one);
+//!   named arguments become the message's: `{{ t("mail-hello", username=username) }}`. In an
+//!   `.html` template the arguments are escaped and the message's own text is taken as HTML
+//!   (a translator writes `&amp;` for `&`); elsewhere the text is printed as it is.
 //!
 //! ```
 //! use nopassword_core::templates::Templates;
@@ -34,15 +39,27 @@
 //! let err = templates.render("hello.txt", serde_json::json!({ "nmae": "Alice" })).unwrap_err();
 //! assert!(err.to_string().contains("built-in hello.txt"), "{err}");
 //! assert!(err.to_string().contains("`name` is undefined"), "{err}");
+//!
+//! let templates = Templates::load(&[("title.html", "{{ t('login-title') }} &middot; <b>{{ t('mail-hello', username='<i>') }}</b>")], None)?;
+//! assert_eq!(templates.render("title.html", serde_json::json!({}))?, "Log in &middot; <b>Hello &lt;i&gt;,</b>");
+//! assert_eq!(templates.render("title.html", serde_json::json!({ "lang": "es" }))?, "Iniciar sesión &middot; <b>Hola, &lt;i&gt;:</b>");
 //! # Ok::<_, nopassword_core::templates::TemplateError>(())
 //! ```
 
-use std::{collections::BTreeMap, fmt, io, path::Path};
+use std::{collections::BTreeMap, fmt, io, path::Path, sync::Arc, time::Duration};
 
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, path_loader, value::Serde};
+use fluent_bundle::FluentValue;
+use minijinja::{
+    AutoEscape, Environment, State, UndefinedBehavior, Value, path_loader,
+    value::{Kwargs, Serde},
+};
 use serde::Serialize;
 
-use crate::code::{LoginCode, duration_in_words};
+use crate::{
+    code::{LoginCode, duration_in_words},
+    i18n::Catalog,
+    locale::Locale,
+};
 
 /// A template that could not be read, parsed or rendered.
 ///
@@ -133,7 +150,31 @@ impl Templates {
         builtins: &[(&'static str, &'static str)],
         template_dir: Option<&Path>,
     ) -> Result<Self, TemplateError> {
-        Self::with_undefined(builtins, template_dir, UndefinedBehavior::SemiStrict)
+        Self::load_with_catalog(builtins, template_dir, Catalog::builtin())
+    }
+
+    /// [`load`](Self::load) with the texts of `t()` from `catalog` (the shipped catalogs and
+    /// the app's, [`Catalog::load`]) instead of the shipped ones alone.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use nopassword_core::{i18n::Catalog, templates::Templates};
+    ///
+    /// let templates = Templates::load_with_catalog(&[("a.txt", "{{ t('log_in') }}")], None, Catalog::builtin())?;
+    /// assert_eq!(templates.render("a.txt", serde_json::json!({ "lang": "de" }))?, "Anmelden");
+    /// # Ok::<_, nopassword_core::templates::TemplateError>(())
+    /// ```
+    pub fn load_with_catalog(
+        builtins: &[(&'static str, &'static str)],
+        template_dir: Option<&Path>,
+        catalog: Arc<Catalog>,
+    ) -> Result<Self, TemplateError> {
+        Self::with_undefined(
+            builtins,
+            template_dir,
+            UndefinedBehavior::SemiStrict,
+            catalog,
+        )
     }
 
     /// [`load`](Self::load) with another undefined policy (tests check the built-ins with
@@ -142,8 +183,15 @@ impl Templates {
         builtins: &[(&'static str, &'static str)],
         template_dir: Option<&Path>,
         undefined: UndefinedBehavior,
+        catalog: Arc<Catalog>,
     ) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
+        env.add_function(
+            "t",
+            move |state: &State<'_, '_>, id: &str, kwargs: Kwargs| {
+                translate(&catalog, state, id, &kwargs)
+            },
+        );
         env.set_undefined_behavior(undefined);
         // Name the undefined variable in errors, in release builds too.
         env.set_debug(true);
@@ -242,6 +290,36 @@ impl Templates {
     }
 }
 
+/// The `t()` of every template: message `id` in the locale of the context's `lang`.
+fn translate(
+    catalog: &Catalog,
+    state: &State<'_, '_>,
+    id: &str,
+    kwargs: &Kwargs,
+) -> Result<Value, minijinja::Error> {
+    let locale = state
+        .lookup("lang")
+        .and_then(|lang| lang.as_str().and_then(|tag| Locale::parse(tag).ok()))
+        .unwrap_or_default();
+    let html = *state.auto_escape() == AutoEscape::Html;
+    let mut args: Vec<(&str, FluentValue<'_>)> = Vec::new();
+    for name in kwargs.args() {
+        let value: Value = kwargs.get(name)?;
+        let value = match value.as_i64() {
+            Some(n) if value.is_number() => FluentValue::from(n),
+            _ if html && !value.is_safe() => FluentValue::from(escape_html(&value.to_string())),
+            _ => FluentValue::from(value.to_string()),
+        };
+        args.push((name, value));
+    }
+    let text = catalog.format(&locale, id, &args);
+    Ok(if html {
+        Value::from_safe_string(text)
+    } else {
+        Value::from(text)
+    })
+}
+
 /// The variables of a login-code message: the context of the login e-mail's templates
 /// (nopassword-email) and of the SMS's (nopassword-twilio), so both name them alike.
 ///
@@ -253,6 +331,9 @@ impl Templates {
 /// | `site` | the host named in the link (`example.com`, `localhost:8000`) |
 /// | `expires_in` | how long the code is valid, in English words: `15 minutes`, `1 hour 30 minutes` |
 /// | `expires_in_seconds` | the same as a number of seconds (`900`), to word it yourself |
+/// | `lang`, `dir` | the message's locale (`en`, `es`) and writing direction (`ltr`, `rtl`); `t()` writes in `lang` |
+///
+/// [`in_locale`](MessageContext::in_locale) words `expires_in` in another language.
 ///
 /// It holds the code, so it has no `Debug`.
 ///
@@ -282,9 +363,28 @@ pub struct MessageContext<'a> {
     site: &'a str,
     expires_in: String,
     expires_in_seconds: u64,
+    lang: String,
+    dir: &'static str,
 }
 
 impl<'a> MessageContext<'a> {
+    /// The same message in `locale`: `lang`, `dir` and `expires_in` from `catalog`.
+    ///
+    /// ```
+    /// use nopassword_core::{i18n::Catalog, templates::{MessageContext, Templates}};
+    ///
+    /// let templates = Templates::load(&[("sms.txt", "{{ t('sms-expires', expires_in=expires_in) }} ({{ lang }})")], None)?;
+    /// let context = MessageContext::sample().in_locale(&Catalog::builtin(), &"fr".parse()?);
+    /// assert_eq!(templates.render("sms.txt", context)?, "Il expire dans 15 minutes. (fr)");
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn in_locale(mut self, catalog: &Catalog, locale: &Locale) -> Self {
+        self.expires_in = catalog.duration(locale, Duration::from_secs(self.expires_in_seconds));
+        self.lang = locale.as_str().to_owned();
+        self.dir = locale.dir();
+        self
+    }
+
     /// The context for `code`; `secure` and `host` describe the request that asked for it, as
     /// in [`LoginCodeSender::send_login_code`](crate::LoginCodeSender::send_login_code).
     pub fn new(code: &'a LoginCode, secure: bool, host: Option<&'a str>) -> Self {
@@ -296,6 +396,8 @@ impl<'a> MessageContext<'a> {
             site: code.link_host(host),
             expires_in: duration_in_words(valid_for),
             expires_in_seconds: valid_for.as_secs(),
+            lang: "en".into(),
+            dir: "ltr",
         }
     }
 
@@ -318,6 +420,8 @@ impl<'a> MessageContext<'a> {
             site: "example.com",
             expires_in: "15 minutes".into(),
             expires_in_seconds: 900,
+            lang: "en".into(),
+            dir: "ltr",
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use serde::Deserialize;
 
-use crate::{code::Recipient, error::BoxError};
+use crate::{code::Recipient, error::BoxError, locale::Locale};
 
 /// What nopassword needs to know about an app's user type.
 ///
@@ -38,6 +38,29 @@ pub trait LoginUser: Clone + Send + Sync + 'static {
     /// [`UserDirectory::verify_user`] asks this. Default `true`.
     fn is_active(&self) -> bool {
         true
+    }
+
+    /// The user's own language, if the app knows it (a profile setting): pages shown to
+    /// this user and the login mail and SMS use it before the request's `Accept-Language`
+    /// (docs/guide/i18n.md). Default `None`.
+    ///
+    /// ```
+    /// use nopassword_core::{LoginUser, locale::Locale};
+    ///
+    /// #[derive(Clone)]
+    /// struct Member { name: String, language: Option<String> }
+    ///
+    /// impl LoginUser for Member {
+    ///     fn id(&self) -> String { self.name.clone() }
+    ///     fn username(&self) -> &str { &self.name }
+    ///     fn locale(&self) -> Option<Locale> { self.language.as_deref()?.parse().ok() }
+    /// }
+    ///
+    /// let ana = Member { name: "ana".into(), language: Some("es".into()) };
+    /// assert_eq!(ana.locale().map(|l| l.to_string()), Some("es".into()));
+    /// ```
+    fn locale(&self) -> Option<Locale> {
+        None
     }
 
     /// What a sender needs.
@@ -119,6 +142,9 @@ pub struct User {
     /// Whether the account may log in.
     #[serde(default = "active_default")]
     pub active: bool,
+    /// The user's language (a language tag), if known: [`LoginUser::locale`].
+    #[serde(default)]
+    pub locale: Option<Locale>,
 }
 
 fn active_default() -> bool {
@@ -134,7 +160,22 @@ impl User {
             email: None,
             phone: None,
             active: true,
+            locale: None,
         }
+    }
+
+    /// With a preferred language.
+    ///
+    /// ```
+    /// use nopassword_core::{LoginUser, user::User};
+    ///
+    /// let ana = User::new("3", "ana").with_locale("es".parse()?);
+    /// assert_eq!(ana.locale().map(|l| l.to_string()).as_deref(), Some("es"));
+    /// # Ok::<_, nopassword_core::locale::LocaleError>(())
+    /// ```
+    pub fn with_locale(mut self, locale: Locale) -> Self {
+        self.locale = Some(locale);
+        self
     }
 
     /// With an e-mail address.
@@ -171,6 +212,9 @@ impl LoginUser for User {
     }
     fn is_active(&self) -> bool {
         self.active
+    }
+    fn locale(&self) -> Option<Locale> {
+        self.locale.clone()
     }
 }
 

@@ -2309,3 +2309,56 @@ async fn the_send_limit_counts_the_account_whatever_the_spelling() {
         spellings.len()
     );
 }
+
+/// Records the locale of every code it is handed.
+#[derive(Clone, Default)]
+struct Locales(Arc<Mutex<Vec<Option<String>>>>);
+
+#[async_trait]
+impl LoginCodeSender for Locales {
+    async fn send_login_code(
+        &self,
+        code: &LoginCode,
+        _secure: bool,
+        _host: Option<&str>,
+    ) -> Result<(), SendError> {
+        let locale = code.locale().map(ToString::to_string);
+        self.0.lock().expect("not poisoned").push(locale);
+        Ok(())
+    }
+}
+
+/// The message's locale is the user's preference, else the request's, else none (the sender
+/// then uses `default_locale`).
+#[tokio::test]
+async fn a_code_carries_the_users_locale_else_the_requests() {
+    let users = MemoryDirectory::new([
+        User::new("1", "alice"),
+        User::new("2", "ana").with_locale("es".parse().expect("tag")),
+    ]);
+    let sent = Locales::default();
+    let service = NoPassword::builder(settings(), users)
+        .store(MemoryStore::new())
+        .sender(sent.clone())
+        .build()
+        .expect("valid");
+    let de: nopassword_core::locale::Locale = "de".parse().expect("tag");
+    for (username, locale) in [
+        ("alice", None),
+        ("alice", Some(&de)),
+        ("ana", Some(&de)),
+        ("ana", None),
+    ] {
+        service
+            .request_login(LoginRequest {
+                username,
+                locale,
+                ..Default::default()
+            })
+            .await
+            .expect("sent");
+    }
+    let got = sent.0.lock().expect("not poisoned").clone();
+    let expected = [None, Some("de"), Some("es"), Some("es")].map(|l| l.map(str::to_owned));
+    assert_eq!(got, expected);
+}

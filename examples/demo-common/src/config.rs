@@ -161,6 +161,9 @@ struct UserEntry {
     phone: Option<String>,
     #[serde(default = "yes")]
     active: bool,
+    /// The user's language (`LoginUser::locale`), such as `"es"`.
+    #[serde(default)]
+    locale: Option<nopassword_core::locale::Locale>,
 }
 
 fn yes() -> bool {
@@ -168,7 +171,7 @@ fn yes() -> bool {
 }
 
 /// Reads a users file: `[[users]]` tables with `username`, optional `id` (default: the entry's
-/// position, from 1), `email`, `phone`, and `active` (default true).
+/// position, from 1), `email`, `phone`, `active` (default true) and `locale` (a language tag).
 pub fn read_users(path: &Path) -> Result<Vec<User>, DemoError> {
     let file: UsersFile = Figment::from(Toml::file_exact(path))
         .extract()
@@ -183,6 +186,7 @@ pub fn read_users(path: &Path) -> Result<Vec<User>, DemoError> {
             email: u.email,
             phone: u.phone,
             active: u.active,
+            locale: u.locale,
         })
         .collect())
 }

@@ -537,12 +537,21 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.clear_env();
             jail.create_file("nopassword.toml", "default_locale = \"de\"")?;
-            assert_eq!(Settings::load().expect("valid").default_locale.as_str(), "de");
+            assert_eq!(
+                Settings::load().expect("valid").default_locale.as_str(),
+                "de"
+            );
             jail.set_env("NOPASSWORD_DEFAULT_LOCALE", "es_mx");
-            assert_eq!(Settings::load().expect("valid").default_locale.as_str(), "es-MX");
+            assert_eq!(
+                Settings::load().expect("valid").default_locale.as_str(),
+                "es-MX"
+            );
             jail.set_env("NOPASSWORD_DEFAULT_LOCALE", "spanish please");
             let err = Settings::load().expect_err("not a tag").to_string();
-            assert!(err.contains("default_locale") || err.contains("DEFAULT_LOCALE"), "{err}");
+            assert!(
+                err.contains("default_locale") || err.contains("DEFAULT_LOCALE"),
+                "{err}"
+            );
             assert!(err.contains("language tag"), "{err}");
             Ok(())
         });
