@@ -124,7 +124,8 @@ impl<U: LoginUser> FromRequest for CurrentUser<U> {
                 .1
                 .map(CurrentUser)
                 .ok_or_else(|| {
-                    let body = json!({ "detail": messages::UNAUTHENTICATED });
+                    let body =
+                        json!({ "detail": messages::UNAUTHENTICATED, "code": "unauthenticated" });
                     refuse(
                         "not logged in",
                         HttpResponse::build(StatusCode::UNAUTHORIZED).json(body),

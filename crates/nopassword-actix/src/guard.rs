@@ -115,7 +115,8 @@ pub(crate) fn login_location(settings: &Settings, req: &HttpRequest) -> String {
 /// `Content-Type`.
 pub(crate) fn login_required_response(settings: &Settings, req: &HttpRequest) -> HttpResponse {
     let mut response = if wants_json(req) {
-        HttpResponse::Unauthorized().json(json!({ "detail": messages::UNAUTHENTICATED }))
+        HttpResponse::Unauthorized()
+            .json(json!({ "detail": messages::UNAUTHENTICATED, "code": "unauthenticated" }))
     } else {
         let location = login_location(settings, req);
         let value = HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/"));

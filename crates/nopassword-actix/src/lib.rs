@@ -205,7 +205,7 @@ use state::AppState;
 pub fn configure<U: LoginUser>(
     service: NoPassword<U>,
 ) -> Result<impl Fn(&mut ServiceConfig) + Clone + Send + 'static, TemplateError> {
-    let pages = Pages::load(service.settings().template_dir.as_deref())?;
+    let pages = Pages::for_settings(service.settings())?;
     service.deliver_in_background_by_default(|| {
         Arc::new(Dispatcher::tokio(Dispatcher::DEFAULT_CAPACITY))
     });
@@ -224,6 +224,7 @@ pub fn configure<U: LoginUser>(
             web::resource(at(route))
                 .app_data(state.clone())
                 .wrap(security_headers())
+                .wrap(actix_web::middleware::from_fn(state::negotiate_locale::<U>))
         };
         cfg.service(
             resource("login/")

@@ -2,17 +2,25 @@
 //! 4xx answer: 413 over the limit, 415 for the wrong content type, 400 when it does not decode.
 
 use actix_web::{
-    HttpRequest, HttpResponse,
+    HttpMessage, HttpRequest, HttpResponse,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
     http::{
         StatusCode,
-        header::{CONTENT_LENGTH, CONTENT_TYPE, ContentType, HeaderValue, LOCATION, RETRY_AFTER},
+        header::{
+            ACCEPT_LANGUAGE, CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_TYPE, ContentType,
+            HeaderValue, LOCATION, RETRY_AFTER, VARY,
+        },
     },
+    middleware::Next,
     web,
 };
 use nopassword_core::{
     LoginUser, NoPassword, Settings,
-    forms::{MAX_BODY_BYTES, messages},
+    forms::{FormErrors, MAX_BODY_BYTES, messages},
     http::{Failure, is_form, is_json, json_object},
+    i18n::Texts,
+    locale::Locale,
     pages::Page,
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -45,7 +53,8 @@ impl<U: LoginUser> AppState<U> {
 
     /// Renders a page with its status; a template failure becomes the plain 503 answer.
     pub(crate) fn page(&self, page: Page<'_>) -> HttpResponse {
-        match self.pages.render(page, self.settings()) {
+        let texts = Texts::current();
+        match self.pages.render_in(page, self.settings(), &texts.locale) {
             Ok(html) => HttpResponse::build(status(page.status()))
                 .content_type(ContentType::html())
                 .body(html),
@@ -71,11 +80,67 @@ pub(crate) fn json_answer(code: StatusCode, body: &impl Serialize) -> HttpRespon
     HttpResponse::build(code).json(body)
 }
 
-/// The JSON answer to a failure: `{"detail": "..."}`.
+/// `{"detail": "...", "code": "..."}`: a message of the request's language with its stable
+/// code (docs/HTTP.md).
+pub(crate) fn json_detail(code: &'static str) -> serde_json::Value {
+    json!({ "detail": Texts::current().text(code), "code": code })
+}
+
+/// 400 with field errors in the request's language and their codes beside them.
+pub(crate) fn json_errors(errors: &FormErrors) -> HttpResponse {
+    let texts = Texts::current();
+    json_answer(
+        StatusCode::BAD_REQUEST,
+        &errors.localized(&texts.catalog, &texts.locale),
+    )
+}
+
+/// Negotiates each request's language (the app's `Locale` in the request's extensions, else
+/// `Accept-Language` against the catalog, else `default_locale`), handles the request with
+/// it, and labels pages and JSON answers with `Content-Language` (and `Vary:
+/// Accept-Language` when that header decided).
+pub(crate) async fn negotiate_locale<U: LoginUser>(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState<U>>>().cloned() else {
+        return next.call(req).await;
+    };
+    let app = req.extensions().get::<Locale>().cloned();
+    let from_header = app.is_none();
+    let accept = req
+        .headers()
+        .get(ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let locale = state.pages.negotiate(state.settings(), app, accept);
+    let texts = Texts::new(state.pages.catalog().clone(), locale.clone());
+    let mut response = texts.scope(next.call(req)).await?;
+    let worded = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"));
+    if worded {
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(locale.as_str()) {
+            headers.insert(CONTENT_LANGUAGE, value);
+        }
+        if from_header {
+            headers.append(VARY, HeaderValue::from_static("Accept-Language"));
+        }
+    }
+    Ok(response)
+}
+
+/// The JSON answer to a failure: `{"detail": "...", "code": "..."}`.
 pub(crate) fn json_failure(failure: Failure) -> HttpResponse {
+    let texts = Texts::current();
     let mut response = json_answer(
         status(failure.status()),
-        &json!({ "detail": failure.message() }),
+        &json!({
+            "detail": failure.message_in(&texts.catalog, &texts.locale),
+            "code": failure.code(),
+        }),
     );
     retry_after(&failure, &mut response);
     response

@@ -536,7 +536,7 @@ async fn the_api_answers_the_flow_and_takes_it_back() {
     assert_eq!(without.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         without.json(),
-        json!({ "__all__": [messages::INVALID_CODE] })
+        json!({ "__all__": [messages::INVALID_CODE], "codes": { "__all__": ["invalid_code"] } })
     );
     let mut jar = Jar::default();
     let with = send!(

@@ -621,7 +621,7 @@ async fn login_required_answers_json_clients_401() {
         assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
         assert_eq!(
             refused.json(),
-            json!({ "detail": messages::UNAUTHENTICATED })
+            json!({ "detail": messages::UNAUTHENTICATED, "code": "unauthenticated" })
         );
         assert!(refused.headers.get(LOCATION).is_none());
     }

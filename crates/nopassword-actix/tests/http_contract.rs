@@ -6,13 +6,20 @@
 
 use std::{sync::mpsc, thread};
 
-use actix_web::{App, HttpResponse, HttpServer, rt::System, web};
+use actix_web::{
+    App, HttpMessage, HttpResponse, HttpServer,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    middleware::{Next, from_fn},
+    rt::System,
+    web,
+};
 use nopassword_actix::{CurrentUser, MemorySessionStore, configure, login_middleware};
 use nopassword_conformance::{
     conformance_tests,
-    support::{Adapter, ServerHandle},
+    support::{APP_LOCALE_HEADER, Adapter, ServerHandle},
 };
-use nopassword_core::{NoPassword, user::User};
+use nopassword_core::{NoPassword, locale::Locale, user::User};
 use serde_json::json;
 
 /// nopassword-actix, assembled as an app does: the routes (with their default background
@@ -23,6 +30,23 @@ struct Actix;
 
 async fn whoami(CurrentUser(user): CurrentUser<User>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "username": user.username }))
+}
+
+/// The app's language hook: a middleware of the app puts its choice into the request's
+/// extensions (here from a test header; a real app reads its user's profile or the path).
+async fn app_locale(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let chosen = request
+        .headers()
+        .get(APP_LOCALE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|tag| tag.parse::<Locale>().ok());
+    if let Some(locale) = chosen {
+        request.extensions_mut().insert(locale);
+    }
+    next.call(request).await
 }
 
 impl Adapter for Actix {
@@ -40,6 +64,7 @@ impl Adapter for Actix {
                         .service(nopassword_actix::readiness("/readyz", service.clone()))
                         .configure(routes.clone())
                         .wrap(login_middleware(&service, sessions.clone()))
+                        .wrap(from_fn(app_locale))
                 })
                 .workers(2)
                 .disable_signals()

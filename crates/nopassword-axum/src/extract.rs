@@ -62,7 +62,8 @@ impl<S: Send + Sync, U: LoginUser> FromRequestParts<S> for CurrentUser<U> {
             .ok_or_else(missing_layer)?
             .map(CurrentUser)
             .ok_or_else(|| {
-                let body = json!({ "detail": messages::UNAUTHENTICATED });
+                let body =
+                    json!({ "detail": messages::UNAUTHENTICATED, "code": "unauthenticated" });
                 (StatusCode::UNAUTHORIZED, Json(body)).into_response()
             })
     }

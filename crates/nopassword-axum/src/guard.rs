@@ -200,7 +200,8 @@ where
 /// What an anonymous request gets: 401 JSON, or 302 to the login page.
 fn refuse(request: &Request, login_url: &str) -> Response {
     let mut response = if wants_json(request.headers()) {
-        let body = json!({ "detail": messages::UNAUTHENTICATED });
+        // Outside the router's language scope: English, with its code.
+        let body = json!({ "detail": messages::UNAUTHENTICATED, "code": "unauthenticated" });
         (StatusCode::UNAUTHORIZED, Json(body)).into_response()
     } else {
         // Behind `nest`, the request's own URI has lost the prefix; the original has it.

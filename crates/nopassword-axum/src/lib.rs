@@ -171,7 +171,7 @@ pub fn router<U: LoginUser>(service: NoPassword<U>) -> Result<Router, TemplateEr
 pub fn router_with<B: PasswordlessBackend>(
     service: NoPassword<B::LoginUser>,
 ) -> Result<Router, TemplateError> {
-    let pages = Pages::load(service.settings().template_dir.as_deref())?;
+    let pages = Pages::for_settings(service.settings())?;
     service.deliver_in_background_by_default(|| {
         Arc::new(Dispatcher::tokio(Dispatcher::DEFAULT_CAPACITY))
     });
@@ -212,6 +212,10 @@ pub fn router_with<B: PasswordlessBackend>(
         .route("/api/logout/", post(api::logout::<B>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            state::negotiate_locale::<U<B>>,
+        ))
         // After the layer: the pages' static files are cached, not `no-store`.
         .route(nopassword_core::pages::STATIC_ROUTE, get(assets::serve))
         .with_state(state);

@@ -5,14 +5,21 @@ use std::sync::Arc;
 
 use axum::{
     Form, Json,
-    extract::{FromRequest, FromRequestParts, Request},
-    http::{HeaderValue, StatusCode, header::RETRY_AFTER, request::Parts},
+    extract::{FromRequest, FromRequestParts, Request, State},
+    http::{
+        HeaderValue, StatusCode,
+        header::{ACCEPT_LANGUAGE, CONTENT_LANGUAGE, CONTENT_TYPE, RETRY_AFTER, VARY},
+        request::Parts,
+    },
+    middleware::Next,
     response::{Html, IntoResponse, Response},
 };
 use nopassword_core::{
     LoginUser, NoPassword,
-    forms::messages,
+    forms::{FormErrors, messages},
     http::{Failure, is_json, json_object},
+    i18n::Texts,
+    locale::Locale,
     pages::Page,
 };
 use serde::de::DeserializeOwned;
@@ -57,7 +64,11 @@ pub(crate) fn session_failure(error: tower_sessions::session::Error) -> Failure 
 impl<U: LoginUser> AppState<U> {
     /// Renders a page with its status; a template failure becomes the plain 503 answer.
     pub(crate) fn page(&self, page: Page<'_>) -> Response {
-        match self.pages.render(page, self.service.settings()) {
+        let texts = Texts::current();
+        match self
+            .pages
+            .render_in(page, self.service.settings(), &texts.locale)
+        {
             Ok(html) => {
                 let code = StatusCode::from_u16(page.status()).unwrap_or(StatusCode::OK);
                 (code, Html(html)).into_response()
@@ -77,11 +88,64 @@ impl<U: LoginUser> AppState<U> {
     }
 }
 
-/// The JSON answer to a failure: `{"detail": "..."}`.
+/// `{"detail": "...", "code": "..."}`: a message of the request's language with its stable
+/// code (docs/HTTP.md).
+pub(crate) fn json_detail(code: &'static str) -> serde_json::Value {
+    json!({ "detail": Texts::current().text(code), "code": code })
+}
+
+/// 400 with field errors in the request's language and their codes beside them.
+pub(crate) fn json_errors(errors: &FormErrors) -> Response {
+    let texts = Texts::current();
+    (
+        StatusCode::BAD_REQUEST,
+        Json(errors.localized(&texts.catalog, &texts.locale)),
+    )
+        .into_response()
+}
+
+/// Negotiates each request's language (the app's `Locale` in the request's extensions, else
+/// `Accept-Language` against the catalog, else `default_locale`), handles the request with
+/// it, and labels pages and JSON answers with `Content-Language` (and `Vary:
+/// Accept-Language` when that header decided).
+pub(crate) async fn negotiate_locale<U: LoginUser>(
+    State(state): State<AppState<U>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let app = request.extensions().get::<Locale>().cloned();
+    let from_header = app.is_none();
+    let accept = request
+        .headers()
+        .get(ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let locale = state.pages.negotiate(state.service.settings(), app, accept);
+    let texts = Texts::new(state.pages.catalog().clone(), locale.clone());
+    let mut response = texts.scope(next.run(request)).await;
+    let worded = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"));
+    if worded {
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(locale.as_str()) {
+            headers.insert(CONTENT_LANGUAGE, value);
+        }
+        if from_header {
+            headers.append(VARY, HeaderValue::from_static("Accept-Language"));
+        }
+    }
+    response
+}
+
+/// The JSON answer to a failure: `{"detail": "...", "code": "..."}`.
 pub(crate) fn json_failure(failure: Failure) -> Response {
+    let texts = Texts::current();
+    let detail = failure.message_in(&texts.catalog, &texts.locale);
     let mut response = (
         status(&failure),
-        Json(json!({ "detail": failure.message() })),
+        Json(json!({ "detail": detail, "code": failure.code() })),
     )
         .into_response();
     retry_after(&failure, &mut response);

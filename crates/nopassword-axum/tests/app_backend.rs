@@ -302,7 +302,7 @@ async fn the_guard_answers_json_clients_with_the_apis_401() {
     let body: Value = reply.expect(StatusCode::UNAUTHORIZED).json();
     assert_eq!(
         body,
-        json!({ "detail": "Authentication credentials were not provided." })
+        json!({ "detail": "Authentication credentials were not provided.", "code": "unauthenticated" })
     );
 }
 

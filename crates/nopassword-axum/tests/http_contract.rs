@@ -6,13 +6,13 @@
 
 use std::net::SocketAddr;
 
-use axum::{Json, Router, routing::get};
+use axum::{Json, Router, extract::Request, middleware::Next, response::Response, routing::get};
 use nopassword_axum::{CurrentUser, MemorySessionStore, login_layer, router};
 use nopassword_conformance::{
     conformance_tests,
-    support::{Adapter, ServerHandle},
+    support::{APP_LOCALE_HEADER, Adapter, ServerHandle},
 };
-use nopassword_core::{NoPassword, user::User};
+use nopassword_core::{NoPassword, locale::Locale, user::User};
 use serde_json::{Value, json};
 
 /// nopassword-axum, assembled as an app does: the router, `login_layer` over the crate's
@@ -24,6 +24,20 @@ async fn whoami(CurrentUser(user): CurrentUser<User>) -> Json<Value> {
     Json(json!({ "username": user.username }))
 }
 
+/// The app's language hook: a middleware of the app puts its choice into the request's
+/// extensions (here from a test header; a real app reads its user's profile or the path).
+async fn app_locale(mut request: Request, next: Next) -> Response {
+    let chosen = request
+        .headers()
+        .get(APP_LOCALE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|tag| tag.parse::<Locale>().ok());
+    if let Some(locale) = chosen {
+        request.extensions_mut().insert(locale);
+    }
+    next.run(request).await
+}
+
 impl Adapter for Axum {
     fn serve(service: NoPassword<User>, listener: std::net::TcpListener) -> ServerHandle {
         let sessions = MemorySessionStore::default();
@@ -31,7 +45,8 @@ impl Adapter for Axum {
             .route("/whoami", get(whoami))
             .route("/readyz", nopassword_axum::readiness(service.clone()))
             .merge(router(service.clone()).expect("built-in templates parse"))
-            .layer(login_layer(&service, sessions.clone()));
+            .layer(login_layer(&service, sessions.clone()))
+            .layer(axum::middleware::from_fn(app_locale));
         let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
         let server = tokio::spawn(async move {
             axum::serve(

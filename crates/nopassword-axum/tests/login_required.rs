@@ -116,7 +116,7 @@ async fn the_login_page_follows_mount_path() {
 async fn json_requests_get_the_apis_401() {
     let (service, _) = support::service();
     let app = app(&service);
-    let expected = json!({ "detail": "Authentication credentials were not provided." });
+    let expected = json!({ "detail": "Authentication credentials were not provided.", "code": "unauthenticated" });
     let by_accept = send(
         &app,
         get_request("/members/", &[(header::ACCEPT, "application/json")]),

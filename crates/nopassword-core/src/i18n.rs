@@ -282,6 +282,31 @@ impl Catalog {
         self.bundles.contains_key(locale)
     }
 
+    /// The locale a message goes out in: `wanted` (the code's, [`LoginCode::locale`](crate::code::LoginCode::locale))
+    /// when the catalog has it or its language, else `default` (`default_locale`).
+    ///
+    /// ```
+    /// use nopassword_core::{i18n::Catalog, locale::Locale};
+    ///
+    /// let catalog = Catalog::builtin();
+    /// let (es_mx, ja, de) = ("es-MX".parse()?, "ja".parse()?, "de".parse()?);
+    /// assert_eq!(catalog.pick(Some(&es_mx), &de), es_mx);
+    /// assert_eq!(catalog.pick(Some(&ja), &de), de);
+    /// assert_eq!(catalog.pick(None, &Locale::en()), Locale::en());
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pick(&self, wanted: Option<&Locale>, default: &Locale) -> Locale {
+        match wanted {
+            Some(locale)
+                if self.has_locale(locale)
+                    || Locale::parse(locale.language()).is_ok_and(|l| self.has_locale(&l)) =>
+            {
+                locale.clone()
+            }
+            _ => default.clone(),
+        }
+    }
+
     /// The bundles to ask, in order: the locale's, its language's, English.
     fn chain<'a>(&'a self, locale: &Locale) -> impl Iterator<Item = (&'a Locale, &'a Bundle)> {
         let language = Locale::parse(locale.language()).ok();
@@ -442,6 +467,81 @@ fn io_error(path: &Path, e: io::Error) -> CatalogError {
 
 /// A shared catalog: what the pages, the e-mail and the SMS hold.
 pub type SharedCatalog = Arc<Catalog>;
+
+/// A request's language with the catalog to write in it: what the web adapters negotiate for
+/// each request and hold for its handlers ([`Texts::scope`], feature `tokio`).
+///
+/// ```
+/// use nopassword_core::{i18n::{Catalog, Texts}, locale::Locale};
+///
+/// let texts = Texts::new(Catalog::builtin(), "fr".parse()?);
+/// assert_eq!(texts.text("log_out"), "Se déconnecter");
+/// assert_eq!(Texts::english().text("log_out"), "Log out");
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Texts {
+    /// The catalog.
+    pub catalog: Arc<Catalog>,
+    /// The language.
+    pub locale: Locale,
+}
+
+impl fmt::Debug for Texts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Texts")
+            .field("locale", &self.locale)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "tokio")]
+tokio::task_local! {
+    static REQUEST_TEXTS: Texts;
+}
+
+impl Texts {
+    /// `locale` in `catalog`.
+    pub fn new(catalog: Arc<Catalog>, locale: Locale) -> Self {
+        Self { catalog, locale }
+    }
+
+    /// English from the shipped catalog: the original's strings.
+    pub fn english() -> Self {
+        Self::new(Catalog::builtin(), Locale::en())
+    }
+
+    /// Message `id` without arguments.
+    pub fn text(&self, id: &str) -> String {
+        self.catalog.text(&self.locale, id)
+    }
+
+    /// Runs `future` (a request's handling) with these texts as [`Texts::current`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use nopassword_core::{i18n::{Catalog, Texts}, locale::Locale};
+    ///
+    /// let es = Texts::new(Catalog::builtin(), "es".parse().unwrap());
+    /// let inside = es.scope(async { Texts::current().locale }).await;
+    /// assert_eq!(inside.as_str(), "es");
+    /// assert_eq!(Texts::current().locale.as_str(), "en");
+    /// # });
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub async fn scope<F: std::future::Future>(self, future: F) -> F::Output {
+        REQUEST_TEXTS.scope(self, future).await
+    }
+
+    /// The texts of the request being handled ([`scope`](Self::scope)), or
+    /// [`english`](Self::english) outside one.
+    #[cfg(feature = "tokio")]
+    pub fn current() -> Self {
+        REQUEST_TEXTS
+            .try_with(Clone::clone)
+            .unwrap_or_else(|_| Self::english())
+    }
+}
 
 #[cfg(test)]
 mod tests {

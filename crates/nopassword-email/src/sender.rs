@@ -35,7 +35,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// Each message goes to the user's e-mail address, from `default_from_email`, with the
 /// subject `login_email_subject`, as `multipart/alternative` with a text and an HTML part
-/// rendered from [`LoginEmailTemplates`]. It travels over SMTP (a connection pool; STARTTLS or
+/// rendered from [`LoginEmailTemplates`]. It is written in the code's locale (the user's
+/// preference, else that of the request that asked for it; `default_locale` when the catalog
+/// has neither): in a language other than English the subject is the catalog's
+/// `mail-subject` (docs/guide/i18n.md). It travels over SMTP (a connection pool; STARTTLS or
 /// implicit TLS through rustls) or, for development, into `.eml` files in a directory.
 ///
 /// Build it with [`EmailSender::from_settings`] (SMTP from `smtp_url`) or
@@ -144,6 +147,7 @@ impl EmailSender {
             template_dir: settings.template_dir.clone(),
             from: email.default_from_email.clone(),
             subject: email.login_email_subject.clone(),
+            default_locale: settings.default_locale.clone(),
             timeout: DEFAULT_TIMEOUT,
         }
     }
@@ -200,10 +204,17 @@ impl EmailSender {
                 },
             )?;
         let email = self.templates.render(code, secure, host)?;
+        let locale = self.templates.locale_of(code);
+        let subject: String = self
+            .templates
+            .subject(&locale, &self.subject)
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         Message::builder()
             .from(self.from.clone())
             .to(Mailbox::new(None, to))
-            .subject(self.subject.clone())
+            .subject(subject)
             // `<random@this host>`: mail without a Message-ID is scored as spam.
             .message_id(None)
             .multipart(MultiPart::alternative_plain_html(email.text, email.html))
@@ -329,6 +340,7 @@ pub struct EmailSenderBuilder {
     template_dir: Option<PathBuf>,
     from: String,
     subject: String,
+    default_locale: nopassword_core::locale::Locale,
     timeout: Duration,
 }
 
@@ -344,6 +356,7 @@ impl fmt::Debug for EmailSenderBuilder {
             .field("template_dir", &self.template_dir)
             .field("from", &self.from)
             .field("subject", &self.subject)
+            .field("default_locale", &self.default_locale)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -436,7 +449,8 @@ impl EmailSenderBuilder {
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
-        let templates = LoginEmailTemplates::load(self.template_dir.as_deref())?;
+        let templates =
+            LoginEmailTemplates::load_in(self.template_dir.as_deref(), &self.default_locale)?;
         let transport = match self.transport {
             None => return Err(EmailError::MissingSetting { key: "smtp_url" }),
             Some(TransportChoice::Smtp(url)) => Transport::Smtp(Box::new(SmtpSender::new(

@@ -2,10 +2,12 @@
 //! loaded. They load and render through core's one template environment
 //! ([`Templates`](nopassword_core::templates::Templates)).
 
-use std::{fmt, path::Path};
+use std::{fmt, path::Path, sync::Arc};
 
 use nopassword_core::{
     code::LoginCode,
+    i18n::Catalog,
+    locale::Locale,
     templates::{MessageContext, TemplateError, Templates},
 };
 
@@ -107,6 +109,8 @@ impl fmt::Debug for LoginEmail {
 /// ```
 pub struct LoginEmailTemplates {
     templates: Templates,
+    catalog: Arc<Catalog>,
+    default_locale: Locale,
 }
 
 impl fmt::Debug for LoginEmailTemplates {
@@ -137,6 +141,23 @@ impl LoginEmailTemplates {
     /// # Ok::<_, nopassword_email::EmailError>(())
     /// ```
     pub fn load(dir: Option<&Path>) -> Result<Self, EmailError> {
+        Self::load_in(dir, &Locale::en())
+    }
+
+    /// [`load`](Self::load) with the messages of `template_dir/locales/` ([`Catalog::load`])
+    /// and `default_locale`, the language of a code that names none the catalog has. Both
+    /// bodies are rendered once in every locale of the catalog.
+    ///
+    /// Errors: those of [`load`](Self::load), a catalog file that does not parse
+    /// ([`EmailError::Template`]), and a `default_locale` the catalog lacks
+    /// ([`EmailError::InvalidSetting`]).
+    ///
+    /// ```
+    /// let templates = nopassword_email::LoginEmailTemplates::load_in(None, &"fr".parse()?)?;
+    /// assert!(nopassword_email::LoginEmailTemplates::load_in(None, &"ja".parse()?).is_err());
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load_in(dir: Option<&Path>, default_locale: &Locale) -> Result<Self, EmailError> {
         if let Some(dir) = dir.filter(|dir| !dir.is_dir()) {
             return Err(EmailError::InvalidSetting {
                 key: "template_dir",
@@ -144,11 +165,47 @@ impl LoginEmailTemplates {
                 accepted: "an existing directory",
             });
         }
+        let catalog = Arc::new(Catalog::load(dir).map_err(|error| {
+            template_error(TemplateError {
+                name: error.file,
+                reason: error.reason,
+            })
+        })?);
+        if !catalog.has_locale(default_locale) {
+            return Err(EmailError::InvalidSetting {
+                key: "default_locale",
+                value: default_locale.to_string(),
+                accepted: "a locale with a catalog: en, es, de, fr, or a folder of template_dir/locales/",
+            });
+        }
         let templates = Self {
-            templates: Templates::load(BUILTINS, dir).map_err(template_error)?,
+            templates: Templates::load_with_catalog(BUILTINS, dir, catalog.clone())
+                .map_err(template_error)?,
+            catalog,
+            default_locale: default_locale.clone(),
         };
-        templates.render_context(MessageContext::sample())?;
+        for locale in templates.catalog.locales() {
+            templates
+                .render_context(MessageContext::sample().in_locale(&templates.catalog, locale))?;
+        }
         Ok(templates)
+    }
+
+    /// The language `code`'s mail is written in: its locale
+    /// ([`LoginCode::locale`]: the user's, else the request's) when the catalog has it, else
+    /// `default_locale`.
+    pub fn locale_of(&self, code: &LoginCode) -> Locale {
+        self.catalog.pick(code.locale(), &self.default_locale)
+    }
+
+    /// The subject in `locale`: `english` (the `login_email_subject` setting) for English,
+    /// else the catalog's `mail-subject`.
+    pub fn subject(&self, locale: &Locale, english: &str) -> String {
+        if locale.is_english() {
+            english.to_owned()
+        } else {
+            self.catalog.text(locale, "mail-subject")
+        }
     }
 
     /// Where the text template came from: its path, or `built-in login_email.txt`.
@@ -197,7 +254,10 @@ impl LoginEmailTemplates {
         secure: bool,
         host: Option<&str>,
     ) -> Result<LoginEmail, EmailError> {
-        self.render_context(MessageContext::new(code, secure, host))
+        let locale = self.locale_of(code);
+        self.render_context(
+            MessageContext::new(code, secure, host).in_locale(&self.catalog, &locale),
+        )
     }
 
     fn render_context(&self, context: MessageContext<'_>) -> Result<LoginEmail, EmailError> {

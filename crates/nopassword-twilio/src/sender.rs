@@ -8,8 +8,8 @@ use std::{
 };
 
 use nopassword_core::{
-    LoginCodeSender, SendError, Settings, async_trait, code::LoginCode, secret::SecretString,
-    templates::MessageContext,
+    LoginCodeSender, SendError, Settings, async_trait, code::LoginCode, locale::Locale,
+    secret::SecretString,
 };
 use reqwest::{Response, StatusCode, Url, header::RETRY_AFTER, redirect};
 use serde::Deserialize;
@@ -143,6 +143,7 @@ impl TwilioSender {
             timeout: DEFAULT_REQUEST_TIMEOUT,
             retry: RetryPolicy::default(),
             template_dir: None,
+            default_locale: Locale::en(),
         }
     }
 
@@ -188,6 +189,7 @@ impl TwilioSender {
         let mut builder = Self::builder(account_sid, auth_token, from_number)
             .api_base(twilio.twilio_api_base.clone());
         builder.template_dir = settings.template_dir.clone();
+        builder.default_locale = settings.default_locale.clone();
         Ok(builder)
     }
 
@@ -257,9 +259,7 @@ impl TwilioSender {
         secure: bool,
         host: Option<&str>,
     ) -> Result<String, TwilioError> {
-        self.inner
-            .template
-            .render(MessageContext::new(code, secure, host))
+        self.inner.template.render_code(code, secure, host)
     }
 
     /// Texts `code` to its user's phone number, retrying as the [`RetryPolicy`] says, and
@@ -475,9 +475,24 @@ pub struct TwilioSenderBuilder {
     timeout: Duration,
     retry: RetryPolicy,
     template_dir: Option<PathBuf>,
+    default_locale: Locale,
 }
 
 impl TwilioSenderBuilder {
+    /// The language of a code whose own locale the catalog lacks (`default_locale`; from the
+    /// settings with [`TwilioSender::builder_from_settings`]). Default `en`.
+    ///
+    /// ```
+    /// let sms = nopassword_twilio::TwilioSender::builder("AC1", "t", "+15005550006")
+    ///     .default_locale("es".parse()?)
+    ///     .build()?;
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn default_locale(mut self, locale: Locale) -> Self {
+        self.default_locale = locale;
+        self
+    }
+
     /// Where Twilio's API is reached (`twilio_api_base`): an `http://` or `https://` URL,
     /// optionally with a path prefix. A local mock in tests.
     ///
@@ -601,7 +616,7 @@ impl TwilioSenderBuilder {
                 "twilio_api_base is plain http on a non-local host: the auth token travels unencrypted"
             );
         }
-        let template = SmsTemplate::load(self.template_dir.as_deref())?;
+        let template = SmsTemplate::load(self.template_dir.as_deref(), &self.default_locale)?;
         let client = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)

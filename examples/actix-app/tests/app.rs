@@ -397,7 +397,7 @@ async fn json_clients_and_cross_site_posts_are_refused() {
     assert_eq!(api.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         api.json(),
-        json!({ "detail": "Authentication credentials were not provided." })
+        json!({ "detail": "Authentication credentials were not provided.", "code": "unauthenticated" })
     );
     assert_eq!(api.header(CACHE_CONTROL), Some("no-store"));
     assert_eq!(api.header(VARY), Some("accept, content-type"));

@@ -10,6 +10,7 @@ use nopassword_core::{
     LoginUser,
     forms::{CodeForm, FormErrors, LoginForm, messages},
     http::{Failure, flow_set_cookie},
+    i18n::Texts,
 };
 use serde_json::json;
 
@@ -17,11 +18,13 @@ use crate::{
     cookies::{flow_cookie, set_cookie},
     request_info,
     session::{end_session, session, start_session},
-    state::{AppState, json_answer, json_body, json_failure, require_json},
+    state::{
+        AppState, json_answer, json_body, json_detail, json_errors, json_failure, require_json,
+    },
 };
 
 fn invalid(errors: &FormErrors) -> HttpResponse {
-    json_answer(StatusCode::BAD_REQUEST, errors)
+    json_errors(errors)
 }
 
 /// `{"username", "next"?}` → 200 `{"detail": "Login code has been sent.", "flow": "..."}` and
@@ -37,16 +40,17 @@ pub(crate) async fn login<U: LoginUser>(
         let settings = state.settings();
         let info = request_info(&req, &settings.trusted_proxies);
         let held = flow_cookie(&req, settings);
-        let request = match info.login_request(&form, held.as_deref()) {
+        let texts = Texts::current();
+        let mut request = match info.login_request(&form, held.as_deref()) {
             Ok(request) => request,
             Err(errors) => return Ok(invalid(&errors)),
         };
+        request.locale = Some(&texts.locale);
         let started = state.service.request_login(request).await?;
         let flow = started.flow.expose();
-        let mut response = json_answer(
-            StatusCode::OK,
-            &json!({ "detail": messages::CODE_SENT, "flow": flow }),
-        );
+        let mut body = json_detail("code_sent");
+        body["flow"] = flow.clone().into();
+        let mut response = json_answer(StatusCode::OK, &body);
         set_cookie(
             &mut response,
             &flow_set_cookie(settings, &flow),
@@ -95,6 +99,6 @@ pub(crate) async fn login_code<U: LoginUser>(
 pub(crate) async fn logout<U: LoginUser>(req: HttpRequest) -> HttpResponse {
     require_json(&req)
         .and_then(|()| end_session::<U>(&req))
-        .map(|()| json_answer(StatusCode::OK, &json!({ "detail": messages::LOGGED_OUT })))
+        .map(|()| json_answer(StatusCode::OK, &json_detail("logged_out")))
         .unwrap_or_else(json_failure)
 }

@@ -68,13 +68,16 @@ async fn submit_inner<U: LoginUser>(
     let info = request_info(req, &settings.trusted_proxies);
     // A second request from the same browser continues its flow.
     let held = flow_cookie(req, settings);
-    let request = match info.login_request(&form, held.as_deref()) {
+    let texts = nopassword_core::i18n::Texts::current();
+    let mut request = match info.login_request(&form, held.as_deref()) {
         Ok(request) => request,
         Err(errors) => {
             let typed = form.username.as_deref().unwrap_or("");
             return render_form(state, req, typed, form.next.as_deref(), &errors);
         }
     };
+    // The mail goes out in the language of the page that asked for it.
+    request.locale = Some(&texts.locale);
     let started = state.service.request_login(request).await?;
     let mut response = state.page(Page::Sent);
     set_cookie(

@@ -4,12 +4,12 @@
 use axum::{
     Json,
     extract::State,
-    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use nopassword_core::{
     forms::{CodeForm, FormErrors, LoginForm, messages},
     http::{Failure, flow_set_cookie},
+    i18n::Texts,
 };
 use serde_json::json;
 
@@ -17,11 +17,11 @@ use super::{Auth, UserOf, start_session};
 use crate::{
     PasswordlessBackend, RequestInfo,
     cookies::{RequestCookies, with_set_cookie},
-    state::{ApiJson, AppState, JsonContentType, json_failure},
+    state::{ApiJson, AppState, JsonContentType, json_detail, json_errors, json_failure},
 };
 
 fn invalid(errors: &FormErrors) -> Response {
-    (StatusCode::BAD_REQUEST, Json(errors)).into_response()
+    json_errors(errors)
 }
 
 /// `{"username", "next"?}` → 200 `{"detail": "Login code has been sent.", "flow": "..."}`,
@@ -33,15 +33,19 @@ pub(crate) async fn login<B: PasswordlessBackend>(
     cookies: RequestCookies,
     ApiJson(form): ApiJson<LoginForm>,
 ) -> Response {
-    let request = match info.login_request(&form, cookies.flow()) {
+    let texts = Texts::current();
+    let mut request = match info.login_request(&form, cookies.flow()) {
         Ok(request) => request,
         Err(errors) => return invalid(&errors),
     };
+    request.locale = Some(&texts.locale);
     match state.service.request_login(request).await {
         Ok(started) => {
             let flow = started.flow.expose();
             let cookie = flow_set_cookie(state.service.settings(), &flow);
-            let body = Json(json!({ "detail": messages::CODE_SENT, "flow": flow }));
+            let mut body = json_detail("code_sent");
+            body["flow"] = flow.into();
+            let body = Json(body);
             with_set_cookie(body.into_response(), Some(&cookie))
         }
         Err(error) => json_failure(error.into()),
@@ -83,7 +87,7 @@ pub(crate) async fn logout<B: PasswordlessBackend>(
     mut auth: Auth<B>,
 ) -> Response {
     match auth.logout().await {
-        Ok(_) => Json(json!({ "detail": messages::LOGGED_OUT })).into_response(),
+        Ok(_) => Json(json_detail("logged_out")).into_response(),
         Err(error) => {
             tracing::error!(%error, "could not end the session");
             json_failure(Failure::Unavailable)

@@ -83,7 +83,8 @@ async fn submit_inner<U: LoginUser>(
     if !cookies.csrf_valid(&state.service, csrf.as_deref()) {
         return Err(Failure::Csrf);
     }
-    let request = match info.login_request(&form, cookies.flow()) {
+    let texts = nopassword_core::i18n::Texts::current();
+    let mut request = match info.login_request(&form, cookies.flow()) {
         Ok(request) => request,
         Err(errors) => {
             let typed = form.username.as_deref().unwrap_or("");
@@ -91,6 +92,8 @@ async fn submit_inner<U: LoginUser>(
             return Ok(render_form(state, cookies, typed, next, &errors));
         }
     };
+    // The mail goes out in the language of the page that asked for it.
+    request.locale = Some(&texts.locale);
     let started = state.service.request_login(request).await?;
     let flow = flow_set_cookie(state.service.settings(), &started.flow.expose());
     Ok(with_set_cookie(state.page(Page::Sent), Some(&flow)))

@@ -46,7 +46,7 @@ pub async fn login_sends_a_code<A: Adapter>() {
     assert_json(
         &reply,
         StatusCode::OK,
-        json!({ "detail": text::CODE_SENT, "flow": flow }),
+        json!({ "detail": text::CODE_SENT, "code": "code_sent", "flow": flow }),
     );
     let message = site.new_message_for("alice", 0).await;
     assert!(
@@ -73,7 +73,7 @@ pub async fn login_answers_alike_for_unknown_and_inactive_users<A: Adapter>() {
         assert_json(
             &reply,
             StatusCode::OK,
-            json!({ "detail": text::CODE_SENT, "flow": flow }),
+            json!({ "detail": text::CODE_SENT, "code": "code_sent", "flow": flow }),
         );
     }
     assert_eq!(site.sent_settled().await, 0);
@@ -93,7 +93,7 @@ pub async fn login_requires_a_username<A: Adapter>() {
         assert_json(
             &reply,
             StatusCode::BAD_REQUEST,
-            json!({ "username": [text::REQUIRED] }),
+            json!({ "username": [text::REQUIRED], "codes": { "username": ["required"] } }),
         );
     }
     assert_eq!(site.sent_settled().await, 0);
@@ -135,7 +135,7 @@ pub async fn login_code_logs_in<A: Adapter>() {
         assert_json(
             &again,
             StatusCode::BAD_REQUEST,
-            json!({ "__all__": [text::INVALID_CODE] }),
+            json!({ "__all__": [text::INVALID_CODE], "codes": { "__all__": ["invalid_code"] } }),
         );
     }
 }
@@ -162,7 +162,7 @@ pub async fn login_code_invalid_is_400<A: Adapter>() {
             assert_json(
                 &reply,
                 StatusCode::BAD_REQUEST,
-                json!({ "__all__": [text::INVALID_CODE] }),
+                json!({ "__all__": [text::INVALID_CODE], "codes": { "__all__": ["invalid_code"] } }),
             );
             assert_eq!(browser.whoami().await, None);
         }
@@ -173,7 +173,7 @@ pub async fn login_code_invalid_is_400<A: Adapter>() {
         assert_json(
             &reply,
             StatusCode::BAD_REQUEST,
-            json!({ "__all__": [text::INVALID_CODE] }),
+            json!({ "__all__": [text::INVALID_CODE], "codes": { "__all__": ["invalid_code"] } }),
         );
     }
 }
@@ -200,15 +200,15 @@ pub async fn login_code_requires_fields<A: Adapter>() {
     for (body, errors) in [
         (
             json!({ "username": "alice" }),
-            json!({ "code": [text::REQUIRED] }),
+            json!({ "code": [text::REQUIRED], "codes": { "code": ["required"] } }),
         ),
         (
             json!({ "code": "0123456789abcdef0123" }),
-            json!({ "username": [text::REQUIRED] }),
+            json!({ "username": [text::REQUIRED], "codes": { "username": ["required"] } }),
         ),
         (
             json!({}),
-            json!({ "username": [text::REQUIRED], "code": [text::REQUIRED] }),
+            json!({ "username": [text::REQUIRED], "code": [text::REQUIRED], "codes": { "username": ["required"], "code": ["required"] } }),
         ),
     ] {
         let reply = browser.post_json(&site.url("api/login/code/"), &body).await;
@@ -226,7 +226,7 @@ pub async fn logout_ends_the_session<A: Adapter>() {
     assert_json(
         &reply,
         StatusCode::OK,
-        json!({ "detail": text::LOGGED_OUT }),
+        json!({ "detail": text::LOGGED_OUT, "code": "logged_out" }),
     );
     assert_eq!(browser.whoami().await, None);
 }
@@ -253,6 +253,12 @@ pub async fn wrong_content_type_is_415<A: Adapter>() {
                 reply.json()["detail"]
                     .as_str()
                     .is_some_and(|d| !d.is_empty())
+            );
+            assert_eq!(
+                reply.json()["code"],
+                "expected_json",
+                "{route}: {}",
+                reply.body
             );
         }
         // No Content-Type at all.
@@ -295,6 +301,15 @@ pub async fn malformed_json_is_400<A: Adapter>() {
                 "a clear message: {}",
                 reply.body
             );
+            let code = reply.json()["code"].as_str().map(str::to_owned);
+            assert!(
+                matches!(
+                    code.as_deref(),
+                    Some("bad_request" | "expected_json_object")
+                ),
+                "a code: {}",
+                reply.body
+            );
         }
     }
     assert_eq!(site.sent_settled().await, 0);
@@ -308,6 +323,6 @@ pub async fn current_user_without_login_is_401<A: Adapter>() {
     assert_json(
         &reply,
         StatusCode::UNAUTHORIZED,
-        json!({ "detail": text::UNAUTHENTICATED }),
+        json!({ "detail": text::UNAUTHENTICATED, "code": "unauthenticated" }),
     );
 }

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod code_form;
 pub mod flows;
+pub mod i18n;
 pub mod links;
 pub mod login;
 pub mod logout;
@@ -94,6 +95,13 @@ macro_rules! conformance_tests {
                 invalid_code_shows_the_form_error,
                 missing_fields_show_field_errors,
                 hide_username_needs_only_the_code,
+            }
+            i18n {
+                pages_speak_the_browsers_language,
+                api_speaks_the_clients_language,
+                english_without_a_header_or_for_english,
+                negotiation_weighs_q_values_and_falls_back_to_the_default,
+                the_apps_choice_wins,
             }
             logout {
                 get_asks_and_the_form_ends_the_session,

@@ -61,7 +61,10 @@ fn assert_unavailable_page(reply: &Reply) {
 #[track_caller]
 fn assert_unavailable_json(reply: &Reply) {
     reply.expect(StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(reply.json(), json!({ "detail": messages::UNAVAILABLE }));
+    assert_eq!(
+        reply.json(),
+        json!({ "detail": messages::UNAVAILABLE, "code": "unavailable" })
+    );
     assert_no_internals(reply);
 }
 
@@ -554,7 +557,10 @@ pub async fn too_many_requests_from_one_address_is_429<A: Adapter>() {
         .post_json(&site.url("api/login/"), &json!({ "username": "alice" }))
         .await;
     assert_retry_after(&reply, 60);
-    assert_eq!(reply.json(), json!({ "detail": messages::RATE_LIMITED }));
+    assert_eq!(
+        reply.json(),
+        json!({ "detail": messages::RATE_LIMITED, "code": "rate_limited" })
+    );
     let page = browser
         .post_form(
             &site.path("login/"),

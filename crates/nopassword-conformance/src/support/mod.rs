@@ -42,7 +42,10 @@ pub trait Adapter {
     /// Serves `service` on `listener` (already bound, non-blocking) until the handle drops:
     /// every route of docs/HTTP.md, Routes at `mount_path`, sessions in memory, and one app route,
     /// `GET /whoami`, answering 200 `{"username": "..."}` for the session's user, else 401.
-    /// It also mounts the adapter's readiness route at `GET /readyz`.
+    /// It also mounts the adapter's readiness route at `GET /readyz`, and plays an app's
+    /// language hook: a request with an [`APP_LOCALE_HEADER`] header carries that language
+    /// tag as a `nopassword_core::locale::Locale` in its extensions (what an app's own
+    /// middleware does with a user's profile or a `/es/` path), as the adapter documents.
     ///
     /// The adapter installs its default delivery (in the background, docs/HTTP.md, Login flows) unless the
     /// test's service chose otherwise. A runner that can count its server-side sessions says so
@@ -92,6 +95,10 @@ impl Drop for ServerHandle {
         }
     }
 }
+
+/// The header an [`Adapter`]'s server turns into the app's choice of language
+/// (docs/guide/i18n.md, the app's hook).
+pub const APP_LOCALE_HEADER: &str = "x-app-locale";
 
 /// The secret key of every test site.
 pub const SECRET_KEY: &str = "test-secret-key-0123456789abcdef-0123456789";
@@ -298,6 +305,25 @@ struct FlakySender {
     outbox: Outbox,
     down: Arc<AtomicBool>,
     delay_ms: Arc<AtomicU64>,
+    locales: MessageLocales,
+}
+
+/// The locale of every code handed to the sender, in order ([`LoginCode::locale`]; `None`
+/// when neither the user nor the request named one).
+#[derive(Debug, Clone, Default)]
+pub struct MessageLocales(Arc<RwLock<Vec<UserLocale>>>);
+
+/// A username and the language tag of a code sent to them.
+pub type UserLocale = (String, Option<String>);
+
+impl MessageLocales {
+    /// `(username, locale)` of each code so far.
+    pub fn all(&self) -> Vec<UserLocale> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
 
 #[async_trait]
@@ -317,6 +343,14 @@ impl LoginCodeSender for FlakySender {
                 "SmtpTransportError: Connection refused (os error 111) at 10.9.8.7:587",
             ));
         }
+        self.locales
+            .0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((
+                code.user().username.clone(),
+                code.locale().map(ToString::to_string),
+            ));
         self.outbox.send_login_code(code, secure, host).await
     }
     async fn health(&self) -> Result<(), SendError> {
@@ -337,6 +371,8 @@ pub struct Site {
     pub settings: Settings,
     /// Every message sent.
     pub outbox: Outbox,
+    /// The language of every message sent.
+    pub locales: MessageLocales,
     /// The service's and the code store's clock.
     pub clock: ManualClock,
     /// Outage switches.
@@ -372,10 +408,12 @@ impl Site {
             inner: MemoryStore::with_clock(clock.clone()),
             down: Arc::clone(&outage.store),
         };
+        let locales = MessageLocales::default();
         let sender = FlakySender {
             outbox: outbox.clone(),
             down: Arc::clone(&outage.sender),
             delay_ms: Arc::clone(&outage.sender_delay_ms),
+            locales: locales.clone(),
         };
         let users = Directory::new(users());
         let builder = NoPassword::builder(settings, users.clone())
@@ -393,6 +431,7 @@ impl Site {
             base: format!("http://{addr}"),
             settings,
             outbox,
+            locales,
             clock,
             outage,
             users,
@@ -419,8 +458,24 @@ impl Site {
 
     /// A fresh browser: its own cookies, redirects not followed.
     pub fn browser(&self) -> Browser {
+        self.browser_with(HeaderMap::new())
+    }
+
+    /// A fresh browser whose every request says `Accept-Language: {accept_language}`, as a
+    /// browser set to that language does.
+    pub fn browser_in(&self, accept_language: &str) -> Browser {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            accept_language.parse().expect("a header value"),
+        );
+        self.browser_with(headers)
+    }
+
+    fn browser_with(&self, headers: HeaderMap) -> Browser {
         let jar = Arc::new(Jar::default());
         let client = Client::builder()
+            .default_headers(headers)
             .cookie_provider(Arc::clone(&jar))
             .redirect(Policy::none())
             .timeout(Duration::from_secs(30))

@@ -138,7 +138,10 @@ pub async fn logs_in_through_the_json_api<S: Site>() {
         .await
         .expect("POST api/logout/");
     assert_eq!(reply.status(), StatusCode::OK);
-    assert_eq!(json_of(reply).await, json!({ "detail": text::LOGGED_OUT }));
+    assert_eq!(
+        json_of(reply).await,
+        json!({ "detail": text::LOGGED_OUT, "code": "logged_out" })
+    );
     assert_eq!(whoami(&client, &site).await.0, StatusCode::UNAUTHORIZED);
 }
 

@@ -155,7 +155,7 @@ async fn share_codes_and_sessions<S: Site>(redis_url: String, label: &str) {
     assert_eq!(reply.status(), StatusCode::OK);
     assert_eq!(
         json_of(reply).await,
-        json!({ "detail": messages::LOGGED_OUT })
+        json!({ "detail": messages::LOGGED_OUT, "code": "logged_out" })
     );
     let reply = client
         .get(b.url("/whoami"))
