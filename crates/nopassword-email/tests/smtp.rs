@@ -72,6 +72,86 @@ async fn login_mail_arrives_with_text_and_html_parts() {
     assert!(!mail.html.contains("<b>o'hara"), "{}", mail.html);
 }
 
+/// A code asked for from a Spanish page (or by a user who prefers Spanish) arrives at the
+/// SMTP server in Spanish: subject, both bodies, `lang`, the duration's plural.
+#[tokio::test]
+async fn a_spanish_mail_arrives_in_spanish() {
+    let settings = Settings {
+        login_code_timeout: 3600,
+        ..settings()
+    };
+    let sender = EmailSender::from_settings(&settings, &email()).expect("sender");
+    let to = format!("{}@example.com", unique("ana"));
+    let code =
+        login_code(&settings, "ana", Some(&to)).with_locale(Some("es".parse().expect("tag")));
+    sender
+        .send_login_code(&code, true, Some("localhost:8000"))
+        .await
+        .expect("sent");
+
+    let mail = parse(&received_for(&to).raw);
+    assert_eq!(
+        mail.subject, "Código de acceso",
+        "the catalog's subject, not the English setting"
+    );
+    let url = code.login_url(true, Some("localhost:8000"));
+    for body in [&mail.text, &mail.html] {
+        assert!(body.contains("Hola, ana:"), "{body}");
+        assert!(
+            body.contains("Usa este enlace para iniciar sesión en localhost:8000:"),
+            "{body}"
+        );
+        assert!(body.contains(&url), "{body}");
+        assert!(body.contains("O escribe este código de acceso:"), "{body}");
+        assert!(
+            body.contains("El enlace y el código funcionan una sola vez, durante 1 hora."),
+            "{body}"
+        );
+        assert!(body.contains("puedes ignorar este correo"), "{body}");
+        assert!(!body.contains("Hello"), "{body}");
+    }
+    assert!(
+        mail.html.contains(r#"<html lang="es" dir="ltr">"#),
+        "{}",
+        mail.html
+    );
+    assert!(mail.html.contains(">Iniciar sesión</a>"), "{}", mail.html);
+}
+
+/// A code without a language, or in one the catalog lacks, goes out in `default_locale`;
+/// in English the subject is the `login_email_subject` setting.
+#[tokio::test]
+async fn default_locale_writes_the_rest() {
+    let settings = Settings {
+        default_locale: "de".parse().expect("tag"),
+        ..settings()
+    };
+    let sender = EmailSender::from_settings(&settings, &email()).expect("sender");
+    for locale in [None, Some("ja")] {
+        let to = format!("{}@example.com", unique("dora"));
+        let code = login_code(&settings, "dora", Some(&to))
+            .with_locale(locale.map(|tag| tag.parse().expect("tag")));
+        sender
+            .send_login_code(&code, false, None)
+            .await
+            .expect("sent");
+        let mail = parse(&received_for(&to).raw);
+        assert_eq!(mail.subject, "Anmeldecode", "{locale:?}");
+        assert!(mail.text.contains("Hallo dora,"), "{}", mail.text);
+        assert!(mail.text.contains("15 Minuten gültig"), "{}", mail.text);
+    }
+    let to = format!("{}@example.com", unique("eve"));
+    let code =
+        login_code(&settings, "eve", Some(&to)).with_locale(Some("en-GB".parse().expect("tag")));
+    sender
+        .send_login_code(&code, false, None)
+        .await
+        .expect("sent");
+    let mail = parse(&received_for(&to).raw);
+    assert_eq!(mail.subject, "Your login code");
+    assert!(mail.text.contains("Hello eve,"), "{}", mail.text);
+}
+
 #[tokio::test]
 async fn template_overrides_change_both_bodies() {
     let dir = tempfile::tempdir().expect("tempdir");

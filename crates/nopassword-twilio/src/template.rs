@@ -14,11 +14,12 @@ use crate::TwilioError;
 /// The template's name, and the file that overrides the built-in one in a template directory.
 pub const SMS_TEMPLATE: &str = "login_sms.txt";
 
-/// The built-in `login_sms.txt`.
+/// The built-in `login_sms.txt`: its sentences come from the catalog (`sms-code`,
+/// `sms-login`, `sms-expires`), in the code's language.
 ///
 /// ```
-/// assert!(nopassword_twilio::DEFAULT_SMS_TEMPLATE.contains("{{ url }}"));
-/// assert!(nopassword_twilio::DEFAULT_SMS_TEMPLATE.contains("{{ code }}"));
+/// assert!(nopassword_twilio::DEFAULT_SMS_TEMPLATE.contains(r#"t("sms-login", url=url)"#));
+/// assert!(nopassword_twilio::DEFAULT_SMS_TEMPLATE.contains(r#"t("sms-code", code=code)"#));
 /// ```
 pub const DEFAULT_SMS_TEMPLATE: &str = include_str!("../templates/login_sms.txt");
 
