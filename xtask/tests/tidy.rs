@@ -342,3 +342,78 @@ fn docs_point_only_inside_the_repository() {
         found.join("\n")
     );
 }
+
+/// The message ids a Fluent file defines (`id = ...` at the start of a line).
+fn ftl_ids(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .filter_map(|line| {
+            let (id, _) = line.split_once(" =")?;
+            let mut chars = id.chars();
+            (chars.next()?.is_ascii_lowercase()
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .then(|| id.to_owned())
+        })
+        .collect()
+}
+
+/// Every message of the shipped catalogs is used (issue 16: no unused keys): its id appears
+/// quoted (`"invalid_code"`, `t("login-title")`) in a source file or template of a published
+/// crate, not counting `nopassword_core::i18n::MESSAGES`, the list that names them all. (That
+/// each shipped locale has exactly those messages, and that each renders with sample
+/// arguments, is `nopassword-core`'s `i18n::tests`.)
+#[test]
+fn every_catalog_message_is_used() {
+    let root = root();
+    let catalog = read(&root.join("crates/nopassword-core/locales/en/nopassword.ftl"));
+    let ids = ftl_ids(&catalog);
+    assert!(ids.len() > 40, "the English catalog's ids: {ids:?}");
+    let mut files = Vec::new();
+    for krate in [
+        "nopassword-core",
+        "nopassword-email",
+        "nopassword-twilio",
+        "nopassword-axum",
+        "nopassword-actix",
+    ] {
+        for folder in ["src", "templates"] {
+            files_ending(
+                &root.join("crates").join(krate).join(folder),
+                &["rs", "html", "txt"],
+                &mut files,
+            );
+        }
+    }
+    let mut text = String::new();
+    for file in &files {
+        let mut source = read(file);
+        if file.ends_with("nopassword-core/src/i18n.rs") {
+            // Drop the list of every id, and the tests that read it.
+            let start = source
+                .find("pub const MESSAGES")
+                .expect("i18n.rs lists MESSAGES");
+            let end = start + source[start..].find("];").expect("MESSAGES ends");
+            source.replace_range(start..end, "");
+            if let Some(tests) = source.find("#[cfg(test)]") {
+                source.truncate(tests);
+            }
+        }
+        text.push_str(&source);
+    }
+    let unused: Vec<&String> = ids
+        .iter()
+        .filter(|id| !text.contains(&format!("\"{id}\"")))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "messages of locales/en/nopassword.ftl that no template or code uses: {unused:?}"
+    );
+}
+
+#[test]
+fn ftl_ids_reads_messages_only() {
+    let ids = ftl_ids(
+        "# a comment = no\nlogin-title = Log in\n## Group\nsms-code = { $code }\n    [one] x = y\n",
+    );
+    assert_eq!(ids, ["login-title", "sms-code"]);
+}

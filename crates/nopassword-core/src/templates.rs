@@ -329,7 +329,7 @@ fn translate(
 /// | `code` | the code, for typing into the login-code form |
 /// | `username` | the user's username |
 /// | `site` | the host named in the link (`example.com`, `localhost:8000`) |
-/// | `expires_in` | how long the code is valid, in English words: `15 minutes`, `1 hour 30 minutes` |
+/// | `expires_in` | how long the code is valid, in words: `15 minutes`, `1 hour 30 minutes` (English, or the language of [`in_locale`](MessageContext::in_locale)) |
 /// | `expires_in_seconds` | the same as a number of seconds (`900`), to word it yourself |
 /// | `lang`, `dir` | the message's locale (`en`, `es`) and writing direction (`ltr`, `rtl`); `t()` writes in `lang` |
 ///

@@ -40,3 +40,7 @@ pub struct GuideRedis;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/guide/twilio.md")]
 pub struct GuideTwilio;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/i18n.md")]
+pub struct GuideI18n;

@@ -48,6 +48,7 @@ macro_rules! browser_tests {
             the_link_logs_in_when_the_page_script_submits_it,
             the_link_logs_in_with_the_noscript_button_when_javascript_is_off,
             a_link_opened_in_another_browser_asks_to_confirm_and_spends_nothing_until_the_click,
+            a_spanish_browser_gets_the_login_pages_in_spanish,
         );
     };
     (@each $site:ty, $($scenario:ident,)+) => {
@@ -153,6 +154,12 @@ impl Browsers {
     /// Starts Chromium through chromedriver, with a fresh profile (its own cookies) and a
     /// 1024×768 window.
     pub async fn open(&self, javascript: JavaScript) -> Browser {
+        self.open_in(javascript, None).await
+    }
+
+    /// [`open`](Self::open) with Chromium's languages set to `language` (its UI language and
+    /// the `Accept-Language` it sends), as a browser set up in that language.
+    pub async fn open_in(&self, javascript: JavaScript, language: Option<&str>) -> Browser {
         let profile = tempfile::Builder::new()
             .prefix("nopassword-browser-test-")
             .tempdir()
@@ -160,12 +167,16 @@ impl Browsers {
         let mut args = self.env.chromium_args.clone();
         args.push(format!("--user-data-dir={}", profile.path().display()));
         args.push("--window-size=1024,768".to_owned());
-        let prefs = match javascript {
+        let mut prefs = match javascript {
             JavaScript::Enabled => json!({}),
             JavaScript::Disabled => {
                 json!({ "profile.managed_default_content_settings.javascript": 2 })
             }
         };
+        if let Some(language) = language {
+            args.push(format!("--lang={language}"));
+            prefs["intl.accept_languages"] = json!(language);
+        }
         let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -534,6 +545,53 @@ pub async fn a_link_opened_in_another_browser_asks_to_confirm_and_spends_nothing
 
 /// Fills in the login form for `username`, waits for the "sent" page, and returns the newest
 /// login link from the demo's outbox page.
+/// A browser set up in Spanish gets the login pages in Spanish: `<html lang="es">`, the
+/// title, the form's labels and button, the "sent" page with the code's validity in Spanish
+/// words; and the link still logs in.
+pub async fn a_spanish_browser_gets_the_login_pages_in_spanish<S: Site>(browsers: Browsers) {
+    let site = S::start(settings().into()).await;
+    let browser = browsers.open_in(JavaScript::Enabled, Some("es")).await;
+    browser.goto(&site.mounted("/login/")).await;
+    let field = browser.wait_for("input[name=username]").await;
+    assert_eq!(browser.title().await, "Iniciar sesión");
+    assert_eq!(
+        browser
+            .execute("return [document.documentElement.lang, document.documentElement.dir];")
+            .await,
+        json!(["es", "ltr"])
+    );
+    assert_eq!(
+        browser.text_of("h1").await.as_deref(),
+        Some("Iniciar sesión")
+    );
+    assert_eq!(
+        browser.text_of("label[for=id_username]").await.as_deref(),
+        Some("Nombre de usuario")
+    );
+    assert_eq!(
+        browser.text_of("form button[type=submit]").await.as_deref(),
+        Some("Enviar enlace de acceso")
+    );
+    browser.screenshot("login-form-in-spanish.png").await;
+
+    element(field.send_keys("alice"), "typing the username").await;
+    let submit = browser.wait_for("form button[type=submit]").await;
+    element(submit.click(), "a click on the login button").await;
+    browser
+        .wait_until("the Spanish \"sent\" page", || async move {
+            let heading = browser.text_of("h1").await?;
+            (heading == "Te hemos enviado un correo con un enlace de acceso").then_some(())
+        })
+        .await;
+    let body = browser.text_of("body").await.unwrap_or_default();
+    assert!(body.contains("durante 15 minutos"), "{body}");
+    browser.screenshot("sent-in-spanish.png").await;
+
+    let sent = site.message_for("alice").await;
+    browser.goto(&sent.url).await;
+    assert_logged_in_as(&browser, &site, "alice").await;
+}
+
 async fn request_link(browser: &Browser, site: &Instance, username: &str) -> String {
     browser.goto(&site.mounted("/login/")).await;
     let field = browser.wait_for("input[name=username]").await;
