@@ -550,7 +550,7 @@ pub async fn a_link_opened_in_another_browser_asks_to_confirm_and_spends_nothing
 /// words; and the link still logs in.
 pub async fn a_spanish_browser_gets_the_login_pages_in_spanish<S: Site>(browsers: Browsers) {
     let site = S::start(settings().into()).await;
-    let browser = browsers.open_in(JavaScript::Enabled, Some("es")).await;
+    let browser = &browsers.open_in(JavaScript::Enabled, Some("es")).await;
     browser.goto(&site.mounted("/login/")).await;
     let field = browser.wait_for("input[name=username]").await;
     assert_eq!(browser.title().await, "Iniciar sesión");
@@ -589,7 +589,7 @@ pub async fn a_spanish_browser_gets_the_login_pages_in_spanish<S: Site>(browsers
 
     let sent = site.message_for("alice").await;
     browser.goto(&sent.url).await;
-    assert_logged_in_as(&browser, &site, "alice").await;
+    assert_logged_in_as(browser, &site, "alice").await;
 }
 
 async fn request_link(browser: &Browser, site: &Instance, username: &str) -> String {
