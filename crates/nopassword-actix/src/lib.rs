@@ -110,6 +110,15 @@
 //! - `GET logout/` shows a "Log out?" form whose POST logs out, unless `logout_on_get` is on.
 //! - Every login renews the session id, whatever session the request carried.
 //!
+//! # Languages
+//!
+//! Each request's pages and JSON messages are in its language (docs/HTTP.md, Languages):
+//! the app's choice, a `nopassword_core::locale::Locale` that the app's own middleware
+//! (`actix_web::middleware::from_fn`) put into the request's extensions; else `Accept-Language` negotiated
+//! against the catalog's locales; else `default_locale`. Answers carry `Content-Language` and
+//! `Vary: Accept-Language`; the code's mail and SMS follow the language of the request that
+//! asked for it unless the user has one (`LoginUser::locale`). See docs/guide/i18n.md.
+//!
 //! # CSRF without sessions
 //!
 //! Anonymous visitors store nothing on the server: the routes write nothing to the session
@@ -186,7 +195,8 @@ use state::AppState;
 /// [`Dispatcher::DEFAULT_CAPACITY`] on the Tokio runtime of the actix-web workers, unless the
 /// builder chose otherwise.
 ///
-/// Fails when a page template in `template_dir` does not parse.
+/// Fails when a page template or message catalog in `template_dir` does not parse, or when
+/// the catalog has no `default_locale`.
 ///
 /// ```
 /// use actix_web::App;

@@ -70,6 +70,15 @@
 //!   `logout_on_get = true`.
 //! - Logging in always renews the session id.
 //!
+//! # Languages
+//!
+//! Each request's pages and JSON messages are in its language (docs/HTTP.md, Languages):
+//! the app's choice, a `nopassword_core::locale::Locale` that the app's own middleware
+//! (`axum::middleware::from_fn`) put into the request's extensions; else `Accept-Language` negotiated
+//! against the catalog's locales; else `default_locale`. Answers carry `Content-Language` and
+//! `Vary: Accept-Language`; the code's mail and SMS follow the language of the request that
+//! asked for it unless the user has one (`LoginUser::locale`). See docs/guide/i18n.md.
+//!
 //! # CSRF without sessions
 //!
 //! HTML forms are protected by a signed double-submit cookie, `{namespace}_csrf`: the first
@@ -139,7 +148,8 @@ use state::AppState;
 /// builder chose a delivery ([`Builder::dispatch`](nopassword_core::NoPasswordBuilder::dispatch) or
 /// [`Builder::deliver_inline`](nopassword_core::NoPasswordBuilder::deliver_inline)); see the crate docs.
 ///
-/// Fails when a page template in `template_dir` does not parse.
+/// Fails when a page template or message catalog in `template_dir` does not parse, or when
+/// the catalog has no `default_locale`.
 pub fn router<U: LoginUser>(service: NoPassword<U>) -> Result<Router, TemplateError> {
     router_with::<NoPasswordBackend<U>>(service)
 }
@@ -167,7 +177,8 @@ pub fn router<U: LoginUser>(service: NoPassword<U>) -> Result<Router, TemplateEr
 ///     .layer(LoginLayerBuilder::new(&service, MemorySessionStore::default()).backend(backend).build());
 /// ```
 ///
-/// Fails when a page template in `template_dir` does not parse.
+/// Fails when a page template or message catalog in `template_dir` does not parse, or when
+/// the catalog has no `default_locale`.
 pub fn router_with<B: PasswordlessBackend>(
     service: NoPassword<B::LoginUser>,
 ) -> Result<Router, TemplateError> {
