@@ -328,7 +328,7 @@ async fn json_clients_get_401_from_the_guard() {
     assert_eq!(page.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         page.body,
-        r#"{"detail":"Authentication credentials were not provided."}"#
+        r#"{"code":"unauthenticated","detail":"Authentication credentials were not provided."}"#
     );
     assert_eq!(page.header(header::CACHE_CONTROL), Some("no-store"));
     assert_eq!(page.header(header::VARY), Some("accept, content-type"));
