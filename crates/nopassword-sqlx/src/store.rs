@@ -433,13 +433,14 @@ impl PgStore {
             for _ in 0..SWEEP_BATCHES {
                 let statement = statement.clone();
                 let rows = self
-                    .call("sweep", &"", move |mut conn| async move {
-                        sqlx::query(statement)
-                            .bind(now)
-                            .bind(SWEEP_BATCH)
-                            .execute(&mut *conn)
-                            .await
-                            .map(|done| done.rows_affected())
+                    .call("sweep", &"", |mut conn| {
+                        let query = sqlx::query(statement.clone()).bind(now).bind(SWEEP_BATCH);
+                        async move {
+                            query
+                                .execute(&mut *conn)
+                                .await
+                                .map(|done| done.rows_affected())
+                        }
                     })
                     .await?;
                 deleted += rows;
@@ -523,7 +524,7 @@ impl PgStore {
         op: F,
     ) -> Result<T, StoreError>
     where
-        F: FnOnce(PoolConnection<Postgres>) -> Fut,
+        F: Fn(PoolConnection<Postgres>) -> Fut,
         Fut: Future<Output = Result<T, sqlx::Error>>,
     {
         let inner = &*self.inner;
@@ -535,8 +536,20 @@ impl PgStore {
             error = field::Empty,
         );
         let attempt = async {
-            let conn = self.acquire().await?;
-            op(conn).await
+            match op(self.acquire().await?).await {
+                // A connection the server closed (a restart, a failover): mark the pool for
+                // checking and try once more on a checked connection. Safe for every
+                // operation: `put` and `clear` are idempotent, `take` deletes at most once
+                // (a repeat finds nothing), and a counter counted twice errs on the safe side.
+                Err(error)
+                    if breaks_connection(&error) && !matches!(error, sqlx::Error::PoolTimedOut) =>
+                {
+                    debug!(%error, "broken connection; retrying once on a checked one");
+                    self.mark_broken();
+                    op(self.acquire().await?).await
+                }
+                other => other,
+            }
         };
         async {
             let error = match tokio::time::timeout(inner.timeout, attempt).await {
@@ -614,14 +627,12 @@ impl CodeStore for PgStore {
         let expires_at = self.now().saturating_add(window(ttl));
         let (key_value, value) = (key_bytes(key), record.encode());
         let sql = self.inner.tables.sql.put.clone();
-        self.call("put", key, move |mut conn| async move {
-            sqlx::query(sql)
-                .bind(key_value)
-                .bind(value)
-                .bind(expires_at)
-                .execute(&mut *conn)
-                .await
-                .map(drop)
+        self.call("put", key, |mut conn| {
+            let query = sqlx::query(sql.clone())
+                .bind(key_value.clone())
+                .bind(value.clone())
+                .bind(expires_at);
+            async move { query.execute(&mut *conn).await.map(drop) }
         })
         .await
     }
@@ -630,16 +641,18 @@ impl CodeStore for PgStore {
         let (key_value, now) = (key_bytes(key), self.now());
         let sql = self.inner.tables.sql.get.clone();
         let row = self
-            .call("get", key, move |mut conn| async move {
-                let row = sqlx::query(sql)
-                    .bind(key_value)
-                    .bind(now)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                row.map(|row| {
-                    Ok::<_, sqlx::Error>((row.try_get::<Vec<u8>, _>(0)?, row.try_get::<i32, _>(1)?))
-                })
-                .transpose()
+            .call("get", key, |mut conn| {
+                let query = sqlx::query(sql.clone()).bind(key_value.clone()).bind(now);
+                async move {
+                    let row = query.fetch_optional(&mut *conn).await?;
+                    row.map(|row| {
+                        Ok::<_, sqlx::Error>((
+                            row.try_get::<Vec<u8>, _>(0)?,
+                            row.try_get::<i32, _>(1)?,
+                        ))
+                    })
+                    .transpose()
+                }
             })
             .await?;
         let Some((bytes, failures)) = row else {
@@ -657,12 +670,11 @@ impl CodeStore for PgStore {
         // One statement: PostgreSQL locks the row, the first DELETE wins, and every other
         // finds it gone once the winner commits.
         let bytes = self
-            .call("take", key, move |mut conn| async move {
-                sqlx::query_scalar::<_, Vec<u8>>(sql)
-                    .bind(key_value)
-                    .bind(now)
-                    .fetch_optional(&mut *conn)
-                    .await
+            .call("take", key, |mut conn| {
+                let query = sqlx::query_scalar::<_, Vec<u8>>(sql.clone())
+                    .bind(key_value.clone())
+                    .bind(now);
+                async move { query.fetch_optional(&mut *conn).await }
             })
             .await?;
         bytes
@@ -674,12 +686,11 @@ impl CodeStore for PgStore {
         let (key_value, now) = (key_bytes(key), self.now());
         let sql = self.inner.tables.sql.incr_code_failures.clone();
         let n = self
-            .call("incr_code_failures", key, move |mut conn| async move {
-                sqlx::query_scalar::<_, i32>(sql)
-                    .bind(key_value)
-                    .bind(now)
-                    .fetch_optional(&mut *conn)
-                    .await
+            .call("incr_code_failures", key, |mut conn| {
+                let query = sqlx::query_scalar::<_, i32>(sql.clone())
+                    .bind(key_value.clone())
+                    .bind(now);
+                async move { query.fetch_optional(&mut *conn).await }
             })
             .await?;
         Ok(n.map(count))
@@ -699,14 +710,13 @@ impl CodeStore for PgStore {
         let cap = i32::try_from(cap).unwrap_or(i32::MAX);
         let sql = self.inner.tables.sql.incr_capped.clone();
         let n = self
-            .call("incr_user_failures", &user_id, move |mut conn| async move {
-                sqlx::query_scalar::<_, i32>(sql)
-                    .bind(name)
+            .call("incr_user_failures", &user_id, |mut conn| {
+                let query = sqlx::query_scalar::<_, i32>(sql.clone())
+                    .bind(name.clone())
                     .bind(now)
                     .bind(length)
-                    .bind(cap)
-                    .fetch_optional(&mut *conn)
-                    .await
+                    .bind(cap);
+                async move { query.fetch_optional(&mut *conn).await }
             })
             .await?;
         Ok(n.map(count))
@@ -716,12 +726,11 @@ impl CodeStore for PgStore {
         let (name, now) = (format!("f:{user_id}"), self.now());
         let sql = self.inner.tables.sql.read_counter.clone();
         let n = self
-            .call("user_failures", &user_id, move |mut conn| async move {
-                sqlx::query_scalar::<_, i32>(sql)
-                    .bind(name)
-                    .bind(now)
-                    .fetch_optional(&mut *conn)
-                    .await
+            .call("user_failures", &user_id, |mut conn| {
+                let query = sqlx::query_scalar::<_, i32>(sql.clone())
+                    .bind(name.clone())
+                    .bind(now);
+                async move { query.fetch_optional(&mut *conn).await }
             })
             .await?;
         Ok(n.map_or(0, count))
@@ -730,17 +739,10 @@ impl CodeStore for PgStore {
     async fn clear_user_failures(&self, user_id: &str) -> Result<(), StoreError> {
         let name = format!("f:{user_id}");
         let sql = self.inner.tables.sql.clear_counter.clone();
-        self.call(
-            "clear_user_failures",
-            &user_id,
-            move |mut conn| async move {
-                sqlx::query(sql)
-                    .bind(name)
-                    .execute(&mut *conn)
-                    .await
-                    .map(drop)
-            },
-        )
+        self.call("clear_user_failures", &user_id, |mut conn| {
+            let query = sqlx::query(sql.clone()).bind(name.clone());
+            async move { query.execute(&mut *conn).await.map(drop) }
+        })
         .await
     }
 
@@ -749,13 +751,12 @@ impl CodeStore for PgStore {
         let (now, length) = (self.now(), window(window_length));
         let sql = self.inner.tables.sql.hit.clone();
         let n = self
-            .call("hit", &bucket, move |mut conn| async move {
-                sqlx::query_scalar::<_, i32>(sql)
-                    .bind(name)
+            .call("hit", &bucket, |mut conn| {
+                let query = sqlx::query_scalar::<_, i32>(sql.clone())
+                    .bind(name.clone())
                     .bind(now)
-                    .bind(length)
-                    .fetch_one(&mut *conn)
-                    .await
+                    .bind(length);
+                async move { query.fetch_one(&mut *conn).await }
             })
             .await?;
         Ok(count(n))

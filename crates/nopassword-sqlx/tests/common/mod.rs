@@ -140,13 +140,45 @@ impl PrivateServer {
         format!("postgres://nopassword@127.0.0.1:{}/postgres", self.port)
     }
 
-    /// Starts the server (again) on the same port and data, and waits until it answers.
+    /// Starts the server (again) on the same port and data, and waits until it answers. Right
+    /// after a kill the old backends may still hold the shared memory for a moment, and the
+    /// new server then exits at once: it is started again until it stays.
     pub fn restart(&mut self) {
         assert!(self.server.is_none(), "the server is running");
-        let log = fs::File::create(self.dir.join(format!("server-{}.log", self.port)))
-            .expect("a log file");
-        let child = self
-            .command("postgres")
+        let log_path = self.dir.join(format!("server-{}.log", self.port));
+        let started = Instant::now();
+        let mut child = self.spawn_server(&log_path);
+        loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                assert!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "the private server does not start: {}",
+                    fs::read_to_string(&log_path).unwrap_or_default()
+                );
+                thread::sleep(Duration::from_millis(100));
+                child = self.spawn_server(&log_path);
+                continue;
+            }
+            let ready = Command::new(self.bin.join("pg_isready"))
+                .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            if ready {
+                self.server = Some(child);
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the private server did not start: {}",
+                fs::read_to_string(&log_path).unwrap_or_default()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn spawn_server(&self, log_path: &std::path::Path) -> Child {
+        let log = fs::File::create(log_path).expect("a log file");
+        self.command("postgres")
             .arg("-D")
             .arg(self.dir.join("data"))
             .args([
@@ -163,23 +195,7 @@ impl PrivateServer {
             .stderr(log)
             .process_group(0)
             .spawn()
-            .expect("start postgres");
-        self.server = Some(child);
-        let started = Instant::now();
-        loop {
-            let ready = Command::new(self.bin.join("pg_isready"))
-                .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
-                .status()
-                .is_ok_and(|s| s.success());
-            if ready {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the private server did not start"
-            );
-            thread::sleep(Duration::from_millis(50));
-        }
+            .expect("start postgres")
     }
 
     /// `kill -KILL` of the server and every backend: what a crash or an OOM kill does.
