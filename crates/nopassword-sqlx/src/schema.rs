@@ -94,6 +94,8 @@ pub(crate) struct Statements {
     pub(crate) sweep_codes: SqlStr,
     /// `$1` now, `$2` batch size.
     pub(crate) sweep_counters: SqlStr,
+    /// `$1` now: live codes and live counters.
+    pub(crate) live_rows: SqlStr,
 }
 
 fn sql(text: String) -> SqlStr {
@@ -148,6 +150,10 @@ pub(crate) fn statements(codes: &str, counters: &str) -> Statements {
         sweep_counters: sql(format!(
             "DELETE FROM {counters} WHERE ctid = ANY(ARRAY( \
              SELECT ctid FROM {counters} WHERE expires_at <= $1 LIMIT $2))"
+        )),
+        live_rows: sql(format!(
+            "SELECT (SELECT count(*) FROM {codes} WHERE expires_at > $1), \
+                    (SELECT count(*) FROM {counters} WHERE expires_at > $1)"
         )),
     }
 }

@@ -455,6 +455,27 @@ impl PgStore {
         Ok(deleted)
     }
 
+    /// How many codes and counters are live now (not expired on the store's clock), as
+    /// `(codes, counters)`: for a gauge of outstanding codes, or a test.
+    ///
+    /// ```no_run
+    /// # async fn demo(store: nopassword_sqlx::PgStore) -> Result<(), nopassword_core::StoreError> {
+    /// let (codes, counters) = store.live_rows().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn live_rows(&self) -> Result<(u64, u64), StoreError> {
+        let now = self.now();
+        let sql = self.inner.tables.sql.live_rows.clone();
+        let (codes, counters) = self
+            .call("live_rows", &"", |mut conn| {
+                let query = sqlx::query_as::<_, (i64, i64)>(sql.clone()).bind(now);
+                async move { query.fetch_one(&mut *conn).await }
+            })
+            .await?;
+        let rows = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok((rows(codes), rows(counters)))
+    }
+
     /// `SELECT 1` within the command timeout: a readiness check, and the store's
     /// [`CodeStore::health`].
     ///

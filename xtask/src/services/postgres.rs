@@ -22,7 +22,11 @@ use crate::{
 
 pub(super) const SERVICE: Service = Service {
     name: "postgres",
-    needed_by: &["crates/nopassword-sqlx"],
+    needed_by: &[
+        "crates/nopassword-sqlx",
+        "crates/nopassword-axum",
+        "crates/nopassword-actix",
+    ],
     exports: &[
         "NOPASSWORD_TEST_DATABASE_URL",
         "NOPASSWORD_TEST_POSTGRES_BIN_DIR",
