@@ -26,6 +26,9 @@ pub(super) const SERVICE: Service = Service {
         "crates/nopassword-sqlx",
         "crates/nopassword-axum",
         "crates/nopassword-actix",
+        "examples/axum-demo",
+        "examples/actix-demo",
+        "examples/demo-common",
     ],
     exports: &[
         "NOPASSWORD_TEST_DATABASE_URL",
