@@ -20,7 +20,7 @@ use crate::{
     preflight::Need,
 };
 
-pub(super) const SERVICE: Service = Service {
+pub(crate) const SERVICE: Service = Service {
     name: "postgres",
     needed_by: &[
         "crates/nopassword-sqlx",
