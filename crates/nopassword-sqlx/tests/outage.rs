@@ -140,3 +140,81 @@ async fn a_restart_between_requests_fails_no_request() {
         assert!(store.take(&key).await.expect("take").is_some());
     }
 }
+
+/// The whole service on a killed PostgreSQL (codes in a `PgStore`, users in a `PgDirectory`):
+/// a login request is an outage the adapters answer with 503 (`Error::is_unavailable`, never an
+/// internal error), within the timeout, and it works again after the restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_on_a_killed_database_is_unavailable_then_recovers() {
+    use nopassword_core::{NoPassword, Outbox, Settings, service::LoginRequest};
+    use nopassword_sqlx::{PgDirectory, sqlx};
+
+    let mut server = common::PrivateServer::start();
+    let store = PgStore::builder()
+        .command_timeout(TIMEOUT)
+        .connect(&server.url())
+        .await
+        .expect("connect to the private server");
+    for statement in [
+        "CREATE TABLE users (id bigint PRIMARY KEY, username text, email text, active boolean)",
+        "INSERT INTO users VALUES (1, 'alice', 'alice@example.com', true)",
+    ] {
+        sqlx::query(statement)
+            .execute(store.pool())
+            .await
+            .expect("the app's table");
+    }
+    let users = PgDirectory::builder("users")
+        .no_phone()
+        .timeout(TIMEOUT)
+        .build(store.pool().clone())
+        .expect("valid names");
+    let outbox = Outbox::new(10).quiet();
+    let settings = Settings {
+        secret_key: Some("a test key of at least thirty-two bytes".into()),
+        ..Settings::default()
+    };
+    let service = NoPassword::builder(settings, users)
+        .store(store)
+        .sender(outbox.clone())
+        .deliver_inline()
+        .build()
+        .expect("service");
+    let request = || LoginRequest {
+        username: "alice",
+        next: None,
+        host: None,
+        secure: false,
+        client: None,
+        flow: None,
+    };
+    service
+        .request_login(request())
+        .await
+        .expect("a code for alice");
+    assert!(outbox.latest_for("alice").is_some());
+
+    server.kill();
+    for round in 0..3 {
+        let started = Instant::now();
+        let error = service
+            .request_login(request())
+            .await
+            .expect_err("the database is down");
+        assert!(
+            error.is_unavailable(),
+            "round {round}: {error:?} is not a 503"
+        );
+        assert!(
+            started.elapsed() < TIMEOUT * 3 + Duration::from_millis(300),
+            "round {round}: took {:?}",
+            started.elapsed()
+        );
+    }
+
+    server.restart();
+    service
+        .request_login(request())
+        .await
+        .expect("a code again once the database is back");
+}
