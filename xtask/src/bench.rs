@@ -5,11 +5,27 @@
 //! here too, as further steps after `cargo bench`, using [`crate::services`] to start what
 //! they drive.
 
-use crate::{cmd::Cmd, error::Result};
+use crate::{cmd::Cmd, error::Result, preflight, services};
 
 pub(crate) fn run(extra: &[String]) -> Result<()> {
-    Cmd::new("cargo")
-        .args(["bench", "--workspace"])
+    // nopassword-sqlx's bench compares PgStore with pgbench on a throwaway PostgreSQL.
+    let postgres = [&services::postgres::SERVICE];
+    preflight::ensure(&services::needs(&postgres))?;
+    let running = services::start(&postgres)?;
+    // `-p` names packages itself; cargo ignores it beside `--workspace`.
+    let packages = extra
+        .iter()
+        .any(|arg| arg.starts_with("-p") || arg.starts_with("--package"));
+    let result = Cmd::new("cargo")
+        .envs(services::env(&running))
+        .arg("bench")
+        .args(if packages {
+            &[][..]
+        } else {
+            &["--workspace"][..]
+        })
         .args(extra)
-        .run()
+        .run();
+    drop(running);
+    result
 }

@@ -29,9 +29,10 @@ use crate::{
 
 /// The crates published to crates.io, bottom of the graph first. Every other workspace member
 /// says `publish = false` (checked by [`check_unpublished`]).
-pub(crate) const PUBLISHED: [&str; 6] = [
+pub(crate) const PUBLISHED: [&str; 7] = [
     "nopassword-core",
     "nopassword-store",
+    "nopassword-sqlx",
     "nopassword-email",
     "nopassword-twilio",
     "nopassword-axum",

@@ -189,14 +189,35 @@ fn dependencies_point_down_only() {
         "reqwest",
         "hyper",
         "tokio",
+        "sqlx",
+        "sqlx-core",
+        "sqlx-postgres",
     ] {
         assert!(
             !core.iter().any(|d| d == forbidden),
             "nopassword-core depends on {forbidden}"
         );
     }
+    // The PostgreSQL store is a store: no web framework, Redis client, mailer or HTTP client.
+    let sqlx_store = normal_dependencies("nopassword-sqlx");
+    for forbidden in [
+        "redis",
+        "axum",
+        "axum-core",
+        "actix-web",
+        "actix-http",
+        "lettre",
+        "reqwest",
+        "hyper",
+    ] {
+        assert!(
+            !sqlx_store.iter().any(|d| d == forbidden),
+            "nopassword-sqlx depends on {forbidden}"
+        );
+    }
     let siblings = [
         "nopassword-store",
+        "nopassword-sqlx",
         "nopassword-email",
         "nopassword-twilio",
         "nopassword-axum",

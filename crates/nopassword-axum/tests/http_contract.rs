@@ -10,9 +10,12 @@ use axum::{Json, Router, extract::Request, middleware::Next, response::Response,
 use nopassword_axum::{CurrentUser, MemorySessionStore, login_layer, router};
 use nopassword_conformance::{
     conformance_tests,
-    support::{APP_LOCALE_HEADER, Adapter, ServerHandle},
+    support::{APP_LOCALE_HEADER, Adapter, ServerHandle, StoreUnderTest},
 };
-use nopassword_core::{NoPassword, locale::Locale, user::User};
+use std::sync::Arc;
+
+use nopassword_core::{NoPassword, clock::ManualClock, locale::Locale, user::User};
+use nopassword_sqlx::PgStore;
 use serde_json::{Value, json};
 
 /// nopassword-axum, assembled as an app does: the router, `login_layer` over the crate's
@@ -61,3 +64,54 @@ impl Adapter for Axum {
 }
 
 conformance_tests!(Axum);
+
+/// The same adapter with codes and counters in PostgreSQL: a [`PgStore`] with tables of its
+/// own per site, on the site's manual clock, on the server `cargo xtask test` starts.
+struct AxumOnPostgres;
+
+impl Adapter for AxumOnPostgres {
+    fn serve(service: NoPassword<User>, listener: std::net::TcpListener) -> ServerHandle {
+        Axum::serve(service, listener)
+    }
+
+    fn code_store(clock: &ManualClock) -> Option<StoreUnderTest> {
+        Some(postgres_store(clock))
+    }
+}
+
+/// Sites are built in synchronous code on the test's multi-threaded runtime: its async work
+/// runs there, in place.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
+}
+
+fn postgres_store(clock: &ManualClock) -> StoreUnderTest {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SITES: AtomicUsize = AtomicUsize::new(0);
+    let url = std::env::var("NOPASSWORD_TEST_DATABASE_URL").expect(
+        "NOPASSWORD_TEST_DATABASE_URL is not set: run the PostgreSQL suites with `cargo xtask test`",
+    );
+    let prefix = format!(
+        "httpaxum_{}_{}_",
+        std::process::id(),
+        SITES.fetch_add(1, Ordering::Relaxed)
+    );
+    let store = block_on(
+        PgStore::builder()
+            .prefix(prefix)
+            .sweep_interval(None)
+            .clock(clock.clone())
+            .connect(&url),
+    )
+    .expect("connect to NOPASSWORD_TEST_DATABASE_URL");
+    let counted = store.clone();
+    StoreUnderTest::new(Arc::new(store), move || {
+        let (codes, counters) = block_on(counted.live_rows()).expect("count live rows");
+        usize::try_from(codes + counters).unwrap_or(usize::MAX)
+    })
+}
+
+/// The whole contract again, on PostgreSQL.
+mod postgres {
+    nopassword_conformance::conformance_tests!(super::AxumOnPostgres);
+}

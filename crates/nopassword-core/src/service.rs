@@ -624,7 +624,12 @@ impl<U: LoginUser> NoPassword<U> {
         let hour = Duration::from_secs(3600);
         let sends = inner
             .store
-            .hit(&inner.hasher.bucket("send", username), hour)
+            .hit(
+                &inner
+                    .hasher
+                    .bucket("send", &inner.users.limit_key(username)),
+                hour,
+            )
             .await?;
         if sends > settings.max_sends_per_user_per_hour {
             debug!("send limit reached for this username");

@@ -116,6 +116,25 @@ pub trait UserDirectory: Send + Sync {
     async fn verify_user(&self, user: &Self::User) -> Result<bool, BoxError> {
         Ok(user.is_active())
     }
+
+    /// The form of a typed username that the per-username send limit
+    /// (`max_sends_per_user_per_hour`) counts under. Default: the name as typed, for
+    /// directories that match names exactly. A directory that matches names without regard to
+    /// case returns the name it compares (lower case, say), so `Bob`, `bob` and `BOB` share
+    /// one limit even when no account has that name. (The limits of a found account are
+    /// counted under its id as well.)
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    ///
+    /// use nopassword_core::{UserDirectory, user::MemoryDirectory};
+    ///
+    /// let exact = MemoryDirectory::default();
+    /// assert_eq!(exact.limit_key("Bob"), Cow::Borrowed("Bob"));
+    /// ```
+    fn limit_key<'a>(&self, username: &'a str) -> std::borrow::Cow<'a, str> {
+        std::borrow::Cow::Borrowed(username)
+    }
 }
 
 /// A plain user record: enough for demos, tests and small apps.

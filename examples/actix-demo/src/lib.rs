@@ -108,6 +108,8 @@ impl Demo {
     /// [`Demo::build`], plus Redis when `redis_url` is set: codes in nopassword-store's
     /// `RedisStore` ([`DemoParts::connected`]) and sessions in [`RedisSessions`], so several
     /// instances sharing one Redis and one `secret_key` accept each other's codes and logins.
+    /// With `database_url` instead: codes, users and sessions in PostgreSQL, shared the same
+    /// way ([`DemoParts::connected`]).
     ///
     /// The Redis connections run on the runtime this is awaited on, which must keep running
     /// while the demo serves (the binary's `System`, or a test's tokio runtime).
@@ -116,11 +118,12 @@ impl Demo {
         users: Vec<User>,
     ) -> Result<Self, DemoError> {
         let parts = DemoParts::connected(settings, users).await?;
-        let sessions = match parts.shared_sessions() {
-            Some((url, namespace)) => {
+        let sessions = match (parts.postgres_sessions(), parts.shared_sessions()) {
+            (Some(postgres), _) => DemoSessions::Redis(RedisSessions::postgres(postgres)),
+            (None, Some((url, namespace))) => {
                 DemoSessions::Redis(RedisSessions::connect(url, namespace).await?)
             }
-            None => DemoSessions::Memory(MemorySessionStore::default()),
+            (None, None) => DemoSessions::Memory(MemorySessionStore::default()),
         };
         Self::assemble(parts, sessions)
     }

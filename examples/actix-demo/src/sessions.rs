@@ -9,7 +9,7 @@ use std::{collections::HashMap, time::Duration as StdDuration};
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
-use demo_common::{PutIf, SessionRedis};
+use demo_common::{PutIf, SessionPg, SessionRedis, SharedSessions};
 use nopassword_actix::MemorySessionStore;
 use nopassword_core::{CodeRng, hashing::SystemRng};
 
@@ -19,7 +19,7 @@ type SessionState = HashMap<String, String>;
 /// An actix-session store in Redis (one node, or a cluster given as several URLs).
 #[derive(Debug, Clone)]
 pub struct RedisSessions {
-    redis: SessionRedis,
+    redis: SharedSessions,
 }
 
 impl RedisSessions {
@@ -27,7 +27,16 @@ impl RedisSessions {
     /// URLs of a cluster.
     pub async fn connect(urls: &str, namespace: &str) -> redis::RedisResult<Self> {
         let redis = SessionRedis::connect(urls, format!("{namespace}:actix-s:")).await?;
-        Ok(Self { redis })
+        Ok(Self {
+            redis: SharedSessions::Redis(redis),
+        })
+    }
+
+    /// Sessions in the demo's PostgreSQL sessions table (`database_url`), shared the same way.
+    pub fn postgres(sessions: SessionPg) -> Self {
+        Self {
+            redis: SharedSessions::Postgres(sessions),
+        }
     }
 
     /// A fresh session key: 256 random bits in hex.

@@ -51,14 +51,17 @@ impl Demo {
     /// [`Demo::build`], plus Redis when `redis_url` is set: codes in nopassword-store's
     /// `RedisStore` ([`DemoParts::connected`]) and sessions in [`RedisSessions`], so several
     /// instances sharing one Redis and one `secret_key` accept each other's codes and logins.
+    /// With `database_url` instead: codes, users and sessions in PostgreSQL, shared the same
+    /// way ([`DemoParts::connected`]).
     pub async fn connect(
         settings: impl Into<DemoSettings>,
         users: Vec<User>,
     ) -> Result<Self, DemoError> {
         let parts = DemoParts::connected(settings, users).await?;
-        let sessions = match parts.shared_sessions() {
-            Some((url, namespace)) => Some(RedisSessions::connect(url, namespace).await?),
-            None => None,
+        let sessions = match (parts.postgres_sessions(), parts.shared_sessions()) {
+            (Some(postgres), _) => Some(RedisSessions::postgres(postgres)),
+            (None, Some((url, namespace))) => Some(RedisSessions::connect(url, namespace).await?),
+            (None, None) => None,
         };
         Self::assemble(parts, sessions)
     }

@@ -1,11 +1,13 @@
-//! Sessions in Redis, so several demo instances behind one load balancer share logins.
+//! Sessions in Redis (or PostgreSQL), so several demo instances behind one load balancer share
+//! logins.
 //!
 //! A small tower-sessions store over demo-common's [`SessionRedis`], on the same `redis` crate
 //! the code store uses (no second Redis client library): each session is one JSON value under
-//! `{namespace}:s:{id}` whose TTL ends with the session.
+//! `{namespace}:s:{id}` whose TTL ends with the session. With `database_url` the same store
+//! keeps them in the demo's PostgreSQL sessions table instead ([`SessionPg`]).
 
 use async_trait::async_trait;
-use demo_common::{PutIf, SessionRedis};
+use demo_common::{PutIf, SessionPg, SessionRedis, SharedSessions, SharedSessionsError};
 use tower_sessions::{
     SessionStore,
     cookie::time::OffsetDateTime,
@@ -13,13 +15,14 @@ use tower_sessions::{
     session_store::{Error, Result},
 };
 
-/// A tower-sessions store in Redis (one node, or a cluster given as several URLs).
+/// A tower-sessions store in Redis (one node, or a cluster given as several URLs), or in
+/// PostgreSQL ([`RedisSessions::postgres`]).
 #[derive(Debug, Clone)]
 pub struct RedisSessions {
-    redis: SessionRedis,
+    redis: SharedSessions,
 }
 
-fn backend(error: redis::RedisError) -> Error {
+fn backend(error: SharedSessionsError) -> Error {
     Error::Backend(error.to_string())
 }
 
@@ -28,7 +31,16 @@ impl RedisSessions {
     /// URLs of a cluster.
     pub async fn connect(urls: &str, namespace: &str) -> redis::RedisResult<Self> {
         let redis = SessionRedis::connect(urls, format!("{namespace}:s:")).await?;
-        Ok(Self { redis })
+        Ok(Self {
+            redis: SharedSessions::Redis(redis),
+        })
+    }
+
+    /// Sessions in the demo's PostgreSQL sessions table.
+    pub fn postgres(sessions: SessionPg) -> Self {
+        Self {
+            redis: SharedSessions::Postgres(sessions),
+        }
     }
 
     /// Stores `record` if `condition` holds. Returns whether it was stored.

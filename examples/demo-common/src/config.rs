@@ -10,6 +10,7 @@ use nopassword_core::{
     CodeRng, Settings, hashing::SystemRng, secret::SecretString, settings::Config, user::User,
 };
 use nopassword_email::EmailSettings;
+use nopassword_sqlx::DatabaseSettings;
 use nopassword_store::RedisSettings;
 use nopassword_twilio::TwilioSettings;
 use serde::Deserialize;
@@ -40,6 +41,8 @@ pub struct DemoSettings {
     pub twilio: TwilioSettings,
     /// nopassword-store's: `redis_url` switches the Redis store and sessions on.
     pub redis: RedisSettings,
+    /// nopassword-sqlx's: `database_url` switches codes, users and sessions to PostgreSQL.
+    pub database: DatabaseSettings,
 }
 
 impl From<Settings> for DemoSettings {
@@ -53,7 +56,7 @@ impl From<Settings> for DemoSettings {
 
 impl DemoSettings {
     /// Every section from `nopassword.toml` (or the file `NOPASSWORD_CONFIG` names) and
-    /// `NOPASSWORD_*` variables; a key of the file that none of the four crates reads is
+    /// `NOPASSWORD_*` variables; a key of the file that none of the five crates reads is
     /// refused.
     pub fn load() -> Result<Self, DemoError> {
         Self::from_config(Config::load().allow_env(DEMO_ENV))
@@ -80,6 +83,7 @@ impl DemoSettings {
             email: config.section()?,
             twilio: config.section()?,
             redis: config.section()?,
+            database: config.section()?,
         };
         config.finish()?;
         Ok(settings)

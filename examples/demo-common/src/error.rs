@@ -33,6 +33,12 @@ pub enum DemoError {
     /// The Redis session store could not connect.
     #[error("could not connect the session store to Redis: {0}")]
     Sessions(#[from] redis::RedisError),
+    /// PostgreSQL (`database_url`) could not be reached, or the store's migrations failed.
+    #[error(transparent)]
+    Postgres(#[from] nopassword_sqlx::PgStoreError),
+    /// The demo's users or sessions table could not be created or filled.
+    #[error("could not set up the demo's tables in PostgreSQL: {0}")]
+    Database(#[source] nopassword_sqlx::sqlx::Error),
     /// Serving failed.
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),

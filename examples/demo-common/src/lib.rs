@@ -32,6 +32,7 @@ pub mod load;
 mod metrics;
 mod pages;
 mod parts;
+mod postgres;
 mod redis_sessions;
 mod service;
 
@@ -42,5 +43,8 @@ pub use pages::{
     OUTBOX_HEADERS, home_html, not_logged_in_json, outbox_html, outbox_json, whoami_json,
 };
 pub use parts::DemoParts;
+pub use postgres::{
+    DemoPostgres, SessionPg, SharedSessions, SharedSessionsError, connect_postgres,
+};
 pub use redis_sessions::{PutIf, SessionRedis};
 pub use service::{code_store, configured_senders, demo_service, outbox_served};

@@ -4,9 +4,14 @@
 
 use std::sync::Arc;
 
-use nopassword_core::{CodeStore, LoginCodeSender, NoPassword, Outbox, user::User};
+use nopassword_core::{
+    CodeStore, LoginCodeSender, NoPassword, Outbox, sender::AllSenders, user::User,
+};
 
-use crate::{DemoError, DemoSettings, code_store, configured_senders, demo_service, outbox_served};
+use crate::{
+    DemoError, DemoPostgres, DemoSettings, code_store, configured_senders, connect_postgres,
+    demo_service, outbox_served,
+};
 
 /// How many messages a demo's development outbox keeps.
 const OUTBOX_SIZE: usize = 50;
@@ -39,6 +44,9 @@ pub struct DemoParts {
     pub sender: Option<Arc<dyn LoginCodeSender>>,
     /// Where codes live; `None` keeps them in the service's memory.
     pub store: Option<Arc<dyn CodeStore>>,
+    /// With `database_url`: codes, users and sessions in PostgreSQL (then `store` is its
+    /// `PgStore` and the users are read from its table).
+    pub postgres: Option<DemoPostgres>,
 }
 
 impl std::fmt::Debug for DemoParts {
@@ -48,6 +56,7 @@ impl std::fmt::Debug for DemoParts {
             .field("users", &self.users.len())
             .field("sender", &self.sender.is_some())
             .field("store", &self.store.is_some())
+            .field("postgres", &self.postgres.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -82,11 +91,24 @@ impl DemoParts {
         users: Vec<User>,
     ) -> Result<Self, DemoError> {
         let settings = settings.into();
+        if let Some(postgres) = connect_postgres(&settings, &users).await? {
+            return Ok(Self {
+                store: Some(Arc::new(postgres.store.clone())),
+                postgres: Some(postgres),
+                ..Self::configured(settings, users)?
+            });
+        }
         let store = code_store(&settings).await?;
         Ok(Self {
             store,
             ..Self::configured(settings, users)?
         })
+    }
+
+    /// Where the demo's sessions go with `database_url`: its PostgreSQL sessions table, so
+    /// several instances share their logins ([`SessionPg`](crate::SessionPg)).
+    pub fn postgres_sessions(&self) -> Option<crate::SessionPg> {
+        self.postgres.as_ref().map(crate::SessionPg::new)
     }
 
     /// Where the demo's sessions go with these parts: the Redis URL (one node, or a cluster as
@@ -111,6 +133,7 @@ impl DemoParts {
             outbox,
             sender,
             store: None,
+            postgres: None,
         }
     }
 
@@ -122,6 +145,16 @@ impl DemoParts {
 
     /// The service over these parts ([`demo_service`]), and the outbox its site shows.
     pub fn into_service(self) -> Result<(NoPassword<User>, Outbox), DemoError> {
+        if let Some(postgres) = self.postgres {
+            let sender = self
+                .sender
+                .unwrap_or_else(|| Arc::new(AllSenders::new().with(self.outbox.clone())));
+            let service = NoPassword::builder(self.settings.core, postgres.users)
+                .shared_sender(sender)
+                .store(postgres.store)
+                .build()?;
+            return Ok((service, self.outbox));
+        }
         let service = demo_service(
             self.settings.core,
             self.users,

@@ -16,6 +16,7 @@ use nopassword_core::{
     settings::{Config, Key, Section, field_names},
 };
 use nopassword_email::EmailSettings;
+use nopassword_sqlx::DatabaseSettings;
 use nopassword_store::RedisSettings;
 use nopassword_twilio::TwilioSettings;
 
@@ -29,6 +30,7 @@ fn sections() -> Vec<(&'static str, &'static [Key], &'static [&'static str])> {
         of::<EmailSettings>(),
         of::<TwilioSettings>(),
         of::<RedisSettings>(),
+        of::<DatabaseSettings>(),
     ]
 }
 

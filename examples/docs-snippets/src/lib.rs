@@ -38,6 +38,10 @@ pub struct GuideOperations;
 pub struct GuideRedis;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide/postgres.md")]
+pub struct GuidePostgres;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../../docs/guide/twilio.md")]
 pub struct GuideTwilio;
 

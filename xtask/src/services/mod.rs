@@ -18,6 +18,9 @@
 //! | `NOPASSWORD_TEST_WEBDRIVER_URL` | `browser` | `http://127.0.0.1:P`: chromedriver (W3C WebDriver) |
 //! | `NOPASSWORD_TEST_CHROMIUM_BIN` | `browser` | absolute path of Chromium, to pass as `goog:chromeOptions.binary` |
 //! | `NOPASSWORD_TEST_CHROMIUM_ARGS` | `browser` | space-separated arguments every session must pass to Chromium; add a fresh `--user-data-dir=` of your own |
+//! | `NOPASSWORD_TEST_DATABASE_URL` | `postgres` | `postgres://nopassword@127.0.0.1:P/postgres`: a throwaway cluster made by `initdb` for this run (trust authentication, durability off); create your own schema or tables under unique names |
+//! | `NOPASSWORD_TEST_POSTGRES_BIN_DIR` | `postgres` | absolute directory of `initdb`, `postgres`, `pg_isready` and `pgbench`, for fault tests that start and kill a server of their own |
+//! | `NOPASSWORD_TEST_POSTGRES_RUN_AS` | `postgres` | the user such a server must run as (through `setpriv`) when the tests run as root, else empty |
 //!
 //! A service starts only when a selected workspace member's tests use it ([`Service::needed_by`],
 //! kept true by a unit test that reads each member's sources for the variables above), so
@@ -40,6 +43,7 @@
 
 mod browser;
 mod http;
+pub(crate) mod postgres;
 mod redis;
 mod redis_cluster;
 mod smtp;
@@ -80,12 +84,13 @@ pub(crate) struct Service {
 }
 
 /// Every service, in start order.
-pub(crate) const ALL: [&Service; 5] = [
+pub(crate) const ALL: [&Service; 6] = [
     &redis::SERVICE,
     &redis_cluster::SERVICE,
     &smtp::SERVICE,
     &twilio_mock::SERVICE,
     &browser::SERVICE,
+    &postgres::SERVICE,
 ];
 
 /// The services the selected packages need (every package when `selected` is `None`), among

@@ -9,6 +9,7 @@ pub mod html;
 
 use std::{
     collections::HashMap,
+    fmt,
     net::{Ipv4Addr, SocketAddr},
     sync::{
         Arc, PoisonError, RwLock,
@@ -52,6 +53,43 @@ pub trait Adapter {
     /// with [`ServerHandle::with_session_count`], and the suite then also checks that anonymous
     /// visitors create none.
     fn serve(service: NoPassword<User>, listener: std::net::TcpListener) -> ServerHandle;
+
+    /// The code store the suite's sites use, measuring time on the site's `clock`: `None` (the
+    /// default) for core's [`MemoryStore`]. A runner returns another store (PostgreSQL, say) to
+    /// run the whole contract on it; the outage switch still wraps it.
+    fn code_store(clock: &ManualClock) -> Option<StoreUnderTest> {
+        let _ = clock;
+        None
+    }
+}
+
+/// How many live entries (codes and counters) a store holds now.
+type EntryCount = Arc<dyn Fn() -> usize + Send + Sync>;
+
+/// A code store for the suite's sites ([`Adapter::code_store`]), with a way to count its live
+/// entries (for "anonymous visitors store nothing").
+pub struct StoreUnderTest {
+    store: Arc<dyn CodeStore>,
+    entries: EntryCount,
+}
+
+impl StoreUnderTest {
+    /// `store`, whose live codes and counters `entries` counts.
+    pub fn new(
+        store: Arc<dyn CodeStore>,
+        entries: impl Fn() -> usize + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            store,
+            entries: Arc::new(entries),
+        }
+    }
+}
+
+impl fmt::Debug for StoreUnderTest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreUnderTest").finish_non_exhaustive()
+    }
 }
 
 /// How many sessions a server holds (see [`ServerHandle::with_session_count`]).
@@ -214,11 +252,21 @@ impl Outage {
     }
 }
 
-/// The in-memory store, failing while its outage switch is on.
-#[derive(Debug, Clone)]
+/// The site's code store (core's in-memory store unless the adapter chose another), failing
+/// while its outage switch is on.
+#[derive(Clone)]
 pub struct FlakyStore {
-    inner: MemoryStore,
+    inner: Arc<dyn CodeStore>,
+    entries: EntryCount,
     down: Arc<AtomicBool>,
+}
+
+impl fmt::Debug for FlakyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlakyStore")
+            .field("down", &self.down)
+            .finish_non_exhaustive()
+    }
 }
 
 impl FlakyStore {
@@ -233,12 +281,12 @@ impl FlakyStore {
 
     /// Live entries (codes and counters), whatever the outage switch says.
     pub fn len(&self) -> usize {
-        self.inner.len()
+        (self.entries)()
     }
 
     /// Whether no entry is live.
     pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
+        self.len() == 0
     }
 }
 
@@ -404,8 +452,14 @@ impl Site {
         let clock = ManualClock::new();
         let outage = Outage::default();
         let outbox = Outbox::new(10_000).quiet();
+        let chosen = A::code_store(&clock).unwrap_or_else(|| {
+            let memory = MemoryStore::with_clock(clock.clone());
+            let count = memory.clone();
+            StoreUnderTest::new(Arc::new(memory), move || count.len())
+        });
         let store = FlakyStore {
-            inner: MemoryStore::with_clock(clock.clone()),
+            inner: chosen.store,
+            entries: chosen.entries,
             down: Arc::clone(&outage.store),
         };
         let locales = MessageLocales::default();

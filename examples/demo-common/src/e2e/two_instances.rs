@@ -7,6 +7,7 @@
 //! `NOPASSWORD_TEST_REDIS_CLUSTER_URLS`; without them the scenarios fail naming them.
 
 use nopassword_core::{Settings, forms::messages, secret::SecretString};
+use nopassword_sqlx::DatabaseSettings;
 use nopassword_store::RedisSettings;
 
 use crate::DemoSettings;
@@ -45,6 +46,36 @@ pub fn on_a_redis_cluster<S: Site>() {
     block_on(share_codes_and_sessions::<S>(urls, "cluster"));
 }
 
+/// Declares the two-instance `#[test]` against the [`Site`] `$site` on PostgreSQL
+/// (`two_instances_on_postgres`): codes, users and sessions in one database. Put it in the
+/// demo's `tests/postgres.rs`.
+#[macro_export]
+macro_rules! two_instance_postgres_tests {
+    ($site:ty) => {
+        #[test]
+        fn two_instances_on_postgres() {
+            $crate::e2e::two_instances::on_postgres::<$site>();
+        }
+    };
+}
+
+/// The scenario on the PostgreSQL server `cargo xtask test` started, with `database_url`
+/// alone: codes, users (the demo's own table, seeded from its users) and sessions there.
+pub fn on_postgres<S: Site>() {
+    let url = service_env("NOPASSWORD_TEST_DATABASE_URL", "a PostgreSQL server");
+    let settings = DemoSettings {
+        core: Settings {
+            namespace: format!("{}-test-pg-{}", S::NAME, std::process::id()),
+            ..settings()
+        },
+        database: DatabaseSettings {
+            database_url: Some(SecretString::new(url)),
+        },
+        ..DemoSettings::default()
+    };
+    block_on(share_codes_and_sessions_with::<S>(settings));
+}
+
 /// Settings for an instance on `redis_url`, in a namespace of this demo, run and test alone,
 /// so suites sharing a Redis never see each other's keys.
 fn on_redis<S: Site>(redis_url: String, label: &str) -> DemoSettings {
@@ -80,7 +111,12 @@ async fn json_of(reply: reqwest::Response) -> Value {
 /// Two instances A and B on `redis_url`: a code sent by A logs in on B, once, and B's session
 /// is a login on A until a logout on A.
 async fn share_codes_and_sessions<S: Site>(redis_url: String, label: &str) {
-    let settings = on_redis::<S>(redis_url, label);
+    share_codes_and_sessions_with::<S>(on_redis::<S>(redis_url, label)).await;
+}
+
+/// Two instances A and B with `settings`: a code sent by A logs in on B, once, and B's
+/// session is a login on A until a logout on A.
+async fn share_codes_and_sessions_with<S: Site>(settings: DemoSettings) {
     let a = S::start(settings.clone()).await;
     let b = S::start(settings).await;
     // No cookie jar: cookies do not tell ports apart, so each request carries its cookie

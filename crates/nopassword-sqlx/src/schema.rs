@@ -1,0 +1,265 @@
+//! Identifiers (checked, then quoted), the store's table names, its statements and its
+//! migrations.
+
+use std::borrow::Cow;
+
+use sqlx::{
+    AssertSqlSafe, SqlSafeStr, SqlStr,
+    migrate::{Migration, MigrationType, Migrator},
+};
+
+use crate::PgStoreError;
+
+/// The longest identifier PostgreSQL keeps (`NAMEDATALEN - 1`); longer ones it silently cuts.
+const MAX_IDENTIFIER: usize = 63;
+
+/// The longest suffix the store appends to its prefix (`codes_expires_at`).
+const LONGEST_SUFFIX: usize = "codes_expires_at".len();
+
+/// An identifier as PostgreSQL will see it: checked, then double-quoted, so it is used exactly
+/// as written (case included) and can never close the quotes around it.
+///
+/// Accepted: 1 to 63 bytes of ASCII letters, digits, `_` and `$`, not starting with a digit or
+/// `$`. Anything else (quotes, spaces, dots, semicolons, comment dashes, non-ASCII) is refused
+/// before any SQL is built.
+pub(crate) fn quote(what: &'static str, name: &str) -> Result<String, PgStoreError> {
+    check(what, name, MAX_IDENTIFIER)?;
+    Ok(format!("\"{name}\""))
+}
+
+fn check(what: &'static str, name: &str, max: usize) -> Result<(), PgStoreError> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        && name.len() <= max;
+    if valid {
+        Ok(())
+    } else {
+        Err(PgStoreError::InvalidIdentifier {
+            what,
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// A table name as the app gives it: `table` or `schema.table`, each part checked and quoted.
+pub(crate) fn quote_table(name: &str) -> Result<String, PgStoreError> {
+    match name.split_once('.') {
+        Some((schema, table)) => Ok(format!(
+            "{}.{}",
+            quote("schema", schema)?,
+            quote("table", table)?
+        )),
+        None => quote("table", name),
+    }
+}
+
+/// The store's tables, under its schema and prefix, and every statement it runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Tables {
+    pub(crate) schema: String,
+    pub(crate) prefix: String,
+    /// `"schema"."prefixcodes"`.
+    pub(crate) codes: String,
+    /// `"schema"."prefixcounters"`.
+    pub(crate) counters: String,
+    /// `"schema"."prefixmigrations"`: sqlx's record of the migrations run.
+    pub(crate) migrations: String,
+    pub(crate) sql: Statements,
+}
+
+/// The statements, built once (from checked identifiers only) and prepared once per connection.
+/// Times are milliseconds since the Unix epoch, passed by the store from its clock.
+#[derive(Debug, Clone)]
+pub(crate) struct Statements {
+    /// `$1` key, `$2` record, `$3` expiry.
+    pub(crate) put: SqlStr,
+    /// `$1` key, `$2` now.
+    pub(crate) get: SqlStr,
+    /// `$1` key, `$2` now: one atomic `DELETE ... RETURNING`.
+    pub(crate) take: SqlStr,
+    /// `$1` key, `$2` now.
+    pub(crate) incr_code_failures: SqlStr,
+    /// `$1` name, `$2` now, `$3` window, `$4` cap.
+    pub(crate) incr_capped: SqlStr,
+    /// `$1` name, `$2` now.
+    pub(crate) read_counter: SqlStr,
+    /// `$1` name.
+    pub(crate) clear_counter: SqlStr,
+    /// `$1` name, `$2` now, `$3` window.
+    pub(crate) hit: SqlStr,
+    /// `$1` now, `$2` batch size.
+    pub(crate) sweep_codes: SqlStr,
+    /// `$1` now, `$2` batch size.
+    pub(crate) sweep_counters: SqlStr,
+    /// `$1` now: live codes and live counters.
+    pub(crate) live_rows: SqlStr,
+}
+
+fn sql(text: String) -> SqlStr {
+    // Every identifier in `text` went through `quote`; every value is a bind parameter.
+    AssertSqlSafe(text).into_sql_str()
+}
+
+/// The store's SQL, for the benchmark's pgbench script and the docs: `put` and `take` on
+/// `codes`, as [`PgStore`](crate::PgStore) runs them.
+pub(crate) fn statements(codes: &str, counters: &str) -> Statements {
+    Statements {
+        put: sql(format!(
+            "INSERT INTO {codes} (key, record, failures, expires_at) VALUES ($1, $2, 0, $3) \
+             ON CONFLICT (key) DO UPDATE \
+             SET record = EXCLUDED.record, failures = 0, expires_at = EXCLUDED.expires_at"
+        )),
+        get: sql(format!(
+            "SELECT record, failures FROM {codes} WHERE key = $1 AND expires_at > $2"
+        )),
+        take: sql(format!(
+            "DELETE FROM {codes} WHERE key = $1 AND expires_at > $2 RETURNING record"
+        )),
+        incr_code_failures: sql(format!(
+            "UPDATE {codes} SET failures = failures + 1 \
+             WHERE key = $1 AND expires_at > $2 RETURNING failures"
+        )),
+        // One statement, one row lock: concurrent calls queue on the row, each sees the
+        // count its predecessor left, and the WHERE refuses an increment at the cap.
+        incr_capped: sql(format!(
+            "INSERT INTO {counters} AS c (name, count, expires_at) VALUES ($1, 1, $2 + $3) \
+             ON CONFLICT (name) DO UPDATE \
+             SET count = CASE WHEN c.expires_at <= $2 THEN 1 ELSE c.count + 1 END, \
+                 expires_at = $2 + $3 \
+             WHERE c.expires_at <= $2 OR c.count < $4 \
+             RETURNING count"
+        )),
+        read_counter: sql(format!(
+            "SELECT count FROM {counters} WHERE name = $1 AND expires_at > $2"
+        )),
+        clear_counter: sql(format!("DELETE FROM {counters} WHERE name = $1")),
+        hit: sql(format!(
+            "INSERT INTO {counters} AS c (name, count, expires_at) VALUES ($1, 1, $2 + $3) \
+             ON CONFLICT (name) DO UPDATE \
+             SET count = CASE WHEN c.expires_at <= $2 THEN 1 ELSE c.count + 1 END, \
+                 expires_at = CASE WHEN c.expires_at <= $2 THEN $2 + $3 ELSE c.expires_at END \
+             RETURNING count"
+        )),
+        sweep_codes: sql(format!(
+            "DELETE FROM {codes} WHERE ctid = ANY(ARRAY( \
+             SELECT ctid FROM {codes} WHERE expires_at <= $1 LIMIT $2))"
+        )),
+        sweep_counters: sql(format!(
+            "DELETE FROM {counters} WHERE ctid = ANY(ARRAY( \
+             SELECT ctid FROM {counters} WHERE expires_at <= $1 LIMIT $2))"
+        )),
+        live_rows: sql(format!(
+            "SELECT (SELECT count(*) FROM {codes} WHERE expires_at > $1), \
+                    (SELECT count(*) FROM {counters} WHERE expires_at > $1)"
+        )),
+    }
+}
+
+impl Tables {
+    /// Checks `schema` and `prefix` and builds the names and statements from them.
+    pub(crate) fn new(schema: &str, prefix: &str) -> Result<Self, PgStoreError> {
+        let quoted_schema = quote("schema", schema)?;
+        if !prefix.is_empty() {
+            check("table prefix", prefix, MAX_IDENTIFIER - LONGEST_SUFFIX)?;
+        }
+        let table = |suffix: &str| format!("{quoted_schema}.\"{prefix}{suffix}\"");
+        let codes = table("codes");
+        let counters = table("counters");
+        Ok(Self {
+            schema: schema.to_owned(),
+            prefix: prefix.to_owned(),
+            sql: statements(&codes, &counters),
+            migrations: table("migrations"),
+            codes,
+            counters,
+        })
+    }
+
+    /// The embedded migrations (`migrations/*.sql`), with the schema and the table names put
+    /// in, and sqlx's record of them kept in this store's own `{prefix}migrations` table, so
+    /// stores under different schemas or prefixes migrate independently.
+    pub(crate) fn migrator(&self) -> Migrator {
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|(version, description, template)| {
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*description),
+                    MigrationType::Simple,
+                    sql(self.render(template)),
+                    false,
+                )
+            })
+            .collect();
+        let mut migrator = Migrator::with_migrations(migrations);
+        migrator.dangerous_set_table_name(self.migrations.clone());
+        migrator.create_schema(format!("\"{}\"", self.schema));
+        migrator
+    }
+
+    /// A migration template with `{codes}`, `{counters}` and `{prefix}` filled in.
+    pub(crate) fn render(&self, template: &str) -> String {
+        template
+            .replace("{codes}", &self.codes)
+            .replace("{counters}", &self.counters)
+            .replace("{prefix}", &self.prefix)
+    }
+}
+
+/// `(version, description, SQL template)`, in order. The templates are documented in
+/// `docs/guide/postgres.md`.
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "codes and counters",
+    include_str!("../migrations/0001_codes_and_counters.sql"),
+)];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_that_could_break_out_are_refused() {
+        for name in [
+            "",
+            "users; DROP TABLE users",
+            "users\"",
+            "\"users\"",
+            "users--",
+            "us ers",
+            "1users",
+            "$users",
+            "usérs",
+            "users\0",
+            "public.users",
+            &"x".repeat(64),
+        ] {
+            assert!(quote("table", name).is_err(), "{name:?} was accepted");
+        }
+        assert_eq!(quote("column", "Email_2").expect("valid"), "\"Email_2\"");
+        assert_eq!(
+            quote_table("app.users").expect("valid"),
+            "\"app\".\"users\""
+        );
+        assert!(quote_table("app.users.x").is_err());
+        assert!(quote_table("app.\"x").is_err());
+    }
+
+    #[test]
+    fn prefixes_leave_room_for_the_longest_table_name() {
+        assert!(Tables::new("public", &"p".repeat(47)).is_ok());
+        assert!(Tables::new("public", &"p".repeat(48)).is_err());
+        assert!(Tables::new("public", "np;drop").is_err());
+        assert!(Tables::new("bad schema", "np_").is_err());
+        let tables = Tables::new("Auth", "np_").expect("valid");
+        assert_eq!(tables.codes, "\"Auth\".\"np_codes\"");
+        assert!(
+            tables
+                .render(MIGRATIONS[0].2)
+                .contains("\"Auth\".\"np_codes\"")
+        );
+    }
+}
