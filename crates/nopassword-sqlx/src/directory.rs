@@ -2,9 +2,9 @@
 
 use std::{borrow::Cow, fmt, time::Duration};
 
-use nopassword_core::{UserDirectory, async_trait, error::BoxError, user::User};
+use nopassword_core::{UserDirectory, async_trait, error::BoxError, locale::Locale, user::User};
 use sqlx::{PgPool, Row, SqlStr, postgres::PgRow};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::{
     PgStoreError,
@@ -61,6 +61,7 @@ pub struct PgDirectoryBuilder {
     email: Option<String>,
     phone: Option<String>,
     active: Option<String>,
+    locale: Option<String>,
     case_insensitive: bool,
     timeout: Duration,
 }
@@ -93,6 +94,16 @@ impl PgDirectoryBuilder {
     /// The boolean active column (default `active`).
     pub fn active(mut self, column: impl Into<String>) -> Self {
         self.active = Some(column.into());
+        self
+    }
+
+    /// The column holding each user's language (a language tag such as `es` or `pt-BR`;
+    /// default: none). Mail and SMS then go out in that language ([`LoginUser::locale`]); a
+    /// value that is not a language tag counts as none.
+    ///
+    /// [`LoginUser::locale`]: nopassword_core::LoginUser::locale
+    pub fn locale(mut self, column: impl Into<String>) -> Self {
+        self.locale = Some(column.into());
         self
     }
 
@@ -139,9 +150,11 @@ impl PgDirectoryBuilder {
         let email = optional(&self.email, "NULL")?;
         let phone = optional(&self.phone, "NULL")?;
         let active = optional(&self.active, "true")?;
+        let locale = optional(&self.locale, "NULL")?;
         let select = format!(
             "SELECT {id}::text AS id, {username}::text AS username, {email}::text AS email, \
-             {phone}::text AS phone, {active}::boolean AS active FROM {table}"
+             {phone}::text AS phone, {active}::boolean AS active, {locale}::text AS locale \
+             FROM {table}"
         );
         let by_username = if self.case_insensitive {
             format!("{select} WHERE lower({username}) = lower($1) LIMIT 2")
@@ -181,13 +194,15 @@ impl PgDirectory {
             email: Some("email".into()),
             phone: Some("phone".into()),
             active: Some("active".into()),
+            locale: None,
             case_insensitive: false,
             timeout: Duration::from_millis(500),
         }
     }
 
     /// The app's own queries: each takes `$1` (the username, the id as text) and returns the
-    /// columns `id`, `username`, `email`, `phone` (text, may be NULL) and `active` (boolean).
+    /// columns `id`, `username`, `email`, `phone` (text, may be NULL) and `active` (boolean),
+    /// and may return `locale` (text, a language tag, may be NULL).
     ///
     /// ```no_run
     /// # fn demo(pool: sqlx::PgPool) {
@@ -244,7 +259,25 @@ fn user(row: &PgRow) -> Result<User, sqlx::Error> {
         email: row.try_get("email")?,
         phone: row.try_get("phone")?,
         active: row.try_get::<Option<bool>, _>("active")?.unwrap_or(false),
+        locale: locale(row)?,
     })
+}
+
+/// The optional `locale` column: absent from the app's own queries, NULL, or not a language
+/// tag all mean no preference.
+fn locale(row: &PgRow) -> Result<Option<Locale>, sqlx::Error> {
+    let tag = match row.try_get::<Option<String>, _>("locale") {
+        Ok(tag) => tag,
+        Err(sqlx::Error::ColumnNotFound(_)) => None,
+        Err(error) => return Err(error),
+    };
+    Ok(tag.and_then(|tag| match tag.parse::<Locale>() {
+        Ok(locale) => Some(locale),
+        Err(_) => {
+            debug!("a user's locale column holds no language tag; ignored");
+            None
+        }
+    }))
 }
 
 #[async_trait]

@@ -145,6 +145,7 @@ async fn case_insensitive_send_limits_count_the_normalised_name() {
                     secure: false,
                     client: None,
                     flow: None,
+                    ..LoginRequest::default()
                 })
                 .await;
             refused |= matches!(answer, Err(Error::RateLimited { .. }));
@@ -201,6 +202,60 @@ async fn the_apps_own_queries() {
             .username,
         "Bob"
     );
+}
+
+/// A locale column gives each user their language; NULL or a value that is no language tag
+/// gives none, and a directory without the column (the default) gives none.
+#[tokio::test]
+async fn a_locale_column_gives_each_user_their_language() {
+    let (pool, schema) = members().await;
+    for statement in [
+        format!("ALTER TABLE \"{schema}\".members ADD COLUMN lang text"),
+        format!("UPDATE \"{schema}\".members SET lang = 'es' WHERE member_id = 1"),
+        format!("UPDATE \"{schema}\".members SET lang = 'not a tag!' WHERE member_id = 2"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&pool)
+            .await
+            .expect("add the language column");
+    }
+    let with_locale = PgDirectory::builder(format!("{schema}.members"))
+        .id("member_id")
+        .username("login")
+        .email("mail")
+        .phone("mobile")
+        .active("enabled")
+        .locale("lang")
+        .build(pool.clone())
+        .expect("valid names");
+    let alice = with_locale
+        .find_by_username("alice")
+        .await
+        .expect("lookup")
+        .expect("alice");
+    assert_eq!(alice.locale.as_ref().map(|l| l.as_str()), Some("es"));
+    assert_eq!(
+        nopassword_core::LoginUser::locale(&alice).map(|l| l.as_str().to_owned()),
+        Some("es".to_owned())
+    );
+    let bob = with_locale
+        .find_by_id("2")
+        .await
+        .expect("lookup")
+        .expect("bob");
+    assert!(bob.locale.is_none(), "not a language tag: no preference");
+    let dave = with_locale
+        .find_by_id("4")
+        .await
+        .expect("lookup")
+        .expect("dave");
+    assert!(dave.locale.is_none(), "NULL: no preference");
+    let without = directory(pool, &schema, false)
+        .find_by_username("alice")
+        .await
+        .expect("lookup")
+        .expect("alice");
+    assert!(without.locale.is_none(), "no locale column named");
 }
 
 /// Column and table names that could inject SQL are refused when the directory is built.

@@ -187,6 +187,7 @@ async fn the_service_on_a_killed_database_is_unavailable_then_recovers() {
         secure: false,
         client: None,
         flow: None,
+        ..LoginRequest::default()
     };
     service
         .request_login(request())

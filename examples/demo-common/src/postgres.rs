@@ -51,6 +51,8 @@ pub async fn connect_postgres(
             "CREATE TABLE IF NOT EXISTS {table} (id text PRIMARY KEY, username text NOT NULL UNIQUE, \
              email text, phone text, active boolean NOT NULL DEFAULT true)"
         ),
+        // A table made by an earlier version of the demo gains the language column.
+        format!("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS locale text"),
         format!(
             "CREATE TABLE IF NOT EXISTS \"{prefix}sessions\" (id text PRIMARY KEY, \
              value text NOT NULL, expires_at timestamptz NOT NULL)"
@@ -62,8 +64,8 @@ pub async fn connect_postgres(
             .map_err(DemoError::Database)?;
     }
     let insert = format!(
-        "INSERT INTO {table} (id, username, email, phone, active) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (id) DO NOTHING"
+        "INSERT INTO {table} (id, username, email, phone, active, locale) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING"
     );
     for user in users {
         sqlx::query(AssertSqlSafe(insert.clone()))
@@ -72,11 +74,18 @@ pub async fn connect_postgres(
             .bind(&user.email)
             .bind(&user.phone)
             .bind(user.active)
+            .bind(
+                user.locale
+                    .as_ref()
+                    .map(|locale| locale.as_str().to_owned()),
+            )
             .execute(&pool)
             .await
             .map_err(DemoError::Database)?;
     }
-    let directory = PgDirectory::builder(format!("{prefix}users")).build(pool.clone())?;
+    let directory = PgDirectory::builder(format!("{prefix}users"))
+        .locale("locale")
+        .build(pool.clone())?;
     tracing::info!(
         endpoint = store.endpoint(),
         "login codes, users and sessions live in PostgreSQL"
