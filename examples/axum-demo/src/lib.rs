@@ -55,17 +55,26 @@ impl Demo {
         settings: impl Into<DemoSettings>,
         users: Vec<User>,
     ) -> Result<Self, DemoError> {
-        let parts = DemoParts::connected(settings, users).await?;
-        let sessions = match parts.shared_sessions() {
-            Some((url, namespace)) => Some(RedisSessions::connect(url, namespace).await?),
-            None => None,
-        };
-        Self::assemble(parts, sessions)
+        Self::from_connected_parts(DemoParts::connected(settings, users).await?).await
     }
 
     /// The site over given parts (a benchmark's null sender, say), sessions in memory.
     pub fn from_parts(parts: DemoParts) -> Result<Self, DemoError> {
         Self::assemble(parts, None)
+    }
+
+    /// The site over given parts, with sessions in [`RedisSessions`] when their settings set
+    /// `redis_url` ([`DemoParts::shared_sessions`]) as [`Demo::connect`] does, else in memory:
+    /// the load benchmark's Redis runs.
+    ///
+    /// The Redis connection runs on the async runtime this is awaited on, which must keep
+    /// running while the demo serves.
+    pub async fn from_connected_parts(parts: DemoParts) -> Result<Self, DemoError> {
+        let sessions = match parts.shared_sessions() {
+            Some((url, namespace)) => Some(RedisSessions::connect(url, namespace).await?),
+            None => None,
+        };
+        Self::assemble(parts, sessions)
     }
 
     fn assemble(parts: DemoParts, sessions: Option<RedisSessions>) -> Result<Self, DemoError> {

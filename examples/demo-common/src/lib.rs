@@ -34,6 +34,9 @@ mod pages;
 mod parts;
 mod redis_sessions;
 mod service;
+/// The soak run `cargo xtask soak` drives through axum-demo's `benches/soak.rs` (feature `load`).
+#[cfg(feature = "load")]
+pub mod soak;
 
 pub use config::{DemoConfig, DemoSettings, demo_users, read_users};
 pub use error::DemoError;
