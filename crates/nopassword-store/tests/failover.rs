@@ -179,7 +179,11 @@ async fn logins_survive_the_failover_of_a_master() {
                         .await;
                     let outcome = outcome(result);
                     // An outage answers at once: pause longer so the codes last the run.
-                    let pause = if matches!(outcome, Outcome::LoggedIn) { 20 } else { 50 };
+                    let pause = if matches!(outcome, Outcome::LoggedIn) {
+                        20
+                    } else {
+                        50
+                    };
                     log.lock().expect("lock").push((Instant::now(), i, outcome));
                     tokio::time::sleep(Duration::from_millis(pause)).await;
                 }

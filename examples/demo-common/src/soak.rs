@@ -26,7 +26,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::{Method, Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
-use nopassword_core::{Outbox, Settings, secret::SecretString, user::User};
+use nopassword_core::{
+    Outbox, Settings, flow::FlowToken, hashing::CodeHasher, secret::SecretString,
+    settings::HashAlgorithm, user::User,
+};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 
@@ -41,6 +44,8 @@ const USERS: usize = 32;
 const CODE_SECONDS: u64 = 60;
 /// The calibration's length.
 const CALIBRATION: Duration = Duration::from_secs(10);
+/// The soak's `secret_key` (the client hashes link secrets with it to pair messages with flows).
+const SECRET_KEY: &str = "soak-secret-key-0123456789abcdef0123";
 /// Load before the "start" figures are taken.
 const WARM_UP: Duration = Duration::from_secs(30);
 
@@ -117,7 +122,7 @@ async fn soak<F: Framework>(framework: &F, url: &str, options: Options) {
     let mut parts = DemoParts::with_sender(
         Settings {
             namespace: namespace.clone(),
-            secret_key: Some(SecretString::new("soak-secret-key-0123456789abcdef0123")),
+            secret_key: Some(SecretString::new(SECRET_KEY)),
             max_requests_per_ip_per_minute: u32::MAX,
             max_sends_per_user_per_hour: u32::MAX,
             login_code_timeout: CODE_SECONDS,
@@ -295,8 +300,11 @@ async fn play(
                 .to_bytes();
             (status, cookie, body)
         };
+    // The message of a request is the one whose link secret hashes to the store key its flow
+    // names (delivery runs in the background and may lag: the newest message of the user may
+    // still be the previous one).
+    let hasher = CodeHasher::new(HashAlgorithm::Sha256, &SecretString::new(SECRET_KEY), &[]);
     let mut round = 0u64;
-    let mut previous_code = String::new();
     while Instant::now() < until {
         round += 1;
         let (status, _, body) = send(
@@ -309,7 +317,11 @@ async fn play(
         let flow = serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|v| v["flow"].as_str().map(str::to_owned));
-        let Some(flow) = flow.filter(|_| status == StatusCode::OK) else {
+        let key = flow
+            .as_deref()
+            .and_then(FlowToken::parse)
+            .map(|f| f.code_key());
+        let (Some(flow), Some(key)) = (flow.filter(|_| status == StatusCode::OK), key) else {
             tally.error(format!(
                 "request: {status} {}",
                 String::from_utf8_lossy(&body)
@@ -319,19 +331,25 @@ async fn play(
         // Delivery runs in the background: wait for this round's message.
         let deadline = Instant::now() + Duration::from_secs(5);
         let code = loop {
-            match outbox.latest_for(username) {
-                Some(m) if m.code.expose() != previous_code => {
-                    break Some(m.code.expose().to_owned());
-                }
-                _ if Instant::now() > deadline => break None,
-                _ => tokio::time::sleep(Duration::from_millis(2)).await,
+            // One request of this user is in flight: once delivered, its message is the
+            // user's newest.
+            let mine = outbox.latest_for(username).filter(|m| {
+                m.url
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|link| hasher.hash(link).key == key)
+            });
+            match mine {
+                Some(m) => break Some(m.code.expose().to_owned()),
+                None if Instant::now() > deadline => break None,
+                None => tokio::time::sleep(Duration::from_millis(2)).await,
             }
         };
         let Some(code) = code else {
             tally.error("no login message within 5 s".into());
             continue;
         };
-        previous_code.clone_from(&code);
         if round.is_multiple_of(4) {
             // This one is left to expire.
             continue;
