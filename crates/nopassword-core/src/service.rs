@@ -895,8 +895,10 @@ impl<U: LoginUser> NoPassword<U> {
     ///
     /// Without that flow even the right code is refused and nothing of the user's is spent.
     /// Within it, every try counts against the code's `max_code_attempts` and the user's
-    /// `max_user_failures` before it is judged, atomically, so parallel guesses can neither
-    /// count as fewer nor pass a cap. `Ok(None)` for anything that does not log in, all alike.
+    /// `max_user_failures`, atomically, and a right code logs in only through that count
+    /// (`CodeStore::count_user_try`, then `CodeStore::use_code`, which counts, checks the
+    /// limit and takes the code in one step), so parallel guesses can neither count as fewer
+    /// nor pass a cap. `Ok(None)` for anything that does not log in, all alike.
     /// Errors: [`Error::RateLimited`] per client address, and outages.
     pub async fn authenticate(&self, attempt: CodeAttempt<'_>) -> Result<Option<Login<U>>, Error> {
         let span = info_span!(
