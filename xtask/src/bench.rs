@@ -1,25 +1,35 @@
 //! `cargo xtask bench`: the benchmarks.
 //!
-//! Today: the criterion benches of the member crates. Load runs against real services (a
-//! login storm through the web adapters, Redis and Redis Cluster under contention) belong
-//! here too, as further steps after `cargo bench`, using [`crate::services`] to start what
-//! they drive.
+//! The criterion benches and load runs of the member crates (`cargo bench --workspace`), with
+//! a Redis server and a 3-master Redis Cluster started for them (see [`crate::services`]): the
+//! store's throughput bench runs beside `redis-benchmark` on the server, and the demos' load
+//! benches go on from the in-memory store to Redis codes and Redis sessions on the server and
+//! on the cluster, each beside `redis-benchmark` on the same Redis in the same run.
+//! nopassword-sqlx's bench compares `PgStore` with `pgbench` on a throwaway PostgreSQL.
 
 use crate::{cmd::Cmd, error::Result, preflight, services};
 
+/// The services the benches use.
+/// The services the benches use: Redis and the cluster for the store and the demos' Redis
+/// runs, PostgreSQL for nopassword-sqlx's bench beside pgbench.
+const SERVICES: [&str; 3] = ["redis", "redis-cluster", "postgres"];
+
 pub(crate) fn run(extra: &[String]) -> Result<()> {
-    // nopassword-sqlx's bench compares PgStore with pgbench on a throwaway PostgreSQL.
-    let postgres = [&services::postgres::SERVICE];
-    preflight::ensure(&services::needs(&postgres))?;
-    let running = services::start(&postgres)?;
-    // `-p` names packages itself; cargo ignores it beside `--workspace`.
-    let packages = extra
+    let wanted: Vec<_> = services::ALL
+        .into_iter()
+        .filter(|service| SERVICES.contains(&service.name))
+        .collect();
+    preflight::ensure(&services::needs(&wanted))?;
+    let running = services::start(&wanted)?;
+    // `-p` names packages itself (`cargo xtask bench -- -p axum-demo --bench load`); cargo
+    // ignores it beside `--workspace`.
+    let names_packages = extra
         .iter()
         .any(|arg| arg.starts_with("-p") || arg.starts_with("--package"));
     let result = Cmd::new("cargo")
         .envs(services::env(&running))
         .arg("bench")
-        .args(if packages {
+        .args(if names_packages {
             &[][..]
         } else {
             &["--workspace"][..]

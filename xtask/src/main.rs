@@ -6,7 +6,10 @@
 //! - `cargo xtask test [-- ARGS]`: installs what the suites need, starts the services they use
 //!   (see [`services`] for the environment contract), runs every test suite, stops the services.
 //!   `ARGS` go to the test runner (nextest, else `cargo test`), e.g. a test-name filter.
-//! - `cargo xtask bench [-- ARGS]`: the benchmarks.
+//! - `cargo xtask bench [-- ARGS]`: the benchmarks, with Redis and a Redis Cluster started for
+//!   the Redis runs.
+//! - `cargo xtask soak [-- --duration SECS --rate N]`: ten minutes of logins on Redis (not in
+//!   CI), reporting errors, memory and expired codes.
 //! - `cargo xtask package`: `ci`'s feature checks and packaging of the published crates alone.
 //! - `cargo xtask services` (for developers): starts every service whether or not a member
 //!   needs it, prints its variables, and stops them on Enter or after 60 seconds.
@@ -20,6 +23,7 @@ mod error;
 mod package;
 mod preflight;
 mod services;
+mod soak;
 mod test;
 
 use std::{
@@ -44,7 +48,9 @@ commands:
                       docs (what CI runs)
   test [-- ARGS...]   install what the suites need, start their services, run every suite;
                       ARGS go to the test runner (e.g. a filter)
-  bench [-- ARGS...]  the benchmarks
+  bench [-- ARGS...]  the benchmarks (with Redis and a Redis Cluster for the Redis runs)
+  soak [-- --duration SECS --rate N]
+                      ten minutes of logins on Redis: errors, memory, expired codes
   package             the feature checks and cargo package of the published crates";
 
 fn main() -> ExitCode {
@@ -62,6 +68,7 @@ fn main() -> ExitCode {
         "ci" if rest.is_empty() => ci(),
         "test" => test::run(rest),
         "bench" => bench::run(rest),
+        "soak" => soak::run(rest),
         "package" if rest.is_empty() => package::check_features().and_then(|()| package::run()),
         "services" if rest.is_empty() => run_services(),
         "help" | "-h" | "--help" => {

@@ -25,11 +25,14 @@ use crate::{
     redirect::safe_next,
     secret::PlaintextCode,
     settings::CrossDeviceLinks,
-    store::CodeRecord,
+    store::{CodeRecord, CodeUse},
 };
 
 /// The longest user id a record holds.
 const MAX_USER_ID_LEN: usize = 255;
+
+/// The window of the per-address rate limit.
+const MINUTE: Duration = Duration::from_secs(60);
 
 /// A request for a login code (the `POST login/` form or `POST api/login/`). `Debug` hides
 /// the flow.
@@ -620,17 +623,23 @@ impl<U: LoginUser> NoPassword<U> {
             Some(Ok(reservation)) => Some(reservation),
             None => None,
         };
-        self.limit_client(request.client).await?;
+        // The client's and the username's counters in one store call (one round trip to a
+        // server): both count, whichever refuses.
         let hour = Duration::from_secs(3600);
-        let sends = inner
-            .store
-            .hit(
-                &inner
-                    .hasher
-                    .bucket("send", &inner.users.limit_key(username)),
-                hour,
-            )
-            .await?;
+        let send_bucket = inner
+            .hasher
+            .bucket("send", &inner.users.limit_key(username));
+        let client_bucket = self.client_bucket(request.client);
+        let mut buckets = Vec::with_capacity(2);
+        if let Some(bucket) = &client_bucket {
+            buckets.push((bucket.as_str(), MINUTE));
+        }
+        buckets.push((send_bucket.as_str(), hour));
+        let counts = inner.store.hits(&buckets).await?;
+        if client_bucket.is_some() {
+            self.check_client(counts.first().copied())?;
+        }
+        let sends = counts.last().copied().unwrap_or(0);
         if sends > settings.max_sends_per_user_per_hour {
             debug!("send limit reached for this username");
             crate::metrics::rate_limited("username");
@@ -717,10 +726,12 @@ impl<U: LoginUser> NoPassword<U> {
         };
         let hour = Duration::from_secs(3600);
         let Some(user) = user else {
-            // As many store round trips as a real user's code costs (the account's send count
-            // and the write), without touching any account's counters.
-            inner.store.get(&issue.key).await?;
-            inner.store.get(&issue.key).await?;
+            // As much store work as a real user's code costs (the account's send count and the
+            // write: two commands in one call), without touching any account's counters.
+            inner
+                .store
+                .hit_and_get(None, &[issue.key, issue.key])
+                .await?;
             return Ok(());
         };
         let user_id = user.id();
@@ -728,19 +739,6 @@ impl<U: LoginUser> NoPassword<U> {
             return Err(Error::Directory(
                 format!("user id longer than {MAX_USER_ID_LEN} bytes").into(),
             ));
-        }
-        // The send limit counts the account too, not only the name as typed: a directory that
-        // ignores case would otherwise give "Bob", "bob" and "BOB" ten codes an hour each.
-        // Over it, nothing is sent and the answer (already given) stays the same.
-        let sends = inner
-            .store
-            .hit(&inner.hasher.bucket("send-id", &user_id), hour)
-            .await?;
-        if sends > settings.max_sends_per_user_per_hour {
-            info!("send limit reached for this account; no code sent");
-            crate::metrics::rate_limited("account");
-            inner.store.get(&issue.key).await?;
-            return Ok(());
         }
         tracing::Span::current().record("code_key", field::debug(&issue.key));
         let now = inner.clock.unix_seconds();
@@ -754,7 +752,26 @@ impl<U: LoginUser> NoPassword<U> {
             created_at: now,
             expires_at: now.saturating_add(settings.login_code_timeout),
         };
-        inner.store.put(&issue.key, &record, validity).await?;
+        // The send limit counts the account too, not only the name as typed: a directory that
+        // ignores case would otherwise give "Bob", "bob" and "BOB" ten codes an hour each.
+        // Over it, nothing is stored or sent and the answer (already given) stays the same.
+        // The count and the write are one store call.
+        let account_bucket = inner.hasher.bucket("send-id", &record.user_id);
+        let sends = inner
+            .store
+            .put_counted(
+                &issue.key,
+                &record,
+                validity,
+                (&account_bucket, hour),
+                settings.max_sends_per_user_per_hour,
+            )
+            .await?;
+        if sends > settings.max_sends_per_user_per_hour {
+            info!("send limit reached for this account; no code sent");
+            crate::metrics::rate_limited("account");
+            return Ok(());
+        }
         let login_code = LoginCode::new(
             user.recipient(),
             issue.code,
@@ -864,10 +881,20 @@ impl<U: LoginUser> NoPassword<U> {
                 info!("link opened outside its flow; denied");
                 return Ok(LinkLogin::Denied);
             }
-            Ok(match self.finish(found.key, found.user, true).await? {
-                Some(login) => LinkLogin::LoggedIn(login),
-                None => LinkLogin::NotFound,
-            })
+            // `find_link` just asked `verify_user`. The take and the reset of the user's
+            // failures are one store call.
+            let Some(record) = self
+                .inner
+                .store
+                .take_and_reset(&found.key, &found.record.user_id)
+                .await?
+            else {
+                debug!("another request used this code first");
+                return Ok(LinkLogin::NotFound);
+            };
+            Ok(LinkLogin::LoggedIn(
+                self.logged_in(found.user, &record, "link"),
+            ))
         }
         .instrument(span)
         .await
@@ -878,8 +905,10 @@ impl<U: LoginUser> NoPassword<U> {
     ///
     /// Without that flow even the right code is refused and nothing of the user's is spent.
     /// Within it, every try counts against the code's `max_code_attempts` and the user's
-    /// `max_user_failures` before it is judged, atomically, so parallel guesses can neither
-    /// count as fewer nor pass a cap. `Ok(None)` for anything that does not log in, all alike.
+    /// `max_user_failures`, atomically, and a right code logs in only through that count
+    /// (`CodeStore::count_user_try`, then `CodeStore::use_code`, which counts, checks the
+    /// limit and takes the code in one step), so parallel guesses can neither count as fewer
+    /// nor pass a cap. `Ok(None)` for anything that does not log in, all alike.
     /// Errors: [`Error::RateLimited`] per client address, and outages.
     pub async fn authenticate(&self, attempt: CodeAttempt<'_>) -> Result<Option<Login<U>>, Error> {
         let span = info_span!(
@@ -897,15 +926,22 @@ impl<U: LoginUser> NoPassword<U> {
     ) -> Result<Option<Login<U>>, Error> {
         let inner = &*self.inner;
         let settings = &inner.settings;
-        self.limit_client(attempt.client).await?;
         let Some(flow) = attempt.flow.and_then(FlowToken::parse) else {
+            self.limit_client(attempt.client).await?;
             debug!("typed code without a flow; refused, nothing spent");
             return Ok(None);
         };
-        // The flow's live codes (at most FLOW_CODES: a person who asked twice may type either).
-        let mut live = Vec::with_capacity(flow.code_keys().len());
-        for key in flow.code_keys() {
-            let Some(stored) = inner.store.get(key).await? else {
+        // The client's rate counter and the flow's codes (at most FLOW_CODES: a person who
+        // asked twice may type either) in one store call.
+        let bucket = self.client_bucket(attempt.client);
+        let (hits, stored) = inner
+            .store
+            .hit_and_get(bucket.as_deref().map(|b| (b, MINUTE)), flow.code_keys())
+            .await?;
+        self.check_client(hits)?;
+        let mut live = Vec::with_capacity(stored.len());
+        for (key, stored) in flow.code_keys().iter().zip(stored) {
+            let Some(stored) = stored else {
                 continue;
             };
             if !inner.hasher.flow_matches(&flow.id, &stored.record.flow) {
@@ -926,17 +962,60 @@ impl<U: LoginUser> NoPassword<U> {
         tracing::Span::current().record("code_key", field::debug(first_key));
         tracing::Span::current().record("user_id", field::display(&first.user_id));
 
-        // Within its flow every try counts before it is judged, atomically: once against each
-        // user of the flow's codes (capped), then against each of those codes.
+        // Judged first, counted after: the store's counting decides, atomically, whether a
+        // right code may log in (its user not locked out, the code within its tries), so
+        // parallel guesses can neither count as fewer nor pass a cap, and a right code costs
+        // one store call per counter instead of a count, a take and a reset.
+        let code = inner.generator.normalise(attempt.code);
+        let well_formed = inner.generator.is_well_formed(&code);
+        let hit = live.iter().position(|(_, record)| {
+            well_formed && inner.hasher.typed_matches(&code, &record.code_check)
+        });
+        let mut winner = None;
+        if let Some(i) = hit {
+            let (key, record) = &live[i];
+            match self.code_user(key, &record.user_id).await? {
+                None => {
+                    live.swap_remove(i);
+                }
+                Some(user)
+                    if attempt
+                        .username
+                        .is_some_and(|named| user.username() != named.trim()) =>
+                {
+                    debug!("code belongs to another user");
+                }
+                Some(user) => {
+                    if inner
+                        .users
+                        .verify_user(&user)
+                        .await
+                        .map_err(Error::Directory)?
+                    {
+                        winner = Some((*key, user));
+                    } else {
+                        info!("user did not pass verify_user");
+                    }
+                }
+            }
+        }
+        let winner_id = winner.as_ref().map(|(key, _)| *key);
+        let winner_user = winner_id
+            .and_then(|winner| live.iter().find(|(key, _)| *key == winner))
+            .map(|(_, record)| record.user_id.as_str());
+
+        // Within its flow every try counts, once against each user of the flow's codes
+        // (capped; a right code resets its user's count), then against each of those codes.
         let window = Duration::from_secs(settings.lockout_seconds.max(settings.login_code_timeout));
         let mut users: Vec<(&str, bool)> = Vec::new();
         for (_, record) in &live {
             if users.iter().any(|(id, _)| *id == record.user_id) {
                 continue;
             }
+            let matched = winner_user == Some(record.user_id.as_str());
             let counted = inner
                 .store
-                .incr_user_failures(&record.user_id, window, settings.max_user_failures)
+                .count_user_try(&record.user_id, window, settings.max_user_failures, matched)
                 .await?
                 .is_some();
             if !counted {
@@ -948,7 +1027,8 @@ impl<U: LoginUser> NoPassword<U> {
             }
             users.push((&record.user_id, counted));
         }
-        let mut charged = Vec::with_capacity(live.len());
+        let mut taken = None;
+        let mut charged = false;
         for (key, record) in &live {
             if !users
                 .iter()
@@ -956,51 +1036,29 @@ impl<U: LoginUser> NoPassword<U> {
             {
                 continue;
             }
-            let Some(tries) = inner.store.incr_code_failures(key).await? else {
-                debug!("another request used this code first");
-                continue;
-            };
-            if tries > settings.max_code_attempts {
-                info!(tries, "code withdrawn after too many failed tries");
-                inner.store.take(key).await?;
-                continue;
-            }
-            charged.push((*key, record, tries));
-        }
-
-        let code = inner.generator.normalise(attempt.code);
-        let well_formed = inner.generator.is_well_formed(&code);
-        let hit = charged.iter().position(|(_, record, _)| {
-            well_formed && inner.hasher.typed_matches(&code, &record.code_check)
-        });
-        for (i, (key, _, tries)) in charged.iter().enumerate() {
-            if Some(i) != hit && *tries >= settings.max_code_attempts {
-                info!(tries, "code withdrawn after too many failed tries");
-                inner.store.take(key).await?;
+            let matched = winner_id == Some(*key);
+            match inner
+                .store
+                .use_code(key, settings.max_code_attempts, matched)
+                .await?
+            {
+                CodeUse::Gone => debug!("another request used this code first"),
+                CodeUse::Refused { .. } => charged = true,
+                CodeUse::Withdrawn { tries } => {
+                    charged = true;
+                    info!(tries, "code withdrawn after too many failed tries");
+                }
+                CodeUse::Taken(record) => taken = Some(record),
             }
         }
-        let Some((key, record, tries)) = hit.map(|i| charged.swap_remove(i)) else {
+        let (Some(record), Some((_, user))) = (taken, winner) else {
             debug!("wrong code");
-            if !charged.is_empty() {
+            if charged {
                 crate::metrics::failed_code_try();
             }
             return Ok(None);
         };
-        let Some(user) = self.code_user(&key, &record.user_id).await? else {
-            return Ok(None);
-        };
-        if attempt
-            .username
-            .is_some_and(|named| user.username() != named.trim())
-        {
-            debug!("code belongs to another user");
-            crate::metrics::failed_code_try();
-            if tries >= settings.max_code_attempts {
-                inner.store.take(&key).await?;
-            }
-            return Ok(None);
-        }
-        self.finish(key, user, false).await
+        Ok(Some(self.logged_in(user, &record, "code")))
     }
 
     /// The user a live code logs in; a code whose user is gone is withdrawn.
@@ -1022,21 +1080,27 @@ impl<U: LoginUser> NoPassword<U> {
     /// spends nothing).
     async fn find_link(&self, attempt: CodeAttempt<'_>) -> Result<Option<Found<U>>, Error> {
         let inner = &*self.inner;
-        self.limit_client(attempt.client).await?;
         let secret = inner.generator.normalise(attempt.code);
         if !inner.generator.is_well_formed_link(&secret) {
+            self.limit_client(attempt.client).await?;
             debug!("malformed link");
             return Ok(None);
         }
-        let mut found = None;
-        for hashed in inner.hasher.candidates(&secret) {
-            if let Some(stored) = inner.store.get(&hashed.key).await?
-                && hashed.verifies(&stored.record.verifier)
-            {
-                found = Some((hashed.key, stored.record));
-                break;
-            }
-        }
+        // The client's rate counter and every candidate key (one per accepted secret key) in
+        // one store call.
+        let candidates: Vec<_> = inner.hasher.candidates(&secret).collect();
+        let keys: Vec<CodeKey> = candidates.iter().map(|hashed| hashed.key).collect();
+        let bucket = self.client_bucket(attempt.client);
+        let (hits, stored) = inner
+            .store
+            .hit_and_get(bucket.as_deref().map(|b| (b, MINUTE)), &keys)
+            .await?;
+        self.check_client(hits)?;
+        let found = candidates.iter().zip(stored).find_map(|(hashed, stored)| {
+            stored
+                .filter(|stored| hashed.verifies(&stored.record.verifier))
+                .map(|stored| (hashed.key, stored.record))
+        });
         let Some((key, record)) = found else {
             debug!("no such code");
             return Ok(None);
@@ -1079,49 +1143,37 @@ impl<U: LoginUser> NoPassword<U> {
         }))
     }
 
-    /// The end of every login: `verify_user` (unless the caller just asked), the atomic take,
-    /// the user's failures cleared. `verified` is true for links (`find_link` just asked
-    /// `verify_user`); it also names the login's method in the metrics.
-    async fn finish(
-        &self,
-        key: CodeKey,
-        user: U,
-        verified: bool,
-    ) -> Result<Option<Login<U>>, Error> {
-        let inner = &*self.inner;
-        if !verified
-            && !inner
-                .users
-                .verify_user(&user)
-                .await
-                .map_err(Error::Directory)?
-        {
-            info!("user did not pass verify_user");
-            return Ok(None);
-        }
-        let Some(record) = inner.store.take(&key).await? else {
-            debug!("another request used this code first");
-            return Ok(None);
-        };
-        inner.store.clear_user_failures(&record.user_id).await?;
+    /// The end of every login, once the code is taken: the log line, the metric and where to
+    /// go. `method` (`link` or `code`) names the login in the metrics.
+    fn logged_in(&self, user: U, record: &CodeRecord, method: &'static str) -> Login<U> {
         info!("logged in with a login code");
-        crate::metrics::login(if verified { "link" } else { "code" });
+        crate::metrics::login(method);
         let next = self.redirect_target(record.next.as_deref());
-        Ok(Some(Login { user, next }))
+        Login { user, next }
     }
 
+    /// Counts a request against the client's address (alone, when nothing else goes to the
+    /// store with it).
     async fn limit_client(&self, client: Option<IpAddr>) -> Result<(), Error> {
-        let Some(client) = client else {
+        let Some(bucket) = self.client_bucket(client) else {
             return Ok(());
         };
-        let minute = Duration::from_secs(60);
-        let bucket = self.inner.hasher.bucket("ip", &client_bucket(client));
-        let hits = self.inner.store.hit(&bucket, minute).await?;
-        if hits > self.inner.settings.max_requests_per_ip_per_minute {
+        let hits = self.inner.store.hit(&bucket, MINUTE).await?;
+        self.check_client(Some(hits))
+    }
+
+    /// The rate bucket of a client address (a keyed hash), if the request has one.
+    fn client_bucket(&self, client: Option<IpAddr>) -> Option<String> {
+        client.map(|client| self.inner.hasher.bucket("ip", &client_bucket(client)))
+    }
+
+    /// Refuses a client whose address counted more requests this minute than allowed.
+    fn check_client(&self, hits: Option<u32>) -> Result<(), Error> {
+        if hits.is_some_and(|hits| hits > self.inner.settings.max_requests_per_ip_per_minute) {
             debug!("client address over its rate limit");
             crate::metrics::rate_limited("client");
             return Err(Error::RateLimited {
-                retry_after: minute,
+                retry_after: MINUTE,
             });
         }
         Ok(())

@@ -36,6 +36,27 @@ pub struct StoredCode {
     pub failures: u32,
 }
 
+/// What [`CodeStore::use_code`] did with one try at a code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeUse {
+    /// The code is gone (used, withdrawn or expired): nothing was counted, or another try
+    /// took it first.
+    Gone,
+    /// A wrong try, counted; the code lives on.
+    Refused {
+        /// Tries at the code so far, this one included.
+        tries: u32,
+    },
+    /// The try was counted and the code withdrawn: past its attempts, or a wrong try that
+    /// used the last one.
+    Withdrawn {
+        /// Tries at the code so far, this one included.
+        tries: u32,
+    },
+    /// A right try within the attempts: the code was removed and is returned (single use).
+    Taken(CodeRecord),
+}
+
 const RECORD_VERSION: u8 = 3;
 const HAS_NEXT: u8 = 0x01;
 
@@ -225,6 +246,204 @@ pub trait CodeStore: Send + Sync {
     /// Fixed-window rate counter: increments `bucket`, starting a window of `window` on the
     /// first hit, and returns the count within the current window.
     async fn hit(&self, bucket: &str, window: Duration) -> Result<u32, StoreError>;
+
+    /// Counts a hit in a rate bucket (when given, as [`CodeStore::hit`]) and reads codes (as
+    /// [`CodeStore::get`], in the order of `keys`): the first step of every use of a code. A
+    /// store that talks to a server sends all of it at once; the default calls
+    /// [`CodeStore::hit`], then [`CodeStore::get`] for each key.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use nopassword_core::{CodeStore, MemoryStore, hashing::CodeKey};
+    ///
+    /// let store = MemoryStore::new();
+    /// let minute = Duration::from_secs(60);
+    /// let (hits, codes) = store.hit_and_get(Some(("ip:1", minute)), &[CodeKey::from_bytes([1; 16])]).await.unwrap();
+    /// assert_eq!((hits, codes), (Some(1), vec![None]));
+    /// # });
+    /// ```
+    async fn hit_and_get(
+        &self,
+        bucket: Option<(&str, Duration)>,
+        keys: &[CodeKey],
+    ) -> Result<(Option<u32>, Vec<Option<StoredCode>>), StoreError> {
+        let hits = match bucket {
+            Some((bucket, window)) => Some(self.hit(bucket, window).await?),
+            None => None,
+        };
+        let mut codes = Vec::with_capacity(keys.len());
+        for key in keys {
+            codes.push(self.get(key).await?);
+        }
+        Ok((hits, codes))
+    }
+
+    /// Counts a hit in each bucket (as [`CodeStore::hit`]) and returns the counts in order.
+    /// Every bucket counts, whatever the others say. Default: one [`CodeStore::hit`] after
+    /// the other; a store that talks to a server sends them at once.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use nopassword_core::{CodeStore, MemoryStore};
+    ///
+    /// let store = MemoryStore::new();
+    /// let minute = Duration::from_secs(60);
+    /// store.hit("a", minute).await.unwrap();
+    /// assert_eq!(store.hits(&[("a", minute), ("b", minute)]).await.unwrap(), vec![2, 1]);
+    /// # });
+    /// ```
+    async fn hits(&self, buckets: &[(&str, Duration)]) -> Result<Vec<u32>, StoreError> {
+        let mut counts = Vec::with_capacity(buckets.len());
+        for (bucket, window) in buckets {
+            counts.push(self.hit(bucket, *window).await?);
+        }
+        Ok(counts)
+    }
+
+    /// Counts a hit in `bucket` (as [`CodeStore::hit`]) and stores the code (as
+    /// [`CodeStore::put`]) only if that count is at most `limit`; returns the count. Over the
+    /// limit, no code stays in the store. Default: [`CodeStore::hit`], then
+    /// [`CodeStore::put`] within the limit; a store that talks to a server may send both at
+    /// once and withdraw the code over the limit.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use nopassword_core::{CodeStore, MemoryStore, hashing::CodeKey, store::CodeRecord};
+    ///
+    /// let store = MemoryStore::new();
+    /// let record = CodeRecord { user_id: "1".into(), verifier: vec![1; 16], code_check: vec![2; 16],
+    ///     flow: vec![3; 16], next: None, created_at: 0, expires_at: 900 };
+    /// let (key, ttl, hour) = (CodeKey::from_bytes([1; 16]), Duration::from_secs(900), Duration::from_secs(3600));
+    /// assert_eq!(store.put_counted(&key, &record, ttl, ("send:1", hour), 1).await.unwrap(), 1);
+    /// assert!(store.get(&key).await.unwrap().is_some());
+    /// let other = CodeKey::from_bytes([2; 16]);
+    /// assert_eq!(store.put_counted(&other, &record, ttl, ("send:1", hour), 1).await.unwrap(), 2);
+    /// assert!(store.get(&other).await.unwrap().is_none());
+    /// # });
+    /// ```
+    async fn put_counted(
+        &self,
+        key: &CodeKey,
+        record: &CodeRecord,
+        ttl: Duration,
+        bucket: (&str, Duration),
+        limit: u32,
+    ) -> Result<u32, StoreError> {
+        let count = self.hit(bucket.0, bucket.1).await?;
+        if count <= limit {
+            self.put(key, record, ttl).await?;
+        }
+        Ok(count)
+    }
+
+    /// Counts a user's try at a code within its flow, atomically: a wrong try (`matched`
+    /// false) as [`CodeStore::incr_user_failures`]; a right one only while the user is not
+    /// locked out, and then it resets the count (`Some(0)`). `None` when the user is locked
+    /// out. Default: [`CodeStore::incr_user_failures`], then
+    /// [`CodeStore::clear_user_failures`] for a right try that was counted.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use nopassword_core::{CodeStore, MemoryStore};
+    ///
+    /// let store = MemoryStore::new();
+    /// let window = Duration::from_secs(900);
+    /// assert_eq!(store.count_user_try("1", window, 2, false).await.unwrap(), Some(1));
+    /// assert_eq!(store.count_user_try("1", window, 2, true).await.unwrap(), Some(0));
+    /// assert_eq!(store.user_failures("1").await.unwrap(), 0);
+    /// # });
+    /// ```
+    async fn count_user_try(
+        &self,
+        user_id: &str,
+        window: Duration,
+        cap: u32,
+        matched: bool,
+    ) -> Result<Option<u32>, StoreError> {
+        let counted = self.incr_user_failures(user_id, window, cap).await?;
+        if counted.is_some() && matched {
+            self.clear_user_failures(user_id).await?;
+            return Ok(Some(0));
+        }
+        Ok(counted)
+    }
+
+    /// Counts a try at a code (as [`CodeStore::incr_code_failures`]) and settles it, atomically
+    /// for single use: a try past `max_attempts` withdraws the code; a right one (`matched`)
+    /// within them takes it (of concurrent right tries exactly one gets
+    /// [`CodeUse::Taken`]); a wrong one that reaches `max_attempts` withdraws it.
+    /// Default: [`CodeStore::incr_code_failures`], then [`CodeStore::take`] when the code
+    /// goes.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use nopassword_core::{CodeStore, MemoryStore, hashing::CodeKey, store::{CodeRecord, CodeUse}};
+    ///
+    /// let store = MemoryStore::new();
+    /// let record = CodeRecord { user_id: "1".into(), verifier: vec![1; 16], code_check: vec![2; 16],
+    ///     flow: vec![3; 16], next: None, created_at: 0, expires_at: 900 };
+    /// let key = CodeKey::from_bytes([1; 16]);
+    /// store.put(&key, &record, Duration::from_secs(900)).await.unwrap();
+    /// assert_eq!(store.use_code(&key, 5, false).await.unwrap(), CodeUse::Refused { tries: 1 });
+    /// assert_eq!(store.use_code(&key, 5, true).await.unwrap(), CodeUse::Taken(record));
+    /// assert_eq!(store.use_code(&key, 5, true).await.unwrap(), CodeUse::Gone);
+    /// # });
+    /// ```
+    async fn use_code(
+        &self,
+        key: &CodeKey,
+        max_attempts: u32,
+        matched: bool,
+    ) -> Result<CodeUse, StoreError> {
+        let Some(tries) = self.incr_code_failures(key).await? else {
+            return Ok(CodeUse::Gone);
+        };
+        if tries > max_attempts || (!matched && tries >= max_attempts) {
+            self.take(key).await?;
+            return Ok(CodeUse::Withdrawn { tries });
+        }
+        if matched {
+            return Ok(self.take(key).await?.map_or(CodeUse::Gone, CodeUse::Taken));
+        }
+        Ok(CodeUse::Refused { tries })
+    }
+
+    /// Takes a code (as [`CodeStore::take`]) and, when it was there, resets its user's failure
+    /// count (as [`CodeStore::clear_user_failures`]): the end of a login with a link. A store
+    /// that talks to a server may send both at once; the reset then happens even when another
+    /// request took the code first (it was presented by a holder of the link all the same).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use nopassword_core::{CodeStore, MemoryStore, hashing::CodeKey, store::CodeRecord};
+    ///
+    /// let store = MemoryStore::new();
+    /// let record = CodeRecord { user_id: "1".into(), verifier: vec![1; 16], code_check: vec![2; 16],
+    ///     flow: vec![3; 16], next: None, created_at: 0, expires_at: 900 };
+    /// let key = CodeKey::from_bytes([1; 16]);
+    /// store.put(&key, &record, Duration::from_secs(900)).await.unwrap();
+    /// store.incr_user_failures("1", Duration::from_secs(900), 100).await.unwrap();
+    /// assert_eq!(store.take_and_reset(&key, "1").await.unwrap(), Some(record));
+    /// assert_eq!(store.user_failures("1").await.unwrap(), 0);
+    /// # });
+    /// ```
+    async fn take_and_reset(
+        &self,
+        key: &CodeKey,
+        user_id: &str,
+    ) -> Result<Option<CodeRecord>, StoreError> {
+        let record = self.take(key).await?;
+        if record.is_some() {
+            self.clear_user_failures(user_id).await?;
+        }
+        Ok(record)
+    }
 
     /// Whether the store answers now: a cheap round trip to its backend (Redis `PING`, say).
     /// [`NoPassword::readiness`](crate::NoPassword::readiness) calls it under a time limit, for

@@ -98,6 +98,20 @@
 //! checked against its cap, incremented and given its window in one script (one `EVALSHA`
 //! round trip): N concurrent failures on any number of instances count exactly
 //! `min(N, cap - count)` times and the count never passes the cap (docs/HTTP.md, Login flows).
+//! A try at a typed code is one script on the code's slot
+//! ([`use_code`](nopassword_core::CodeStore::use_code)): it counts the try, judges it against
+//! `max_code_attempts` and, for a right code, takes the record, so of concurrent right tries
+//! exactly one logs in.
+//!
+//! # Round trips
+//!
+//! What can go together goes at once: the client's rate counter with the reads of the codes
+//! (one `MGET` for all of a flow's codes), both rate counters of a code request, the account's
+//! send counter with the write of the code, the take of a link's code with the reset of its
+//! user's failures. The commands travel concurrently on the one multiplexed connection (a
+//! pipeline on a single node; on a cluster each goes to its node, in parallel). A login with a
+//! typed code costs 3 round trips and 4 commands, with a link 2 and 5, a code request 2 and 4
+//! (`tests/round_trips.rs` holds these budgets).
 //!
 //! # Outages
 //!

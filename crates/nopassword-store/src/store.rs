@@ -10,7 +10,7 @@ use std::{
 use nopassword_core::{
     CodeStore, Settings, StoreError, async_trait,
     hashing::CodeKey,
-    store::{CodeRecord, StoredCode},
+    store::{CodeRecord, CodeUse, StoredCode},
 };
 use redis::{RedisError, RedisResult, Script};
 use tracing::{Instrument, debug, debug_span, field};
@@ -73,6 +73,13 @@ struct Scripts {
     incr_capped: Script,
     /// KEYS: counter. ARGV: window in ms. Fixed: the window starts at the first hit.
     incr_fixed: Script,
+    /// KEYS: counter. ARGV: window in ms, cap, `1` for a right try. Nil while the count is at
+    /// the cap; a wrong try counts as in `incr_capped`, a right one resets the count (0).
+    count_user_try: Script,
+    /// KEYS: record, its failure counter. ARGV: max attempts, `1` for a right try. Nil when
+    /// the record is gone; else `{outcome, tries, record or ''}`: 0 refused (the counter
+    /// follows the record's TTL), 1 withdrawn, 2 taken (both keys deleted).
+    use_code: Script,
 }
 
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -101,6 +108,31 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
         "local n = redis.call('INCR', KEYS[1]) \
          if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
          return n",
+    ),
+    count_user_try: Script::new(
+        "local n = tonumber(redis.call('GET', KEYS[1]) or '0') \
+         if n >= tonumber(ARGV[2]) then return false end \
+         if ARGV[3] == '1' then redis.call('DEL', KEYS[1]) return 0 end \
+         n = redis.call('INCR', KEYS[1]) \
+         redis.call('PEXPIRE', KEYS[1], ARGV[1]) \
+         return n",
+    ),
+    // The count, the judgement against the attempts and the take run as one step on the
+    // code's node: of concurrent right tries exactly one gets the record, and no number of
+    // tries passes the limit.
+    use_code: Script::new(
+        "local ttl = redis.call('PTTL', KEYS[1]) \
+         if ttl == -2 then return false end \
+         local n = redis.call('INCR', KEYS[2]) \
+         local max = tonumber(ARGV[1]) \
+         local right = ARGV[2] == '1' \
+         if n > max or (not right and n >= max) then \
+           redis.call('DEL', KEYS[1], KEYS[2]) return {1, n, ''} end \
+         if right then \
+           local record = redis.call('GET', KEYS[1]) \
+           redis.call('DEL', KEYS[1], KEYS[2]) return {2, n, record} end \
+         if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end \
+         return {0, n, ''}",
     ),
 });
 
@@ -444,8 +476,160 @@ impl CodeStore for RedisStore {
         Ok(count(n))
     }
 
+    /// The rate counter and the reads go out together (one round trip); all the codes are
+    /// read by one `MGET` of their records and failure counters.
+    async fn hit_and_get(
+        &self,
+        bucket: Option<(&str, Duration)>,
+        keys: &[CodeKey],
+    ) -> Result<(Option<u32>, Vec<Option<StoredCode>>), StoreError> {
+        let hit = async {
+            match bucket {
+                Some((bucket, window)) => self.hit(bucket, window).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        tokio::try_join!(hit, self.get_many(keys))
+    }
+
+    /// Every counter goes out at once (one round trip).
+    async fn hits(&self, buckets: &[(&str, Duration)]) -> Result<Vec<u32>, StoreError> {
+        match buckets {
+            [] => Ok(Vec::new()),
+            [one] => Ok(vec![self.hit(one.0, one.1).await?]),
+            [first, second] => {
+                let (a, b) =
+                    tokio::try_join!(self.hit(first.0, first.1), self.hit(second.0, second.1))?;
+                Ok(vec![a, b])
+            }
+            [first, rest @ ..] => {
+                let (a, mut rest) = tokio::try_join!(self.hit(first.0, first.1), self.hits(rest))?;
+                rest.insert(0, a);
+                Ok(rest)
+            }
+        }
+    }
+
+    /// The counter and the write go out together (one round trip); over the limit the code
+    /// is withdrawn at once (a second one, only then). Nobody can know the code meanwhile: it
+    /// has not been sent.
+    async fn put_counted(
+        &self,
+        key: &CodeKey,
+        record: &CodeRecord,
+        ttl: Duration,
+        bucket: (&str, Duration),
+        limit: u32,
+    ) -> Result<u32, StoreError> {
+        let (count, ()) =
+            tokio::try_join!(self.hit(bucket.0, bucket.1), self.put(key, record, ttl))?;
+        if count > limit {
+            self.take(key).await?;
+        }
+        Ok(count)
+    }
+
+    /// One script on the user's counter.
+    async fn count_user_try(
+        &self,
+        user_id: &str,
+        window: Duration,
+        cap: u32,
+        matched: bool,
+    ) -> Result<Option<u32>, StoreError> {
+        let counter = self.inner.keys.user_failures(user_id);
+        let ms = millis(window);
+        let n = self
+            .call("count_user_try", &user_id, |mut conn| {
+                let mut invocation = SCRIPTS.count_user_try.key(&counter);
+                invocation.arg(ms).arg(cap).arg(u8::from(matched));
+                async move { invocation.invoke_async::<Option<i64>>(&mut conn).await }
+            })
+            .await?;
+        Ok(n.map(count))
+    }
+
+    /// One script on the code's slot.
+    async fn use_code(
+        &self,
+        key: &CodeKey,
+        max_attempts: u32,
+        matched: bool,
+    ) -> Result<CodeUse, StoreError> {
+        let (record_key, failures_key) = self.inner.keys.code_pair(key);
+        let reply = self
+            .call("use_code", key, |mut conn| {
+                let mut invocation = SCRIPTS.use_code.key(&record_key);
+                invocation
+                    .key(&failures_key)
+                    .arg(max_attempts)
+                    .arg(u8::from(matched));
+                async move {
+                    invocation
+                        .invoke_async::<Option<(i64, i64, Vec<u8>)>>(&mut conn)
+                        .await
+                }
+            })
+            .await?;
+        Ok(match reply {
+            None => CodeUse::Gone,
+            Some((0, tries, _)) => CodeUse::Refused {
+                tries: count(tries),
+            },
+            Some((2, _, bytes)) => CodeUse::Taken(CodeRecord::decode(&bytes)?),
+            Some((_, tries, _)) => CodeUse::Withdrawn {
+                tries: count(tries),
+            },
+        })
+    }
+
+    /// The take and the reset go out together (one round trip).
+    async fn take_and_reset(
+        &self,
+        key: &CodeKey,
+        user_id: &str,
+    ) -> Result<Option<CodeRecord>, StoreError> {
+        let (record, ()) = tokio::try_join!(self.take(key), self.clear_user_failures(user_id))?;
+        Ok(record)
+    }
+
     /// [`RedisStore::ping`].
     async fn health(&self) -> Result<(), StoreError> {
         self.ping().await
+    }
+}
+
+impl RedisStore {
+    /// Reads codes and their failure counts with one `MGET` (on a cluster the client splits
+    /// it by node).
+    async fn get_many(&self, keys: &[CodeKey]) -> Result<Vec<Option<StoredCode>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut cmd = redis::cmd("MGET");
+        for key in keys {
+            let (record_key, failures_key) = self.inner.keys.code_pair(key);
+            cmd.arg(record_key).arg(failures_key);
+        }
+        let values = self
+            .call("get_many", &keys, |mut conn| {
+                let cmd = cmd.clone();
+                async move { cmd.query_async::<Vec<Option<Vec<u8>>>>(&mut conn).await }
+            })
+            .await?;
+        values
+            .chunks(2)
+            .map(|pair| match pair {
+                [Some(bytes), failures] => Ok(Some(StoredCode {
+                    record: CodeRecord::decode(bytes)?,
+                    failures: failures
+                        .as_deref()
+                        .and_then(|f| std::str::from_utf8(f).ok())
+                        .and_then(|f| f.parse().ok())
+                        .unwrap_or(0),
+                })),
+                _ => Ok(None),
+            })
+            .collect()
     }
 }

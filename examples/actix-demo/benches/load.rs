@@ -60,7 +60,9 @@ impl Framework for Actix {
     }
 
     async fn serve_demo(&self, parts: DemoParts) -> (Server, NoPassword<User>) {
-        let demo = Demo::from_parts(parts).expect("the demo builds");
+        let demo = Demo::from_connected_parts(parts)
+            .await
+            .expect("the demo builds");
         let running = demo
             .spawn(free_listener(), self.workers)
             .expect("the demo serves");

@@ -117,7 +117,17 @@ impl Demo {
         settings: impl Into<DemoSettings>,
         users: Vec<User>,
     ) -> Result<Self, DemoError> {
-        let parts = DemoParts::connected(settings, users).await?;
+        Self::from_connected_parts(DemoParts::connected(settings, users).await?).await
+    }
+
+    /// The site over given parts, with sessions in PostgreSQL when their settings set
+    /// `database_url`, else in [`RedisSessions`] when they set `redis_url`
+    /// ([`DemoParts::shared_sessions`]), as [`Demo::connect`] does, else in memory:
+    /// the load benchmark's Redis runs.
+    ///
+    /// The Redis connection runs on the async runtime this is awaited on, which must keep
+    /// running while the demo serves.
+    pub async fn from_connected_parts(parts: DemoParts) -> Result<Self, DemoError> {
         let sessions = match (parts.postgres_sessions(), parts.shared_sessions()) {
             (Some(postgres), _) => DemoSessions::Redis(RedisSessions::postgres(postgres)),
             (None, Some((url, namespace))) => {

@@ -40,7 +40,9 @@ impl Framework for Axum {
     }
 
     async fn serve_demo(&self, parts: DemoParts) -> (Server, NoPassword<User>) {
-        let demo = Demo::from_parts(parts).expect("the demo builds");
+        let demo = Demo::from_connected_parts(parts)
+            .await
+            .expect("the demo builds");
         (serve(demo.app).await, demo.service)
     }
 }

@@ -35,6 +35,9 @@ mod parts;
 mod postgres;
 mod redis_sessions;
 mod service;
+/// The soak run `cargo xtask soak` drives through axum-demo's `benches/soak.rs` (feature `load`).
+#[cfg(feature = "load")]
+pub mod soak;
 
 pub use config::{DemoConfig, DemoSettings, demo_users, read_users};
 pub use error::DemoError;

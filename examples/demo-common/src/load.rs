@@ -13,6 +13,18 @@
 //! of the way (the whole run is one client address). The target is at least 50% of the
 //! baseline's requests/s for (a) and (b).
 //!
+//! With Redis (`NOPASSWORD_TEST_REDIS_URL`, and `NOPASSWORD_TEST_REDIS_CLUSTER_URLS` for a
+//! cluster, which `cargo xtask bench` starts and exports), the run goes on with the deployment
+//! for more than one instance: codes in `RedisStore` and sessions in Redis, on each Redis in
+//! turn, each right after `redis-benchmark -c 32` on the same server(s) (`SET k v EX 900` and
+//! `GETDEL k`, keys and values of a code's sizes; `--cluster` on the cluster):
+//!
+//! - (c) `POST {mount}/api/login/` against `SET EX`;
+//! - (d) `POST {mount}/api/login/code/`, a fresh code per login issued before the timed run,
+//!   against `GETDEL`.
+//!
+//! Targets: (c) and (d) at least 50% of Redis's own figure, and a p99 of at most 10 ms.
+//!
 //! Everything here is framework-neutral: the client (one raw HTTP/1.1 keep-alive connection per
 //! task on a tokio runtime, so it spends as little of the shared CPU as possible), the
 //! scenarios, the measurement and the report. A bench only says how its framework serves the
@@ -38,7 +50,7 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::{Method, Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use nopassword_core::{
-    NoPassword, Outbox, Settings,
+    LoginCodeSender, NoPassword, Outbox, Settings,
     hashing::{CodeHasher, CodeKey},
     secret::SecretString,
     sender::NullSender,
@@ -61,6 +73,10 @@ const CODE_USERS: usize = 1000;
 const ISSUE_BATCH: usize = 10_000;
 /// The longest one request may take before the run fails.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
+/// The p99 target of the Redis runs.
+const P99_TARGET: Duration = Duration::from_millis(10);
+/// Operations per `redis-benchmark` run (each run takes a few seconds).
+const REDIS_BENCHMARK_OPS: usize = 300_000;
 
 /// A server a [`Framework`] started for one scenario.
 pub trait Server {
@@ -296,8 +312,67 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
         ))
         .await;
     let code_addr = server.addr();
+    let codes = issue_codes(&service, &outbox, &users, codes_needed).await;
+    drop((service, outbox));
+    let login_code = measure(
+        code_addr,
+        Workload {
+            name: format!("(b) POST {mount}/api/login/code/"),
+            method: Method::POST,
+            path: format!("{mount}/api/login/code/"),
+            host: code_addr.to_string(),
+            bodies: codes,
+            cycle: false,
+            next: AtomicUsize::new(0),
+            expect_body: "\"next\"",
+            expect_cookie: true,
+        },
+        plan,
+    )
+    .await;
+    server.stop().await;
+
+    report(&baseline, &[&request_code, &login_code], full);
+    let mut redis_runs = Vec::new();
+    for target in redis_targets() {
+        redis_runs.push(run_redis(framework, &target, plan, full).await);
+    }
+    if !redis_runs.is_empty() {
+        report_redis(&redis_runs, full);
+    }
+    let failed: Vec<_> = [&baseline, &request_code, &login_code]
+        .into_iter()
+        .chain(
+            redis_runs
+                .iter()
+                .flat_map(|run| [&run.request_code, &run.login_code]),
+        )
+        .filter(|m| m.errors > 0)
+        .collect();
+    for m in &failed {
+        eprintln!(
+            "{}: {} unexpected answers, the first: {}",
+            m.name,
+            m.errors,
+            m.first_error.as_deref().unwrap_or("?")
+        );
+    }
+    assert!(
+        failed.is_empty(),
+        "some requests got unexpected answers: the figures above are not valid"
+    );
+}
+
+/// Issues `needed` codes through `service` (cycling over `users`) before a timed run, and
+/// returns one `api/login/code/` body per code, each with the flow its request got.
+async fn issue_codes(
+    service: &NoPassword<User>,
+    outbox: &Outbox,
+    users: &[User],
+    needed: usize,
+) -> Vec<Bytes> {
     let issuing = Instant::now();
-    let mut codes = Vec::with_capacity(codes_needed);
+    let mut codes = Vec::with_capacity(needed);
     // Typed codes count only within their flow (docs/HTTP.md, Login flows): each body carries the flow
     // its request got. The flow names its code's store key, which the run computes from the
     // link in the message to pair them (delivery runs in the background, in any order).
@@ -310,8 +385,8 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
             .expect("the load settings have a key"),
         &[],
     );
-    while codes.len() < codes_needed {
-        let batch = ISSUE_BATCH.min(codes_needed - codes.len());
+    while codes.len() < needed {
+        let batch = ISSUE_BATCH.min(needed - codes.len());
         let mut flows = std::collections::HashMap::<CodeKey, String>::with_capacity(batch);
         for i in codes.len()..codes.len() + batch {
             let request = LoginRequest {
@@ -359,17 +434,217 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
         }
     }
     println!(
-        "issued {codes_needed} codes for {CODE_USERS} users in {:.1?}",
+        "issued {needed} codes for {} users in {:.1?}",
+        users.len(),
         issuing.elapsed()
     );
+    codes
+}
+
+/// A Redis the run measures the demo against: one node, or a cluster.
+struct RedisTarget {
+    /// "one node" or "3-master cluster".
+    name: &'static str,
+    /// What `redis_url` says: one URL, or the cluster's comma-separated node URLs.
+    urls: String,
+    /// Where `redis-benchmark` connects (one node of the cluster).
+    host: String,
+    port: u16,
+    cluster: bool,
+}
+
+/// The Redis servers `cargo xtask bench` started (or a developer exported): none, one node,
+/// a cluster, or both.
+fn redis_targets() -> Vec<RedisTarget> {
+    let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let host_port = |url: &str| {
+        let rest = url
+            .trim()
+            .trim_start_matches("redis://")
+            .trim_end_matches('/');
+        let (host, port) = rest.rsplit_once(':')?;
+        Some((host.rsplit('@').next()?.to_owned(), port.parse().ok()?))
+    };
+    let mut targets = Vec::new();
+    if let Some(url) = var("NOPASSWORD_TEST_REDIS_URL") {
+        let (host, port) = host_port(&url).expect("NOPASSWORD_TEST_REDIS_URL names host:port");
+        targets.push(RedisTarget {
+            name: "one node",
+            urls: url,
+            host,
+            port,
+            cluster: false,
+        });
+    }
+    if let Some(urls) = var("NOPASSWORD_TEST_REDIS_CLUSTER_URLS") {
+        let first = urls.split(',').next().unwrap_or_default();
+        let (host, port) =
+            host_port(first).expect("NOPASSWORD_TEST_REDIS_CLUSTER_URLS names host:port");
+        targets.push(RedisTarget {
+            name: "3-master cluster",
+            urls,
+            host,
+            port,
+            cluster: true,
+        });
+    }
+    targets
+}
+
+/// `redis-benchmark` beside `redis-cli` (`NOPASSWORD_TEST_REDIS_CLI_BIN`), else on `PATH`.
+fn redis_benchmark_bin() -> std::path::PathBuf {
+    std::env::var("NOPASSWORD_TEST_REDIS_CLI_BIN")
+        .ok()
+        .and_then(|cli| {
+            std::path::Path::new(&cli)
+                .parent()
+                .map(|dir| dir.join("redis-benchmark"))
+        })
+        .filter(|path| path.exists())
+        .unwrap_or_else(|| "redis-benchmark".into())
+}
+
+/// `redis-benchmark -c 32 -n OPS -r OPS --csv [--cluster] <command>`: requests per second.
+fn redis_benchmark(target: &RedisTarget, ops: usize, command: &[&str]) -> f64 {
+    let bin = redis_benchmark_bin();
+    let mut cmd = std::process::Command::new(&bin);
+    cmd.args(["-h", &target.host, "-p", &target.port.to_string()])
+        .args(["-c", "32", "-n", &ops.to_string(), "-r", &ops.to_string()])
+        .arg("--csv");
+    if target.cluster {
+        cmd.arg("--cluster");
+    }
+    let output = cmd
+        .args(command)
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "redis-benchmark failed: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // "test","rps",... then "SET ...","95238.10",...
+    stdout
+        .lines()
+        .filter(|line| !line.starts_with("\"test\""))
+        .find_map(|line| line.split("\",\"").nth(1)?.parse().ok())
+        .unwrap_or_else(|| panic!("no rate in redis-benchmark's output: {stdout}"))
+}
+
+/// One Redis target's figures.
+struct RedisRun {
+    target: &'static str,
+    set_ex: f64,
+    getdel: f64,
+    request_code: Measured,
+    login_code: Measured,
+}
+
+/// The demo with Redis codes and Redis sessions on `target`, beside `redis-benchmark` on the
+/// same server(s) in the same run.
+async fn run_redis<F: Framework>(
+    framework: &F,
+    target: &RedisTarget,
+    plan: Plan,
+    full: bool,
+) -> RedisRun {
+    println!("\nRedis: {} ({})", target.name, target.urls);
+    let ops = if full { REDIS_BENCHMARK_OPS } else { 2_000 };
+    // Keys and values of a code's sizes (`__rand_int__` is 12 digits; a record ~74 bytes). In
+    // cluster mode redis-benchmark sends a key to its node only if it holds `{tag}`, which it
+    // replaces by a tag of that node's slots.
+    let key = if target.cluster {
+        "{tag}nopassword:c:bench__rand_int__"
+    } else {
+        "{nopassword:c:bench_____rand_int__}"
+    };
+    let value = "v".repeat(74);
+    let set_ex = redis_benchmark(target, ops, &["SET", key, &value, "EX", "900"]);
+    let getdel = redis_benchmark(target, ops, &["GETDEL", key]);
+    println!("redis-benchmark -c 32: SET EX {set_ex:.0}/s, GETDEL {getdel:.0}/s");
+    // A namespace of this run's own, so runs and targets do not meet.
+    let namespace = format!("bench{}{}", std::process::id(), u8::from(target.cluster));
+    let parts = |users: Vec<User>, outbox: Outbox, sender: Option<Arc<dyn LoginCodeSender>>| {
+        let mut parts = DemoParts::with_sender(
+            Settings {
+                namespace: namespace.clone(),
+                ..settings()
+            },
+            users,
+            outbox,
+            sender,
+        );
+        parts.settings.redis.redis_url = Some(SecretString::new(target.urls.clone()));
+        parts
+    };
+    let connected = |mut parts: DemoParts| async move {
+        parts.store = crate::code_store(&parts.settings)
+            .await
+            .expect("connect the code store to Redis");
+        parts
+    };
+
+    // (c): the demo with a null sender.
+    let (server, service) = framework
+        .serve_demo(
+            connected(parts(
+                demo_users(),
+                Outbox::new(1).quiet(),
+                Some(Arc::new(NullSender)),
+            ))
+            .await,
+        )
+        .await;
+    let mount = service.settings().mount_path.clone();
+    let addr = server.addr();
+    drop(service);
+    let usernames = ["alice", "bob", "carol+test@example.com", "dave", "nobody"];
+    let request_code = measure(
+        addr,
+        Workload {
+            name: format!("(c) POST {mount}/api/login/, Redis {}", target.name),
+            method: Method::POST,
+            path: format!("{mount}/api/login/"),
+            host: addr.to_string(),
+            bodies: usernames
+                .iter()
+                .map(|username| json_body(&json!({ "username": username })))
+                .collect(),
+            cycle: true,
+            next: AtomicUsize::new(0),
+            expect_body: "Login code has been sent.",
+            expect_cookie: false,
+        },
+        plan,
+    )
+    .await;
+    server.stop().await;
+
+    // (d): no login can outrun GETDEL on the same Redis (each costs one and more), so codes
+    // for 3/4 of GETDEL's rate over the run last; if they run out anyway, the run says so.
+    let run_seconds = (plan.warm_up + plan.measure).as_secs_f64();
+    let codes_needed = ((getdel * run_seconds * 0.75) as usize).max(1000);
+    let users: Vec<User> = (0..CODE_USERS)
+        .map(|i| {
+            User::new(format!("{}", 100 + i), format!("user{i:04}"))
+                .with_email(format!("user{i:04}@example.com"))
+        })
+        .collect();
+    let outbox = Outbox::new(ISSUE_BATCH).quiet();
+    let (server, service) = framework
+        .serve_demo(connected(parts(users.clone(), outbox.clone(), None)).await)
+        .await;
+    let addr = server.addr();
+    let codes = issue_codes(&service, &outbox, &users, codes_needed).await;
     drop((service, outbox));
     let login_code = measure(
-        code_addr,
+        addr,
         Workload {
-            name: format!("(b) POST {mount}/api/login/code/"),
+            name: format!("(d) POST {mount}/api/login/code/, Redis {}", target.name),
             method: Method::POST,
             path: format!("{mount}/api/login/code/"),
-            host: code_addr.to_string(),
+            host: addr.to_string(),
             bodies: codes,
             cycle: false,
             next: AtomicUsize::new(0),
@@ -380,24 +655,51 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
     )
     .await;
     server.stop().await;
-
-    report(&baseline, &[&request_code, &login_code], full);
-    let failed: Vec<_> = [&baseline, &request_code, &login_code]
-        .into_iter()
-        .filter(|m| m.errors > 0)
-        .collect();
-    for m in &failed {
-        eprintln!(
-            "{}: {} unexpected answers, the first: {}",
-            m.name,
-            m.errors,
-            m.first_error.as_deref().unwrap_or("?")
-        );
+    RedisRun {
+        target: target.name,
+        set_ex,
+        getdel,
+        request_code,
+        login_code,
     }
-    assert!(
-        failed.is_empty(),
-        "some requests got unexpected answers: the figures above are not valid"
+}
+
+/// The Redis runs' table: each route against Redis's own figure in the same run.
+fn report_redis(runs: &[RedisRun], full: bool) {
+    println!();
+    println!(
+        "| Redis | route | requests/s | redis-benchmark -c 32 | of Redis's figure | p50 | p99 | targets (50%, p99 ≤ 10 ms) |"
     );
+    println!("|---|---|---:|---:|---:|---:|---:|---|");
+    for run in runs {
+        for (m, redis_name, redis_rate) in [
+            (&run.request_code, "SET EX", run.set_ex),
+            (&run.login_code, "GETDEL", run.getdel),
+        ] {
+            let ratio = m.per_second / redis_rate.max(1e-9);
+            let met = |ok: bool| if ok { "met" } else { "MISSED" };
+            println!(
+                "| {} | {} | {:.0} | {redis_name} {redis_rate:.0} | {:.0}% | {:.2?} | {:.2?} | {}, {} |",
+                run.target,
+                m.name.split(',').next().unwrap_or(&m.name),
+                m.per_second,
+                ratio * 100.0,
+                m.p50,
+                m.p99,
+                met(ratio >= TARGET),
+                met(m.p99 <= P99_TARGET),
+            );
+            if let Some(after) = m.exhausted_after {
+                println!(
+                    "  note: {}: its fresh codes ran out {after:.1?} into the measured window",
+                    m.name
+                );
+            }
+        }
+    }
+    if !full {
+        println!("(smoke run: figures are not meaningful; `cargo bench` runs the real thing)");
+    }
 }
 
 /// Settings for a load run from one client address: rate limits out of the way, codes valid

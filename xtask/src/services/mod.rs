@@ -11,6 +11,8 @@
 //! | `NOPASSWORD_TEST_REDIS_SERVER_BIN` | `redis` | absolute path of `redis-server`, for fault tests that start and stop a server of their own |
 //! | `NOPASSWORD_TEST_REDIS_CLI_BIN` | `redis` | absolute path of `redis-cli` |
 //! | `NOPASSWORD_TEST_REDIS_CLUSTER_URLS` | `redis-cluster` | `redis://127.0.0.1:P1/,redis://127.0.0.1:P2/,redis://127.0.0.1:P3/`: three masters, no replicas, all 16384 slots assigned, `cluster_state:ok` on every node |
+//! | `NOPASSWORD_TEST_REDIS_FAILOVER_URLS` | `redis-failover` | six comma-separated node URLs: three masters with one replica each (in sync), `cluster_state:ok`; for the one test that kills a master |
+//! | `NOPASSWORD_TEST_REDIS_FAILOVER_NODE_TIMEOUT_MS` | `redis-failover` | that cluster's `cluster-node-timeout` in milliseconds |
 //! | `NOPASSWORD_TEST_SMTP_URL` | `smtp` | `smtp://127.0.0.1:P`: plain SMTP (no TLS); AUTH PLAIN/LOGIN is offered and any credentials are accepted |
 //! | `NOPASSWORD_TEST_SMTP_MAILDIR` | `smtp` | directory of accepted mail: `N.eml` is the raw DATA of message N, `N.json` its envelope `{"mail_from": "...", "rcpt_tos": ["..."]}`; the `.json` appears before the `.eml` and each file appears whole (written, then renamed). `RCPT TO` an address whose local part starts with `reject` (any case) gets `550 5.1.1 Mailbox unavailable`; a message to a local part starting with `slow` is answered after 50 ms |
 //! | `NOPASSWORD_TEST_TWILIO_MOCK_URL` | `twilio-mock` | `http://127.0.0.1:P`: a Prism mock of Twilio's REST API 2010-04-01 that validates each request against the OpenAPI document (see `twilio_mock.rs` for what it refuses) |
@@ -46,6 +48,7 @@ mod http;
 pub(crate) mod postgres;
 mod redis;
 mod redis_cluster;
+mod redis_failover;
 mod smtp;
 mod twilio_mock;
 
@@ -84,9 +87,10 @@ pub(crate) struct Service {
 }
 
 /// Every service, in start order.
-pub(crate) const ALL: [&Service; 6] = [
+pub(crate) const ALL: [&Service; 7] = [
     &redis::SERVICE,
     &redis_cluster::SERVICE,
+    &redis_failover::SERVICE,
     &smtp::SERVICE,
     &twilio_mock::SERVICE,
     &browser::SERVICE,

@@ -29,7 +29,7 @@ const NODES: usize = 3;
 const BUS_OFFSET: u16 = 10_000;
 
 fn start() -> Result<Running> {
-    let ports = cluster_ports()?;
+    let ports = cluster_ports(NODES)?;
     let mut nodes = Vec::new();
     for &port in &ports {
         let config = format!("nodes-{port}.conf");
@@ -75,9 +75,9 @@ fn start() -> Result<Running> {
     ))
 }
 
-/// Three client ports whose bus ports (port + 10000) are free as well. Every port is held
-/// until all are chosen, so the six are distinct.
-fn cluster_ports() -> Result<Vec<u16>> {
+/// `count` client ports whose bus ports (port + 10000) are free as well. Every port is held
+/// until all are chosen, so they are all distinct.
+pub(super) fn cluster_ports(count: usize) -> Result<Vec<u16>> {
     let mut held: Vec<TcpListener> = Vec::new();
     let mut ports = Vec::new();
     for _ in 0..200 {
@@ -90,10 +90,10 @@ fn cluster_ports() -> Result<Vec<u16>> {
             ports.push(port);
             held.push(listener);
             held.push(bus_listener);
-            if ports.len() == NODES {
+            if ports.len() == count {
                 return Ok(ports);
             }
         }
     }
-    bail!("found no {NODES} free ports P with P+{BUS_OFFSET} free too, in 200 tries")
+    bail!("found no {count} free ports P with P+{BUS_OFFSET} free too, in 200 tries")
 }

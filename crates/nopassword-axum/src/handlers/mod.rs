@@ -47,9 +47,15 @@ pub(crate) async fn start_session<B: PasswordlessBackend>(
             Failure::Unavailable
         })?;
     // axum-login cycles the id only when the session held no login fingerprint: a session whose
-    // user is now inactive still holds one, and would keep its id. (When axum-login cycles too,
-    // its second cycle only drops an id that was never stored.)
-    auth.session.cycle_id().await.map_err(session_failure)?;
+    // user is now inactive still holds one, and would keep its id, so a stored session is
+    // cycled here. A session that was never stored (an anonymous visitor, the usual case:
+    // axum-login's extractor has loaded it, so it has no id exactly when the store holds
+    // nothing under it) holds no fingerprint, so axum-login cycles it, and it gets a fresh id
+    // when first stored anyway: cycling it here too would only cost the store a deletion of
+    // an id nobody ever stored.
+    if auth.session.id().is_some() {
+        auth.session.cycle_id().await.map_err(session_failure)?;
+    }
     auth.login(&user).await.map_err(|error| {
         tracing::error!(%error, "could not store the login in the session");
         Failure::Unavailable

@@ -393,3 +393,250 @@ pub async fn healthy_while_serving(subject: &Subject) {
         "a store in use is healthy: {health:?}"
     );
 }
+
+/// `hit_and_get` counts the bucket and reads every key in order (absent keys as `None`, a
+/// code's failures with it); without a bucket it only reads. `hits` counts every bucket.
+pub async fn combined_reads_and_hits(subject: &Subject) {
+    let store = &subject.store;
+    let (present, absent) = (random_key(), random_key());
+    let rec = record(&random_name("user"));
+    store.put(&present, &rec, LONG).await.expect("put");
+    store.incr_code_failures(&present).await.expect("incr");
+    let bucket = random_name("bucket");
+    let minute = Duration::from_secs(60);
+    store.hit(&bucket, minute).await.expect("hit");
+    let (hits, codes) = store
+        .hit_and_get(Some((&bucket, minute)), &[absent, present])
+        .await
+        .expect("hit_and_get");
+    assert_eq!(hits, Some(2), "hit_and_get counts the bucket");
+    assert_eq!(codes.len(), 2, "one answer per key");
+    assert!(codes[0].is_none(), "an absent key reads as None");
+    let stored = codes[1].as_ref().expect("the stored code is read");
+    assert_eq!(
+        (&stored.record, stored.failures),
+        (&rec, 1),
+        "the record with its failures"
+    );
+    let (hits, codes) = store
+        .hit_and_get(None, &[present])
+        .await
+        .expect("hit_and_get");
+    assert_eq!(hits, None, "no bucket, no count");
+    assert!(codes[0].is_some(), "reading does not consume");
+    let other = random_name("bucket");
+    assert_eq!(
+        store
+            .hits(&[(&bucket, minute), (&other, minute)])
+            .await
+            .expect("hits"),
+        vec![3, 1],
+        "hits counts each bucket in order"
+    );
+}
+
+/// `put_counted` stores within the limit and leaves nothing over it; the count goes on.
+pub async fn put_counted_limits(subject: &Subject) {
+    let store = &subject.store;
+    let bucket = random_name("send");
+    let hour = Duration::from_secs(3600);
+    let rec = record(&random_name("user"));
+    let (first, second) = (random_key(), random_key());
+    assert_eq!(
+        store
+            .put_counted(&first, &rec, LONG, (&bucket, hour), 1)
+            .await
+            .expect("put_counted"),
+        1
+    );
+    assert!(
+        store.get(&first).await.expect("get").is_some(),
+        "within the limit the code is stored"
+    );
+    assert_eq!(
+        store
+            .put_counted(&second, &rec, LONG, (&bucket, hour), 1)
+            .await
+            .expect("put_counted"),
+        2
+    );
+    assert!(
+        store.get(&second).await.expect("get").is_none(),
+        "over the limit no code stays"
+    );
+}
+
+/// `count_user_try`: wrong tries count up to the cap, a right one resets the count, and at
+/// the cap even a right one is refused and resets nothing.
+pub async fn user_tries(subject: &Subject) {
+    let store = &subject.store;
+    let user = random_name("user");
+    assert_eq!(
+        store
+            .count_user_try(&user, LONG, 3, false)
+            .await
+            .expect("count"),
+        Some(1)
+    );
+    assert_eq!(
+        store
+            .count_user_try(&user, LONG, 3, false)
+            .await
+            .expect("count"),
+        Some(2)
+    );
+    assert_eq!(
+        store
+            .count_user_try(&user, LONG, 3, true)
+            .await
+            .expect("count"),
+        Some(0),
+        "a right try resets"
+    );
+    assert_eq!(store.user_failures(&user).await.expect("read"), 0);
+    for expected in 1..=3 {
+        assert_eq!(
+            store
+                .count_user_try(&user, LONG, 3, false)
+                .await
+                .expect("count"),
+            Some(expected)
+        );
+    }
+    assert_eq!(
+        store
+            .count_user_try(&user, LONG, 3, true)
+            .await
+            .expect("count"),
+        None,
+        "locked out: a right try is refused"
+    );
+    assert_eq!(
+        store.user_failures(&user).await.expect("read"),
+        3,
+        "and resets nothing"
+    );
+}
+
+/// `use_code`: wrong tries count and the last allowed one withdraws; a right try within the
+/// attempts takes the record once; a try past them withdraws even a right one; a gone code
+/// counts nothing.
+pub async fn code_uses(subject: &Subject) {
+    use nopassword_core::store::CodeUse;
+    let store = &subject.store;
+    let rec = record(&random_name("user"));
+    let key = random_key();
+    store.put(&key, &rec, LONG).await.expect("put");
+    assert_eq!(
+        store.use_code(&key, 3, false).await.expect("use"),
+        CodeUse::Refused { tries: 1 }
+    );
+    assert_eq!(
+        store.get(&key).await.expect("get").map(|s| s.failures),
+        Some(1),
+        "a refused try is counted on the code"
+    );
+    assert_eq!(
+        store.use_code(&key, 3, false).await.expect("use"),
+        CodeUse::Refused { tries: 2 }
+    );
+    assert_eq!(
+        store.use_code(&key, 3, true).await.expect("use"),
+        CodeUse::Taken(rec.clone()),
+        "a right try at the last attempt takes the code"
+    );
+    assert_eq!(
+        store.use_code(&key, 3, true).await.expect("use"),
+        CodeUse::Gone,
+        "single use"
+    );
+    assert!(store.get(&key).await.expect("get").is_none());
+
+    let key = random_key();
+    store.put(&key, &rec, LONG).await.expect("put");
+    for tries in 1..3 {
+        assert_eq!(
+            store.use_code(&key, 3, false).await.expect("use"),
+            CodeUse::Refused { tries }
+        );
+    }
+    assert_eq!(
+        store.use_code(&key, 3, false).await.expect("use"),
+        CodeUse::Withdrawn { tries: 3 },
+        "the last wrong try withdraws"
+    );
+    assert!(store.get(&key).await.expect("get").is_none());
+
+    let key = random_key();
+    store.put(&key, &rec, LONG).await.expect("put");
+    store.incr_code_failures(&key).await.expect("incr");
+    assert_eq!(
+        store.use_code(&key, 1, true).await.expect("use"),
+        CodeUse::Withdrawn { tries: 2 },
+        "past its attempts even a right try withdraws"
+    );
+    assert!(store.get(&key).await.expect("get").is_none());
+}
+
+/// Of [`TAKERS`] concurrent right tries at one code exactly one takes it, and no count passes
+/// the attempts; `take_and_reset` takes once and resets the user's count.
+pub async fn concurrent_code_uses(subject: &Subject) {
+    use nopassword_core::store::CodeUse;
+    let store = &subject.store;
+    let rec = record(&random_name("user"));
+    for round in 0..TAKE_ROUNDS / 10 {
+        let key = random_key();
+        store.put(&key, &rec, LONG).await.expect("put");
+        // Even rounds: right tries only, attempts to spare (exactly one wins). Odd rounds:
+        // wrong tries race with right ones past a limit of 5 (at most one wins).
+        let mixed = round % 2 == 1;
+        let max = if mixed { 5 } else { 100 };
+        let barrier = Arc::new(Barrier::new(TAKERS));
+        let tasks: Vec<_> = (0..TAKERS)
+            .map(|i| {
+                let (store, barrier) = (Arc::clone(store), Arc::clone(&barrier));
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store
+                        .use_code(&key, max, !mixed || i % 2 == 0)
+                        .await
+                        .expect("use")
+                })
+            })
+            .collect();
+        let mut winners = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                CodeUse::Taken(taken) => {
+                    assert_eq!(taken, rec, "the winner gets the record");
+                    winners += 1;
+                }
+                CodeUse::Refused { tries } | CodeUse::Withdrawn { tries } => {
+                    assert!(tries <= 64, "tries counted: {tries}");
+                }
+                CodeUse::Gone => {}
+            }
+        }
+        assert!(
+            winners == 1 || (mixed && winners == 0),
+            "round {round}: {winners} of {TAKERS} concurrent tries took the code"
+        );
+        assert!(
+            store.get(&key).await.expect("get").is_none(),
+            "round {round}: the code is gone after the race"
+        );
+    }
+    let user = random_name("user");
+    store
+        .incr_user_failures(&user, LONG, 100)
+        .await
+        .expect("incr");
+    let key = random_key();
+    store.put(&key, &rec, LONG).await.expect("put");
+    assert_eq!(
+        store.take_and_reset(&key, &user).await.expect("take"),
+        Some(rec)
+    );
+    assert_eq!(store.user_failures(&user).await.expect("read"), 0);
+    assert_eq!(store.take_and_reset(&key, &user).await.expect("take"), None);
+}

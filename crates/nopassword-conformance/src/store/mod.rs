@@ -172,6 +172,11 @@ macro_rules! store_suite {
             concurrent_user_failures,
             concurrent_takes,
             healthy_while_serving,
+            combined_reads_and_hits,
+            put_counted_limits,
+            user_tries,
+            code_uses,
+            concurrent_code_uses,
         );
     };
     (@emit $make:expr; $($check:ident),+ $(,)?) => {
