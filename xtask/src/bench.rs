@@ -9,7 +9,6 @@
 
 use crate::{cmd::Cmd, error::Result, preflight, services};
 
-/// The services the benches use.
 /// The services the benches use: Redis and the cluster for the store and the demos' Redis
 /// runs, PostgreSQL for nopassword-sqlx's bench beside pgbench.
 const SERVICES: [&str; 3] = ["redis", "redis-cluster", "postgres"];

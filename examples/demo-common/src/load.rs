@@ -25,6 +25,13 @@
 //!
 //! Targets: (c) and (d) at least 50% of Redis's own figure, and a p99 of at most 10 ms.
 //!
+//! With PostgreSQL (`NOPASSWORD_TEST_DATABASE_URL`, which `cargo xtask bench` starts and
+//! exports), the run ends with the deployment of `database_url`: codes in `PgStore`, users in
+//! the demo's table read by a `PgDirectory`, sessions in PostgreSQL:
+//!
+//! - (e) `POST {mount}/api/login/`, and (f) `POST {mount}/api/login/code/` with a fresh code
+//!   per login issued before the timed run, each against the baseline of the same run.
+//!
 //! Everything here is framework-neutral: the client (one raw HTTP/1.1 keep-alive connection per
 //! task on a tokio runtime, so it spends as little of the shared CPU as possible), the
 //! scenarios, the measurement and the report. A bench only says how its framework serves the
@@ -340,10 +347,22 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
     if !redis_runs.is_empty() {
         report_redis(&redis_runs, full);
     }
+    let postgres_run = match std::env::var("NOPASSWORD_TEST_DATABASE_URL") {
+        Ok(url) => Some(run_postgres(framework, &url, plan, baseline.per_second).await),
+        Err(_) => None,
+    };
+    if let Some(run) = &postgres_run {
+        report_postgres(&baseline, run, full);
+    }
     let failed: Vec<_> = [&baseline, &request_code, &login_code]
         .into_iter()
         .chain(
             redis_runs
+                .iter()
+                .flat_map(|run| [&run.request_code, &run.login_code]),
+        )
+        .chain(
+            postgres_run
                 .iter()
                 .flat_map(|run| [&run.request_code, &run.login_code]),
         )
@@ -661,6 +680,150 @@ async fn run_redis<F: Framework>(
         getdel,
         request_code,
         login_code,
+    }
+}
+
+/// The PostgreSQL run's figures.
+struct PostgresRun {
+    request_code: Measured,
+    login_code: Measured,
+}
+
+/// The demo on `database_url` (codes, users and sessions in PostgreSQL at `url`).
+async fn run_postgres<F: Framework>(
+    framework: &F,
+    url: &str,
+    plan: Plan,
+    baseline_per_second: f64,
+) -> PostgresRun {
+    println!("\nPostgreSQL: codes, users and sessions");
+    // Tables of this run's own, so runs do not meet.
+    let namespace = format!("bench{}pg", std::process::id());
+    let connected = |users: Vec<User>, outbox: Outbox, sender: Option<Arc<dyn LoginCodeSender>>| {
+        let namespace = namespace.clone();
+        async move {
+            let mut parts = DemoParts::with_sender(
+                Settings {
+                    namespace,
+                    ..settings()
+                },
+                users,
+                outbox,
+                sender,
+            );
+            parts.settings.database.database_url = Some(SecretString::new(url.to_owned()));
+            let postgres = crate::connect_postgres(&parts.settings, &parts.users)
+                .await
+                .expect("connect the demo to PostgreSQL")
+                .expect("database_url is set");
+            parts.store = Some(Arc::new(postgres.store.clone()));
+            parts.postgres = Some(postgres);
+            parts
+        }
+    };
+
+    // (e): the demo with a null sender.
+    let (server, service) = framework
+        .serve_demo(
+            connected(
+                demo_users(),
+                Outbox::new(1).quiet(),
+                Some(Arc::new(NullSender)),
+            )
+            .await,
+        )
+        .await;
+    let mount = service.settings().mount_path.clone();
+    let addr = server.addr();
+    drop(service);
+    let usernames = ["alice", "bob", "carol+test@example.com", "dave", "nobody"];
+    let request_code = measure(
+        addr,
+        Workload {
+            name: format!("(e) POST {mount}/api/login/, PostgreSQL"),
+            method: Method::POST,
+            path: format!("{mount}/api/login/"),
+            host: addr.to_string(),
+            bodies: usernames
+                .iter()
+                .map(|username| json_body(&json!({ "username": username })))
+                .collect(),
+            cycle: true,
+            next: AtomicUsize::new(0),
+            expect_body: "Login code has been sent.",
+            expect_cookie: false,
+        },
+        plan,
+    )
+    .await;
+    server.stop().await;
+
+    // (f): codes for the baseline's rate over the run, which no login on PostgreSQL outruns;
+    // if they run out anyway, the run says so.
+    let run_seconds = (plan.warm_up + plan.measure).as_secs_f64();
+    let codes_needed = ((baseline_per_second * run_seconds * 0.5) as usize).max(1000);
+    let users: Vec<User> = (0..CODE_USERS)
+        .map(|i| {
+            User::new(format!("{}", 100 + i), format!("user{i:04}"))
+                .with_email(format!("user{i:04}@example.com"))
+        })
+        .collect();
+    let outbox = Outbox::new(ISSUE_BATCH).quiet();
+    let (server, service) = framework
+        .serve_demo(connected(users.clone(), outbox.clone(), None).await)
+        .await;
+    let addr = server.addr();
+    let codes = issue_codes(&service, &outbox, &users, codes_needed).await;
+    drop((service, outbox));
+    let login_code = measure(
+        addr,
+        Workload {
+            name: format!("(f) POST {mount}/api/login/code/, PostgreSQL"),
+            method: Method::POST,
+            path: format!("{mount}/api/login/code/"),
+            host: addr.to_string(),
+            bodies: codes,
+            cycle: false,
+            next: AtomicUsize::new(0),
+            expect_body: "\"next\"",
+            expect_cookie: true,
+        },
+        plan,
+    )
+    .await;
+    server.stop().await;
+    PostgresRun {
+        request_code,
+        login_code,
+    }
+}
+
+/// The PostgreSQL run's table: each route against the framework's baseline in the same run.
+fn report_postgres(baseline: &Measured, run: &PostgresRun, full: bool) {
+    println!();
+    println!(
+        "| PostgreSQL | requests/s | of the baseline ({:.0}/s) | p50 | p99 |",
+        baseline.per_second
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for m in [&run.request_code, &run.login_code] {
+        println!(
+            "| {} | {:.0} | {:.0}% | {:.2?} | {:.2?} |",
+            m.name.split(',').next().unwrap_or(&m.name),
+            m.per_second,
+            m.per_second / baseline.per_second.max(1e-9) * 100.0,
+            m.p50,
+            m.p99,
+        );
+        if let Some(after) = m.exhausted_after {
+            println!(
+                "  note: {}: its fresh codes ran out {after:.1?} into the measured window",
+                m.name
+            );
+        }
+    }
+    if !full {
+        println!("(smoke run: figures are not meaningful; `cargo bench` runs the real thing)");
     }
 }
 
