@@ -52,6 +52,16 @@ pub mod messages {
     pub const EXPECTED_JSON_OBJECT: &str = "Expected a JSON object.";
     /// A route that needs a logged-in user, without one (401).
     pub const UNAUTHENTICATED: &str = "Authentication credentials were not provided.";
+    /// `POST api/login/flow/complete/` (401) and the waiting page's "Continue" before another
+    /// device approved the flow.
+    pub const FLOW_NOT_APPROVED: &str = "This login has not been approved yet.";
+    /// Title of the page after the right number was picked on the approval page.
+    pub const LOGIN_APPROVED: &str = "Login approved";
+    /// Title of the page after a wrong number was picked.
+    pub const NOT_APPROVED: &str = "Login not approved";
+    /// The message of that page.
+    pub const WRONG_NUMBER: &str =
+        "That is not the number shown on the device where you asked to log in.";
 
     /// Every message above with its stable code: the JSON API's `"code"` beside the message
     /// (docs/HTTP.md lists them), and the message's id in the catalogs (`nopassword_core::i18n`).
@@ -77,6 +87,10 @@ pub mod messages {
         (EXPECTED_FORM, "expected_form"),
         (EXPECTED_JSON_OBJECT, "expected_json_object"),
         (UNAUTHENTICATED, "unauthenticated"),
+        (FLOW_NOT_APPROVED, "flow_not_approved"),
+        (LOGIN_APPROVED, "login_approved"),
+        (NOT_APPROVED, "not_approved"),
+        (WRONG_NUMBER, "wrong_number"),
     ];
 
     /// The code of one of these messages, or `None` for any other text.

@@ -476,6 +476,9 @@ pub struct RequestInfo {
     /// The client's address, for rate limits. `None` when the server does not tell it (axum
     /// without `into_make_service_with_connect_info::<SocketAddr>()`).
     pub client: Option<IpAddr>,
+    /// The `User-Agent` (its first 512 bytes), for naming the device that asks for a code
+    /// on the approval page ([`describe`](crate::device::describe)).
+    pub user_agent: Option<String>,
 }
 
 impl RequestInfo {
@@ -537,10 +540,18 @@ impl RequestInfo {
                     .or(peer);
             }
         }
+        let user_agent = header("user-agent").map(|agent| {
+            let mut end = agent.len().min(512);
+            while !agent.is_char_boundary(end) {
+                end -= 1;
+            }
+            agent[..end].to_owned()
+        });
         Self {
             secure,
             host,
             client,
+            user_agent,
         }
     }
 
@@ -552,7 +563,7 @@ impl RequestInfo {
     /// ```
     /// use nopassword_core::{forms::LoginForm, http::RequestInfo};
     ///
-    /// let info = RequestInfo { secure: true, host: Some("example.com".into()), client: None };
+    /// let info = RequestInfo { secure: true, host: Some("example.com".into()), ..RequestInfo::default() };
     /// let form = LoginForm { username: Some(" alice ".into()), next: Some("/x".into()) };
     /// let request = info.login_request(&form, Some("flow")).unwrap();
     /// assert_eq!((request.username, request.next, request.host), ("alice", Some("/x"), Some("example.com")));
@@ -571,6 +582,7 @@ impl RequestInfo {
             client: self.client,
             flow: flow_cookie,
             locale: None,
+            user_agent: self.user_agent.as_deref(),
         })
     }
 
@@ -901,6 +913,7 @@ mod tests {
             secure: true,
             host: Some("example.com".into()),
             client: "198.51.100.7".parse().ok(),
+            user_agent: None,
         };
         let form = LoginForm {
             username: Some("alice".into()),

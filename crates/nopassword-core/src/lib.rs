@@ -48,6 +48,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod clock;
+pub mod device;
 pub mod code;
 pub mod dispatch;
 pub mod error;

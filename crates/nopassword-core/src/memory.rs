@@ -34,7 +34,7 @@ use crate::{
 /// let store = MemoryStore::with_clock(clock.clone());
 /// let hashed = CodeHasher::new(HashAlgorithm::Sha256, &SecretString::new("k".repeat(32)), &[]).hash("code");
 /// let record = CodeRecord { user_id: "1".into(), verifier: hashed.verifier.clone(),
-///     code_check: vec![0; 16], flow: vec![0; 16], next: None, created_at: 0, expires_at: 900 };
+///     code_check: vec![0; 16], flow: vec![0; 16], next: None, created_at: 0, expires_at: 900, device: None, approved: false };
 /// store.put(&hashed.key, &record, Duration::from_secs(900)).await.unwrap();
 /// assert!(store.get(&hashed.key).await.unwrap().is_some());
 /// clock.advance(Duration::from_secs(900));
@@ -212,6 +212,23 @@ impl CodeStore for MemoryStore {
         Ok(state.codes.remove(key).map(|e| e.value.record))
     }
 
+    /// One step under the shard's lock: the approved record replaces the code with the
+    /// code's own deadline, so a poll never sees the key empty.
+    async fn approve(
+        &self,
+        key: &CodeKey,
+        approved: &CodeRecord,
+        _ttl: Duration,
+    ) -> Result<Option<CodeRecord>, StoreError> {
+        let (mut state, _) = self.code_shard(key);
+        match state.codes.get_mut(key) {
+            Some(entry) if !entry.value.record.approved && entry.value.failures == 0 => Ok(Some(
+                std::mem::replace(&mut entry.value.record, approved.clone()),
+            )),
+            _ => Ok(None),
+        }
+    }
+
     async fn incr_code_failures(&self, key: &CodeKey) -> Result<Option<u32>, StoreError> {
         let (mut state, _) = self.code_shard(key);
         Ok(state.codes.get_mut(key).map(|e| {
@@ -286,6 +303,8 @@ mod tests {
             next: None,
             created_at: 0,
             expires_at: 0,
+            device: None,
+            approved: false,
         }
     }
 

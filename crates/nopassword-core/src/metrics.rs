@@ -11,7 +11,8 @@
 //! | [`CODES_SENT`] | counter | `channel` | codes a sender delivered |
 //! | [`DELIVERY_FAILURES`] | counter | `channel` | deliveries that failed (an outage, not an unreachable user) |
 //! | [`DELIVERY_SECONDS`] | histogram | `channel` | time each delivery took |
-//! | [`LOGINS`] | counter | `method` | logins, by `link` or typed `code` |
+//! | [`LOGINS`] | counter | `method` | logins, by `link`, typed `code`, or `approval` from another device |
+//! | [`APPROVALS`] | counter | `outcome` | number picks on the approval page: `approved`, `wrong_number` |
 //! | [`FAILED_CODE_TRIES`] | counter | | typed codes refused within their flow |
 //! | [`LOCKOUTS`] | counter | | tries refused because the user reached `max_user_failures` |
 //! | [`RATE_LIMITED`] | counter | `limit` | requests over a rate limit (`client`, `username`: a 429), or codes not sent (`account`) |
@@ -42,8 +43,10 @@ pub const CODES_SENT: &str = "nopassword_codes_sent_total";
 pub const DELIVERY_FAILURES: &str = "nopassword_delivery_failures_total";
 /// Delivery time in seconds, by `channel`.
 pub const DELIVERY_SECONDS: &str = "nopassword_delivery_seconds";
-/// Logins, by `method` (`link`, `code`).
+/// Logins, by `method` (`link`, `code`, `approval`).
 pub const LOGINS: &str = "nopassword_logins_total";
+/// Number picks on the approval page, by `outcome` (`approved`, `wrong_number`).
+pub const APPROVALS: &str = "nopassword_approvals_total";
 /// Typed codes refused within their flow.
 pub const FAILED_CODE_TRIES: &str = "nopassword_failed_code_tries_total";
 /// Tries refused because the user is locked out.
@@ -71,7 +74,14 @@ pub fn describe() {
         Unit::Seconds,
         "Time each login code delivery took, by channel."
     );
-    describe_counter!(LOGINS, "Logins with a login code, by method (link, code).");
+    describe_counter!(
+        LOGINS,
+        "Logins with a login code, by method (link, code, approval)."
+    );
+    describe_counter!(
+        APPROVALS,
+        "Number picks on the approval page, by outcome (approved, wrong_number)."
+    );
     describe_counter!(
         FAILED_CODE_TRIES,
         "Typed login codes refused within their flow."
@@ -115,6 +125,11 @@ pub(crate) fn delivery(channel: &'static str, result: &Result<(), SendError>, to
 /// A login, by `method`.
 pub(crate) fn login(method: &'static str) {
     counter!(LOGINS, "method" => method).increment(1);
+}
+
+/// A pick on the approval page, by `outcome` (`approved`, `wrong_number`).
+pub(crate) fn approval(outcome: &'static str) {
+    counter!(APPROVALS, "outcome" => outcome).increment(1);
 }
 
 /// A typed code refused within its flow.

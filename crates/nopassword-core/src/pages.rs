@@ -26,6 +26,11 @@
 //! | `ask_username` | whether the code form asks for the username | all |
 //! | `numeric` | whether codes are digits only | all |
 //! | `stylesheet`, `script` | the paths of [`STYLESHEET`] and [`SCRIPT`] (`/accounts/static/nopassword-….css`) | all |
+//! | `number` | the flow's matching number (10 to 99) | `login_sent.html` |
+//! | `numbers` | the three numbers to pick from (empty when the link can no longer approve another device) | `login_confirm.html` |
+//! | `device` | the device that asked, by browser and system (`Firefox, Linux`), or empty | `login_confirm.html` |
+//! | `notice` | "This login has not been approved yet." after an early "Continue", else empty | `login_sent.html` |
+//! | `approved` | whether the picked number was right | `login_approval.html` |
 //! | `lang`, `dir` | the page's locale (`en`, `es`, `pt-BR`) and its writing direction (`ltr` or `rtl`), for `<html lang dir>`; `t()` reads `lang` | all |
 //!
 //! The texts come from the catalog (feature `i18n`, [`crate::i18n`]) in the page's locale:
@@ -82,6 +87,8 @@ pub const LOGIN_CODE_FORM: &str = "login_code_form.html";
 pub const LOGIN_CODE_INVALID: &str = "login_code_invalid.html";
 /// Every other failure (400, 403, 413, 415, 429, 503).
 pub const ERROR: &str = "error.html";
+/// After a number was picked on the "Confirm login" page: approved, or the wrong number.
+pub const LOGIN_APPROVAL: &str = "login_approval.html";
 
 /// A file the pages link to, embedded in the binary and served by both web adapters at
 /// `{mount_path}/static/{file_name}` (route [`STATIC_ROUTE`]), with [`STATIC_HEADERS`].
@@ -204,6 +211,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/login_code_invalid.html"),
     ),
     (ERROR, include_str!("../templates/error.html")),
+    (
+        LOGIN_APPROVAL,
+        include_str!("../templates/login_approval.html"),
+    ),
 ];
 
 /// The compiled page templates (feature `templates`): [`TEMPLATES`], each replaced by the file
@@ -426,8 +437,18 @@ pub enum Page<'a> {
         /// Field errors.
         errors: &'a FormErrors,
     },
-    /// `login_sent.html`.
-    Sent,
+    /// `login_sent.html`: "Check your inbox", with the flow's matching number and the form
+    /// that completes the login once another device approved it (its script polls
+    /// `api/login/flow/` and submits the form by itself).
+    Sent {
+        /// The page's CSRF token (for the "Continue" form).
+        csrf_token: &'a str,
+        /// The flow's matching number (10 to 99).
+        number: u8,
+        /// Shown after "Continue" was pressed before the approval: "This login has not been
+        /// approved yet."
+        not_yet: bool,
+    },
     /// `login_submit.html`: the form posting the link to itself.
     Submit {
         /// The link's path.
@@ -445,6 +466,16 @@ pub enum Page<'a> {
         username: &'a str,
         /// When the code was requested.
         requested_at: std::time::SystemTime,
+        /// The device that asked, by browser and system (`"Firefox, Linux"`), if known.
+        device: Option<&'a str>,
+        /// The three numbers to pick from to approve the device that asked; `None` when the
+        /// link can no longer approve another device.
+        numbers: Option<[u8; 3]>,
+    },
+    /// `login_approval.html`: after a number was picked on the "Confirm login" page.
+    Approval {
+        /// The right number: "Login approved" (200); else "Login not approved" (400).
+        approved: bool,
     },
     /// `logout_form.html`: "Log out?" with a button that posts the logout.
     LogoutForm {
@@ -504,7 +535,16 @@ impl Page<'static> {
     pub fn samples() -> Vec<Self> {
         let action = "/accounts/login-code/alice/0123456789abcdef0123/";
         let mut pages = vec![
-            Page::Sent,
+            Page::Sent {
+                csrf_token: "sample-csrf-token",
+                number: 42,
+                not_yet: false,
+            },
+            Page::Sent {
+                csrf_token: "sample-csrf-token",
+                number: 42,
+                not_yet: true,
+            },
             Page::Submit {
                 action,
                 csrf_token: "sample-csrf-token",
@@ -514,7 +554,19 @@ impl Page<'static> {
                 csrf_token: "sample-csrf-token",
                 username: "alice",
                 requested_at: std::time::UNIX_EPOCH,
+                device: Some("Firefox, Linux"),
+                numbers: Some([17, 42, 93]),
             },
+            Page::Confirm {
+                action,
+                csrf_token: "sample-csrf-token",
+                username: "alice",
+                requested_at: std::time::UNIX_EPOCH,
+                device: None,
+                numbers: None,
+            },
+            Page::Approval { approved: true },
+            Page::Approval { approved: false },
             Page::LogoutForm {
                 action: "/accounts/logout/",
                 csrf_token: "sample-csrf-token",
@@ -551,7 +603,8 @@ impl<'a> Page<'a> {
     pub fn template(&self) -> &'static str {
         match self {
             Self::LoginForm { .. } => LOGIN_FORM,
-            Self::Sent => LOGIN_SENT,
+            Self::Sent { .. } => LOGIN_SENT,
+            Self::Approval { .. } => LOGIN_APPROVAL,
             Self::Submit { .. } => LOGIN_SUBMIT,
             Self::Confirm { .. } => LOGIN_CONFIRM,
             Self::LogoutForm { .. } => LOGOUT_FORM,
@@ -561,10 +614,12 @@ impl<'a> Page<'a> {
         }
     }
 
-    /// The HTTP status the page is sent with: 200, or the failure's.
+    /// The HTTP status the page is sent with: 200, 400 for a wrong number on the approval
+    /// page, or the failure's.
     pub fn status(&self) -> u16 {
         match self {
             Self::Failure(failure) => failure.status(),
+            Self::Approval { approved: false } => 400,
             _ => 200,
         }
     }
@@ -678,6 +733,11 @@ struct Variables<'a> {
     script: String,
     lang: String,
     dir: &'static str,
+    number: u8,
+    numbers: Vec<u8>,
+    device: &'a str,
+    notice: std::borrow::Cow<'a, str>,
+    approved: bool,
 }
 
 impl Serialize for PageContext<'_> {
@@ -702,6 +762,11 @@ impl Serialize for PageContext<'_> {
             script: SCRIPT.path(settings),
             lang: locale.as_str().to_owned(),
             dir: locale.dir(),
+            number: 0,
+            numbers: Vec::new(),
+            device: "",
+            notice: "".into(),
+            approved: false,
         };
         fn safe(next: Option<&str>) -> std::borrow::Cow<'_, str> {
             next.and_then(safe_next).unwrap_or_default()
@@ -718,7 +783,28 @@ impl Serialize for PageContext<'_> {
                 vars.username = username;
                 vars.errors = PageErrors(Some(errors), *self);
             }
-            Page::Sent => vars.message = self.message(messages::SENT_PAGE),
+            Page::Sent {
+                csrf_token,
+                number,
+                not_yet,
+            } => {
+                vars.message = self.message(messages::SENT_PAGE);
+                vars.csrf_token = csrf_token;
+                vars.number = number;
+                vars.button = self.text("sent-continue", "Continue");
+                if not_yet {
+                    vars.notice = self.message(messages::FLOW_NOT_APPROVED);
+                }
+            }
+            Page::Approval { approved } => {
+                vars.approved = approved;
+                if approved {
+                    vars.title = self.message(messages::LOGIN_APPROVED);
+                } else {
+                    vars.title = self.message(messages::NOT_APPROVED);
+                    vars.message = self.message(messages::WRONG_NUMBER);
+                }
+            }
             Page::Submit { action, csrf_token } => {
                 vars.title = self.message(messages::LOGGING_IN);
                 vars.button = self.message(messages::CLICK_TO_LOGIN);
@@ -730,7 +816,11 @@ impl Serialize for PageContext<'_> {
                 csrf_token,
                 username,
                 requested_at,
+                device,
+                numbers,
             } => {
+                vars.device = device.unwrap_or("");
+                vars.numbers = numbers.map(Vec::from).unwrap_or_default();
                 vars.title = self.message(messages::CONFIRM_LOGIN);
                 vars.button = self.message(messages::LOG_IN);
                 vars.action = action;
@@ -819,7 +909,15 @@ mod tests {
                     errors,
                 },
             ),
-            ("Sent".to_owned(), Page::Sent),
+            (
+                "Sent".to_owned(),
+                Page::Sent {
+                    csrf_token: "tok",
+                    number: 42,
+                    not_yet: false,
+                },
+            ),
+            ("Approval".to_owned(), Page::Approval { approved: true }),
             (
                 "Submit".to_owned(),
                 Page::Submit {
@@ -834,6 +932,8 @@ mod tests {
                     csrf_token: "tok",
                     username: "alice",
                     requested_at: UNIX_EPOCH,
+                    device: Some("Firefox, Linux"),
+                    numbers: Some([17, 42, 93]),
                 },
             ),
             (
@@ -922,9 +1022,11 @@ mod tests {
     fn every_page_context_has_every_variable() {
         let documented = [
             "action",
+            "approved",
             "ask_username",
             "button",
             "csrf_token",
+            "device",
             "dir",
             "errors",
             "expires_in",
@@ -932,6 +1034,9 @@ mod tests {
             "message",
             "mount_path",
             "next",
+            "notice",
+            "number",
+            "numbers",
             "numeric",
             "requested_at",
             "script",
@@ -971,7 +1076,13 @@ mod tests {
         assert_eq!(form["next"], "", "an unsafe next is dropped");
         assert_eq!(form["errors"]["__all__"][0], "whole form");
         assert_eq!(form["mount_path"], "/accounts");
-        let sent = context(Page::Sent);
+        let sent = context(Page::Sent {
+            csrf_token: "t",
+            number: 42,
+            not_yet: true,
+        });
+        assert_eq!(sent["number"], 42);
+        assert_eq!(sent["notice"], messages::FLOW_NOT_APPROVED);
         assert_eq!(sent["message"], messages::SENT_PAGE);
         assert_eq!(sent["expires_in"], "15 minutes");
         let confirm = context(Page::Confirm {
@@ -979,7 +1090,11 @@ mod tests {
             csrf_token: "t",
             username: "bob",
             requested_at: UNIX_EPOCH,
+            device: None,
+            numbers: Some([17, 42, 93]),
         });
+        assert_eq!(confirm["numbers"][1], 42);
+        assert_eq!(confirm["device"], "");
         assert_eq!(confirm["requested_at"], "1970-01-01 00:00 UTC");
         assert_eq!(confirm["title"], messages::CONFIRM_LOGIN);
         let logout = context(Page::LogoutForm {
@@ -1034,7 +1149,16 @@ mod tests {
             std::fs::remove_file(dir.0.join(name)).expect("rm");
         }
         let pages = Pages::load(Some(&dir.0)).expect("loads");
-        let html = pages.render(Page::Sent, &settings).expect("renders");
+        let html = pages
+            .render(
+                Page::Sent {
+                    csrf_token: "t",
+                    number: 42,
+                    not_yet: false,
+                },
+                &settings,
+            )
+            .expect("renders");
         assert!(html.starts_with("[\n<h1>"), "{html}");
     }
 
@@ -1160,7 +1284,7 @@ mod tests {
                 "{name}: {html}"
             );
             // Every page but "Confirm login", which carries no script at all.
-            let scripts = usize::from(name != LOGIN_CONFIRM);
+            let scripts = usize::from(name != LOGIN_CONFIRM && name != LOGIN_APPROVAL);
             assert_eq!(html.matches("<script").count(), scripts, "{name}: {html}");
             assert_eq!(
                 html.matches(&format!(

@@ -54,6 +54,9 @@ pub struct LoginRequest<'a> {
     /// The request's locale (the adapters negotiate it): the mail and SMS go out in it unless
     /// the user has a preference of their own ([`LoginUser::locale`]).
     pub locale: Option<&'a Locale>,
+    /// The request's `User-Agent`: the approval page names the device that asked by its
+    /// browser and system ([`describe`](crate::device::describe)), nothing more.
+    pub user_agent: Option<&'a str>,
 }
 
 impl fmt::Debug for LoginRequest<'_> {
@@ -66,6 +69,7 @@ impl fmt::Debug for LoginRequest<'_> {
             .field("client", &self.client)
             .field("flow", &self.flow.map(|_| "[redacted]"))
             .field("locale", &self.locale)
+            .field("user_agent", &self.user_agent)
             .finish()
     }
 }
@@ -107,12 +111,20 @@ pub enum LinkAction {
     Submit,
     /// Log in right away (`post_redirect = false`, for a client allowed to).
     LogIn,
-    /// Another client under `confirm`: the "Confirm login" page, no script.
+    /// Another client under `confirm`: the "Confirm login" page, no script, with its two
+    /// choices (docs/HTTP.md, Cross-device approval).
     Confirm {
         /// The account the link logs into.
         username: String,
         /// When the code was requested.
         requested_at: SystemTime,
+        /// The device that asked, by browser and system, when its `User-Agent` said.
+        device: Option<String>,
+        /// The three numbers to pick from to approve the device that asked, always the same
+        /// for one flow (one of them is the flow's matching number); `None` once a wrong
+        /// number was picked or the code was mistyped (approval from another device is then
+        /// off for this code).
+        numbers: Option<[u8; 3]>,
     },
     /// Another client under `deny`: 403, nothing spent.
     Denied,
@@ -170,6 +182,104 @@ impl<U> LinkLogin<U> {
 pub struct LoginStarted {
     /// The flow token.
     pub flow: FlowToken,
+    /// The flow's matching number (10 to 99): the waiting page shows it, and the approval
+    /// page of another device asks for it (docs/HTTP.md, Cross-device approval).
+    pub number: u8,
+}
+
+/// What a waiting login flow knows (`GET api/login/flow/`): the same for a stranger's or
+/// a malformed flow as for an expired one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowStatus {
+    /// A code of the flow is live and not yet approved.
+    Pending,
+    /// Another device approved it: the flow's holder can complete the login, once.
+    Approved,
+    /// No live code: expired, used, withdrawn, or never a flow.
+    Expired,
+}
+
+impl FlowStatus {
+    /// The `"status"` of `api/login/flow/`: `pending`, `approved` or `expired`.
+    ///
+    /// ```
+    /// assert_eq!(nopassword_core::service::FlowStatus::Approved.as_str(), "approved");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+/// The outcome of picking a number on the approval page ([`NoPassword::approve_flow`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    /// The right number: the flow is approved and the link spent. The device that asked
+    /// logs in when it next asks (its poll, or its "Continue" button).
+    Approved,
+    /// A wrong number: one of the code's tries is spent, and approval from another device is
+    /// off for this code (the link can still log in this device). The third wrong pick
+    /// withdraws the code.
+    WrongNumber,
+    /// Unknown, expired, used, withdrawn or already approved: 404.
+    NotFound,
+    /// Approval is offered only under `cross_device_links = "confirm"`: 403, nothing spent.
+    Denied,
+}
+
+impl Approval {
+    /// The failure this outcome answers with (404 or 403), or `None` for a page.
+    pub fn failure(&self) -> Option<crate::http::Failure> {
+        match self {
+            Self::NotFound => Some(crate::http::Failure::NotFound),
+            Self::Denied => Some(crate::http::Failure::OtherBrowser),
+            Self::Approved | Self::WrongNumber => None,
+        }
+    }
+}
+
+/// Wrong picks on the approval page that withdraw a code (capped by `max_code_attempts`):
+/// with three numbers to choose from, a third wrong pick is someone not looking at the
+/// number at all.
+pub const MAX_WRONG_PICKS: u32 = 3;
+
+/// A flow's matching number and the three numbers its approval page offers, from the flow's
+/// keyed hash: the same on every instance and at every view of the page (a page that drew
+/// new decoys at each reload would give the right number away), and nothing a stranger can
+/// compute without the flow or the key.
+fn matching_numbers(flow_hash: &[u8]) -> (u8, [u8; 3]) {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"nopassword-matching-number")
+        .chain_update(flow_hash)
+        .finalize();
+    let pick = |pair: &[u8]| -> u8 {
+        let value = u16::from_le_bytes([pair[0], pair[1]]) % 90;
+        10 + u8::try_from(value).unwrap_or(0)
+    };
+    let right = pick(&digest[0..2]);
+    let mut decoys = Vec::with_capacity(2);
+    for pair in digest[2..30].chunks(2) {
+        let candidate = pick(pair);
+        if candidate != right && !decoys.contains(&candidate) {
+            decoys.push(candidate);
+            if decoys.len() == 2 {
+                break;
+            }
+        }
+    }
+    // 14 draws all colliding is (2/90)^13-unlikely; fixed decoys keep the shape regardless.
+    while decoys.len() < 2 {
+        let candidate = 10 + (right - 10 + 30 * (u8::try_from(decoys.len()).unwrap_or(0) + 1)) % 90;
+        decoys.push(candidate);
+    }
+    let mut numbers = [decoys[0], decoys[1], right];
+    let position = usize::from(digest[31] % 3);
+    numbers.swap(2, position);
+    (right, numbers)
 }
 
 /// A successful login.
@@ -381,12 +491,15 @@ struct Issue {
     key: CodeKey,
     verifier: Vec<u8>,
     flow: Vec<u8>,
+    device: Option<String>,
 }
 
 /// A live code found by its link secret.
 struct Found<U> {
     key: CodeKey,
     record: CodeRecord,
+    /// Refused tries at the code so far.
+    failures: u32,
     user: U,
     same_flow: bool,
 }
@@ -664,6 +777,9 @@ impl<U: LoginUser> NoPassword<U> {
             key: hashed.key,
             verifier: hashed.verifier,
             flow: inner.hasher.flow_hash(&flow.id),
+            device: request
+                .user_agent
+                .and_then(crate::device::describe),
         };
         match self.dispatcher() {
             Some(dispatch) => {
@@ -690,7 +806,8 @@ impl<U: LoginUser> NoPassword<U> {
             }
             None => self.issue(issue).await?,
         }
-        Ok(LoginStarted { flow })
+        let number = self.matching_number(&flow);
+        Ok(LoginStarted { flow, number })
     }
 
     /// Looks the user up, stores the code's record and hands it to the sender (in the
@@ -751,6 +868,8 @@ impl<U: LoginUser> NoPassword<U> {
             next: issue.next,
             created_at: now,
             expires_at: now.saturating_add(settings.login_code_timeout),
+            device: issue.device,
+            approved: false,
         };
         // The send limit counts the account too, not only the name as typed: a directory that
         // ignores case would otherwise give "Bob", "bob" and "BOB" ten codes an hour each.
@@ -846,6 +965,9 @@ impl<U: LoginUser> NoPassword<U> {
                 (false, _) => LinkAction::Confirm {
                     username: found.user.username().to_owned(),
                     requested_at: UNIX_EPOCH + Duration::from_secs(found.record.created_at),
+                    numbers: (found.failures == 0)
+                        .then(|| matching_numbers(&found.record.flow).1),
+                    device: found.record.device,
                 },
             })
         }
@@ -946,6 +1068,10 @@ impl<U: LoginUser> NoPassword<U> {
             };
             if !inner.hasher.flow_matches(&flow.id, &stored.record.flow) {
                 debug!("flow does not match the code; refused, nothing spent");
+                continue;
+            }
+            if stored.record.approved {
+                debug!("the code was spent approving this flow; it completes instead");
                 continue;
             }
             if inner.clock.unix_seconds() >= stored.record.expires_at {
@@ -1099,12 +1225,16 @@ impl<U: LoginUser> NoPassword<U> {
         let found = candidates.iter().zip(stored).find_map(|(hashed, stored)| {
             stored
                 .filter(|stored| hashed.verifies(&stored.record.verifier))
-                .map(|stored| (hashed.key, stored.record))
+                .map(|stored| (hashed.key, stored.record, stored.failures))
         });
-        let Some((key, record)) = found else {
+        let Some((key, record, failures)) = found else {
             debug!("no such code");
             return Ok(None);
         };
+        if record.approved {
+            debug!("the link was spent approving another device");
+            return Ok(None);
+        }
         tracing::Span::current().record("code_key", field::debug(&key));
         tracing::Span::current().record("user_id", field::display(&record.user_id));
         if inner.clock.unix_seconds() >= record.expires_at {
@@ -1138,9 +1268,182 @@ impl<U: LoginUser> NoPassword<U> {
         Ok(Some(Found {
             key,
             record,
+            failures,
             user,
             same_flow,
         }))
+    }
+
+    /// The matching number of a flow (10 to 99), as the waiting page shows it: the same
+    /// number the approval page of the flow's link asks for (docs/HTTP.md, Cross-device
+    /// approval). Every flow has one, a stranger's or an unknown user's too.
+    pub fn matching_number(&self, flow: &FlowToken) -> u8 {
+        matching_numbers(&self.inner.hasher.flow_hash(&flow.id)).0
+    }
+
+    /// Where a waiting flow stands (`GET api/login/flow/`): one store read of the flow's
+    /// codes, no rate counter (a flow token is a 128-bit secret: polling it every few seconds
+    /// is the point). A missing, malformed, unknown or stranger's flow reads
+    /// [`FlowStatus::Expired`], exactly as an expired one does.
+    pub async fn flow_status(&self, flow: Option<&str>) -> Result<FlowStatus, Error> {
+        let inner = &*self.inner;
+        let Some(flow) = flow.and_then(FlowToken::parse) else {
+            return Ok(FlowStatus::Expired);
+        };
+        let (_, stored) = inner.store.hit_and_get(None, flow.code_keys()).await?;
+        let now = inner.clock.unix_seconds();
+        let mut status = FlowStatus::Expired;
+        for stored in stored.into_iter().flatten() {
+            let record = &stored.record;
+            if now >= record.expires_at || !inner.hasher.flow_matches(&flow.id, &record.flow) {
+                continue;
+            }
+            if record.approved {
+                return Ok(FlowStatus::Approved);
+            }
+            status = FlowStatus::Pending;
+        }
+        Ok(status)
+    }
+
+    /// Approves the flow that asked for a link's code from the device that opened the link,
+    /// when `number` is the flow's matching number (the approval page's pick; docs/HTTP.md,
+    /// Cross-device approval). Only under `cross_device_links = "confirm"`.
+    ///
+    /// The right number replaces the code by its approved record in one store step
+    /// ([`CodeStore::approve`]): the link and the code are spent, and the flow's holder
+    /// completes the login with [`complete_flow`](Self::complete_flow). A wrong number spends
+    /// one of the code's tries ([`MAX_WRONG_PICKS`] withdraw it) and turns approval from
+    /// another device off for the code: a right pick after a wrong one (or after a mistyped
+    /// code) withdraws the code, so guessing wins at most one time in three. This device is
+    /// never logged in here.
+    pub async fn approve_flow(
+        &self,
+        attempt: CodeAttempt<'_>,
+        number: &str,
+    ) -> Result<Approval, Error> {
+        let span = info_span!(
+            "nopassword.approve_flow",
+            namespace = %self.inner.settings.namespace,
+            user_id = field::Empty,
+            code_key = field::Empty,
+        );
+        let approval = async {
+            let inner = &*self.inner;
+            let settings = &inner.settings;
+            let Some(found) = self.find_link(attempt).await? else {
+                return Ok(Approval::NotFound);
+            };
+            if settings.cross_device_links != CrossDeviceLinks::Confirm {
+                info!("approval is offered under cross_device_links = \"confirm\" only");
+                return Ok(Approval::Denied);
+            }
+            let right = matching_numbers(&found.record.flow).0;
+            if number.trim().parse::<u8>().ok() != Some(right) {
+                let max = MAX_WRONG_PICKS.min(settings.max_code_attempts);
+                return Ok(match inner.store.use_code(&found.key, max, false).await? {
+                    CodeUse::Refused { tries } => {
+                        info!(tries, "wrong matching number picked; approval is off for this code");
+                        Approval::WrongNumber
+                    }
+                    CodeUse::Withdrawn { tries } => {
+                        info!(tries, "wrong matching number picked; code withdrawn");
+                        Approval::WrongNumber
+                    }
+                    CodeUse::Gone | CodeUse::Taken(_) => Approval::NotFound,
+                });
+            }
+            if found.failures > 0 {
+                // One pick only: the right number after any refused try at the code (a wrong
+                // pick, a mistyped code) withdraws it.
+                inner.store.take(&found.key).await?;
+                info!("right number after a refused try; code withdrawn");
+                return Ok(Approval::WrongNumber);
+            }
+            let now = inner.clock.unix_seconds();
+            let ttl = Duration::from_secs(found.record.expires_at.saturating_sub(now).max(1));
+            let approved = CodeRecord {
+                approved: true,
+                ..found.record
+            };
+            Ok(match inner.store.approve(&found.key, &approved, ttl).await? {
+                Some(_) => {
+                    info!("login flow approved from another device");
+                    crate::metrics::approval("approved");
+                    Approval::Approved
+                }
+                None => {
+                    debug!("approved, tried or used by another request first");
+                    Approval::NotFound
+                }
+            })
+        }
+        .instrument(span)
+        .await;
+        if matches!(approval, Ok(Approval::WrongNumber)) {
+            crate::metrics::approval("wrong_number");
+        }
+        approval
+    }
+
+    /// Completes an approved flow for the client that holds it (`POST login/flow/complete/`,
+    /// `POST api/login/flow/complete/`): takes the approved record, atomically, so of any
+    /// number of concurrent completes across instances exactly one logs in. `Ok(None)` for
+    /// anything else (pending, expired, unknown, a stranger's flow), all alike; no rate
+    /// counter, as for [`flow_status`](Self::flow_status).
+    pub async fn complete_flow(&self, flow: Option<&str>) -> Result<Option<Login<U>>, Error> {
+        let span = info_span!(
+            "nopassword.complete_flow",
+            namespace = %self.inner.settings.namespace,
+            user_id = field::Empty,
+            code_key = field::Empty,
+        );
+        async {
+            let inner = &*self.inner;
+            let Some(flow) = flow.and_then(FlowToken::parse) else {
+                return Ok(None);
+            };
+            let (_, stored) = inner.store.hit_and_get(None, flow.code_keys()).await?;
+            let now = inner.clock.unix_seconds();
+            let approved = flow.code_keys().iter().zip(stored).find_map(|(key, stored)| {
+                stored
+                    .filter(|stored| {
+                        stored.record.approved
+                            && now < stored.record.expires_at
+                            && inner.hasher.flow_matches(&flow.id, &stored.record.flow)
+                    })
+                    .map(|stored| (*key, stored.record))
+            });
+            let Some((key, record)) = approved else {
+                debug!("the flow is not approved");
+                return Ok(None);
+            };
+            tracing::Span::current().record("code_key", field::debug(&key));
+            tracing::Span::current().record("user_id", field::display(&record.user_id));
+            let Some(user) = self.code_user(&key, &record.user_id).await? else {
+                return Ok(None);
+            };
+            if !inner
+                .users
+                .verify_user(&user)
+                .await
+                .map_err(Error::Directory)?
+            {
+                info!("user did not pass verify_user");
+                return Ok(None);
+            }
+            match inner.store.take_and_reset(&key, &record.user_id).await? {
+                Some(taken) if taken.approved => {
+                    Ok(Some(self.logged_in(user, &taken, "approval")))
+                }
+                _ => {
+                    debug!("another request completed this flow first");
+                    Ok(None)
+                }
+            }
+        }
+        .instrument(span)
+        .await
     }
 
     /// The end of every login, once the code is taken: the log line, the metric and where to

@@ -25,6 +25,12 @@ pub struct CodeRecord {
     pub created_at: u64,
     /// Expiry time, seconds since the Unix epoch (the store's TTL ends then too).
     pub expires_at: u64,
+    /// The device that asked, as its `User-Agent` named it at request time (`"Firefox,
+    /// Linux"`; see [`describe`](crate::device::describe)), for the approval page.
+    pub device: Option<String>,
+    /// Approved from another device (docs/HTTP.md, Cross-device approval): the link and the
+    /// code are spent, and only the flow that asked can complete the login, once.
+    pub approved: bool,
 }
 
 /// A stored code with its own failure count.
@@ -57,8 +63,12 @@ pub enum CodeUse {
     Taken(CodeRecord),
 }
 
-const RECORD_VERSION: u8 = 3;
+const RECORD_VERSION: u8 = 4;
+/// Records of version 3 (before cross-device approval) read as unapproved, without a device.
+const RECORD_VERSION_3: u8 = 3;
 const HAS_NEXT: u8 = 0x01;
+const APPROVED: u8 = 0x02;
+const HAS_DEVICE: u8 = 0x04;
 
 /// Why a record could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,7 +78,8 @@ pub struct RecordError(&'static str);
 impl CodeRecord {
     /// A compact binary form: a version byte, a flags byte, LEB128 varints for the issue time
     /// and the validity (`expires_at - created_at`), then length-prefixed verifier, code check,
-    /// flow hash and user id, and `next` to the end. A typical record is 70 to 90 bytes.
+    /// flow hash and user id, the device when there is one, and `next` to the end. A typical
+    /// record is 70 to 110 bytes.
     ///
     /// ```
     /// use nopassword_core::store::CodeRecord;
@@ -81,9 +92,11 @@ impl CodeRecord {
     ///     next: Some("/inbox".into()),
     ///     created_at: 1_700_000_000,
     ///     expires_at: 1_700_000_900,
+    ///     device: Some("Firefox, Linux".into()),
+    ///     approved: false,
     /// };
     /// let bytes = record.encode();
-    /// assert!(bytes.len() <= 70);
+    /// assert!(bytes.len() <= 90);
     /// assert_eq!(CodeRecord::decode(&bytes).unwrap(), record);
     /// ```
     pub fn encode(&self) -> Vec<u8> {
@@ -95,14 +108,30 @@ impl CodeRecord {
         let code_check = &self.code_check[..cap(&self.code_check)];
         let flow = &self.flow[..cap(&self.flow)];
         let id = &self.user_id.as_bytes()[..cap(self.user_id.as_bytes())];
+        let device = self.device.as_deref().map(|d| truncated(d, 255).as_bytes());
         let mut out = Vec::with_capacity(
-            24 + verifier.len() + code_check.len() + flow.len() + id.len() + next.len(),
+            25 + verifier.len()
+                + code_check.len()
+                + flow.len()
+                + id.len()
+                + device.map_or(0, <[u8]>::len)
+                + next.len(),
         );
         out.push(RECORD_VERSION);
-        out.push(if self.next.is_some() { HAS_NEXT } else { 0 });
+        let mut flags = 0;
+        if self.next.is_some() {
+            flags |= HAS_NEXT;
+        }
+        if self.approved {
+            flags |= APPROVED;
+        }
+        if device.is_some() {
+            flags |= HAS_DEVICE;
+        }
+        out.push(flags);
         varint(&mut out, self.created_at);
         varint(&mut out, self.expires_at.saturating_sub(self.created_at));
-        for field in [verifier, code_check, flow, id] {
+        for field in [verifier, code_check, flow, id].into_iter().chain(device) {
             out.push(u8::try_from(field.len()).unwrap_or(u8::MAX));
             out.extend_from_slice(field);
         }
@@ -113,7 +142,8 @@ impl CodeRecord {
     /// Reads [`CodeRecord::encode`]'s output back.
     pub fn decode(bytes: &[u8]) -> Result<Self, RecordError> {
         let mut r = Reader(bytes);
-        if r.take(1)?[0] != RECORD_VERSION {
+        let version = r.take(1)?[0];
+        if version != RECORD_VERSION && version != RECORD_VERSION_3 {
             return Err(RecordError("unknown version"));
         }
         let flags = r.take(1)?[0];
@@ -127,6 +157,13 @@ impl CodeRecord {
         let len = usize::from(r.take(1)?[0]);
         let user_id =
             String::from_utf8(r.take(len)?.to_vec()).map_err(|_| RecordError("user id"))?;
+        let v4 = version == RECORD_VERSION;
+        let device = if v4 && flags & HAS_DEVICE != 0 {
+            let device = r.field()?;
+            Some(String::from_utf8(device.to_vec()).map_err(|_| RecordError("device"))?)
+        } else {
+            None
+        };
         let next = std::str::from_utf8(r.0).map_err(|_| RecordError("next"))?;
         Ok(Self {
             user_id,
@@ -136,8 +173,19 @@ impl CodeRecord {
             next: (flags & HAS_NEXT != 0).then(|| next.to_owned()),
             created_at,
             expires_at,
+            device,
+            approved: v4 && flags & APPROVED != 0,
         })
     }
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn truncated(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// LEB128: seven bits a byte, low bits first.
@@ -315,7 +363,7 @@ pub trait CodeStore: Send + Sync {
     ///
     /// let store = MemoryStore::new();
     /// let record = CodeRecord { user_id: "1".into(), verifier: vec![1; 16], code_check: vec![2; 16],
-    ///     flow: vec![3; 16], next: None, created_at: 0, expires_at: 900 };
+    ///     flow: vec![3; 16], next: None, created_at: 0, expires_at: 900, device: None, approved: false };
     /// let (key, ttl, hour) = (CodeKey::from_bytes([1; 16]), Duration::from_secs(900), Duration::from_secs(3600));
     /// assert_eq!(store.put_counted(&key, &record, ttl, ("send:1", hour), 1).await.unwrap(), 1);
     /// assert!(store.get(&key).await.unwrap().is_some());
@@ -386,7 +434,7 @@ pub trait CodeStore: Send + Sync {
     ///
     /// let store = MemoryStore::new();
     /// let record = CodeRecord { user_id: "1".into(), verifier: vec![1; 16], code_check: vec![2; 16],
-    ///     flow: vec![3; 16], next: None, created_at: 0, expires_at: 900 };
+    ///     flow: vec![3; 16], next: None, created_at: 0, expires_at: 900, device: None, approved: false };
     /// let key = CodeKey::from_bytes([1; 16]);
     /// store.put(&key, &record, Duration::from_secs(900)).await.unwrap();
     /// assert_eq!(store.use_code(&key, 5, false).await.unwrap(), CodeUse::Refused { tries: 1 });
@@ -425,7 +473,7 @@ pub trait CodeStore: Send + Sync {
     ///
     /// let store = MemoryStore::new();
     /// let record = CodeRecord { user_id: "1".into(), verifier: vec![1; 16], code_check: vec![2; 16],
-    ///     flow: vec![3; 16], next: None, created_at: 0, expires_at: 900 };
+    ///     flow: vec![3; 16], next: None, created_at: 0, expires_at: 900, device: None, approved: false };
     /// let key = CodeKey::from_bytes([1; 16]);
     /// store.put(&key, &record, Duration::from_secs(900)).await.unwrap();
     /// store.incr_user_failures("1", Duration::from_secs(900), 100).await.unwrap();
@@ -443,6 +491,57 @@ pub trait CodeStore: Send + Sync {
             self.clear_user_failures(user_id).await?;
         }
         Ok(record)
+    }
+
+    /// Approves a code's flow from another device (docs/HTTP.md, Cross-device approval):
+    /// where `key` holds a record that is not approved and has no refused tries, puts
+    /// `approved` in its place, under the same key, until the code's own expiry (`ttl` is
+    /// what is left of it), and returns the record it replaced. Otherwise (gone, approved
+    /// already, or tried and refused before) changes nothing and returns `None`. Of
+    /// concurrent approvals exactly one gets `Some`, and none undoes another's.
+    ///
+    /// Default: [`CodeStore::get`], then [`CodeStore::take`] (the single winner) and
+    /// [`CodeStore::put`] of `approved`; a winner that took an approved record puts it back.
+    /// Between take and put the key is briefly empty (a poll then reads "expired"), so stores
+    /// that talk to a server do it in one atomic step, as [`MemoryStore`](crate::MemoryStore)
+    /// does in the process.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use nopassword_core::{CodeStore, MemoryStore, hashing::CodeKey, store::CodeRecord};
+    ///
+    /// let store = MemoryStore::new();
+    /// let record = CodeRecord { user_id: "1".into(), verifier: vec![1; 16], code_check: vec![2; 16],
+    ///     flow: vec![3; 16], next: None, created_at: 0, expires_at: 900, device: None, approved: false };
+    /// let approved = CodeRecord { approved: true, ..record.clone() };
+    /// let (key, ttl) = (CodeKey::from_bytes([1; 16]), Duration::from_secs(900));
+    /// store.put(&key, &record, ttl).await.unwrap();
+    /// assert_eq!(store.approve(&key, &approved, ttl).await.unwrap(), Some(record));
+    /// assert_eq!(store.get(&key).await.unwrap().unwrap().record, approved);
+    /// assert_eq!(store.approve(&key, &approved, ttl).await.unwrap(), None, "once");
+    /// # });
+    /// ```
+    async fn approve(
+        &self,
+        key: &CodeKey,
+        approved: &CodeRecord,
+        ttl: Duration,
+    ) -> Result<Option<CodeRecord>, StoreError> {
+        match self.get(key).await? {
+            Some(stored) if !stored.record.approved && stored.failures == 0 => {}
+            _ => return Ok(None),
+        }
+        let Some(taken) = self.take(key).await? else {
+            return Ok(None);
+        };
+        if taken.approved {
+            // Another approval won between the read and the take: restore its record.
+            self.put(key, &taken, ttl).await?;
+            return Ok(None);
+        }
+        self.put(key, approved, ttl).await?;
+        Ok(Some(taken))
     }
 
     /// Whether the store answers now: a cheap round trip to its backend (Redis `PING`, say).
@@ -478,7 +577,7 @@ mod tests {
             validity in 0u64..u64::MAX / 2,
         ) {
             let expires_at = created_at + validity;
-            let record = CodeRecord { user_id, verifier, code_check, flow, next, created_at, expires_at };
+            let record = CodeRecord { user_id, verifier, code_check, flow, next, created_at, expires_at, device: None, approved: false };
             prop_assert_eq!(CodeRecord::decode(&record.encode()).expect("decodes"), record);
         }
 
@@ -498,6 +597,8 @@ mod tests {
             next: None,
             created_at: 1,
             expires_at: 2,
+            device: None,
+            approved: false,
         };
         let bytes = record.encode();
         for cut in 0..bytes.len() {

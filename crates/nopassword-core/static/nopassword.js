@@ -26,3 +26,37 @@ document.addEventListener("DOMContentLoaded", function () {
     form.submit();
   }
 });
+
+// "Check your inbox": the page waits for another device to approve the login (docs/HTTP.md,
+// Cross-device approval). It asks api/login/flow/ every 1.5 s (the flow cookie says which
+// flow); once approved it submits its own "Continue" form, so the session starts in this
+// browser. Expired: it stops and says so. Without JavaScript the button does the same.
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.getElementById("nopassword-complete");
+  var url = form && form.getAttribute("data-status");
+  if (!url || !window.fetch) {
+    return;
+  }
+  var poll = function () {
+    fetch(url, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : { status: "pending" };
+      })
+      .catch(function () {
+        return { status: "pending" };
+      })
+      .then(function (answer) {
+        if (answer.status === "approved") {
+          form.submit();
+        } else if (answer.status === "expired") {
+          var expired = document.getElementById("nopassword-expired");
+          if (expired) {
+            expired.hidden = false;
+          }
+        } else {
+          window.setTimeout(poll, 1500);
+        }
+      });
+  };
+  window.setTimeout(poll, 1500);
+});

@@ -23,7 +23,7 @@ use nopassword_core::{
     hashing::{CodeKey, SeededRng},
     secret::SecretString,
     sender::AllSenders,
-    service::{CodeAttempt, LinkAction, LinkLogin, LoginRequest, LoginStarted},
+    service::{Approval, CodeAttempt, FlowStatus, LinkAction, LinkLogin, LoginRequest, LoginStarted},
     settings::CrossDeviceLinks,
     store::{CodeRecord, StoredCode},
     user::{MemoryDirectory, User},
@@ -114,6 +114,7 @@ struct Started {
     flow: String,
     code: String,
     link: String,
+    number: u8,
 }
 
 /// A `MemoryStore` that notes the calls made to it and, if `yielding`, yields to the scheduler
@@ -246,6 +247,7 @@ impl Harness {
             flow: started.flow.expose(),
             code,
             link,
+            number: started.number,
         }
     }
 
@@ -1527,6 +1529,33 @@ async fn a_flow_reaches_only_its_own_code() {
 
 // ---------------------------------------------------------------------------------------------
 // docs/HTTP.md, Login flows: links opened by another client
+/// A "Confirm login" action with its three numbers checked (three distinct two-digit numbers,
+/// `number` among them) and replaced by zeros, so the rest compares with `assert_eq!`.
+fn numbers_checked(action: LinkAction, number: u8) -> LinkAction {
+    match action {
+        LinkAction::Confirm {
+            username,
+            requested_at,
+            device,
+            numbers: Some(numbers),
+        } => {
+            assert!(numbers.contains(&number), "{numbers:?} lacks {number}");
+            assert!(numbers.iter().all(|n| (10..=99).contains(n)), "{numbers:?}");
+            assert!(
+                numbers[0] != numbers[1] && numbers[1] != numbers[2] && numbers[0] != numbers[2],
+                "{numbers:?}"
+            );
+            LinkAction::Confirm {
+                username,
+                requested_at,
+                device,
+                numbers: Some([0; 3]),
+            }
+        }
+        other => other,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -1548,6 +1577,8 @@ async fn a_link_opened_by_another_client_follows_cross_device_links() {
             CrossDeviceLinks::Confirm => LinkAction::Confirm {
                 username: "alice".into(),
                 requested_at,
+                device: None,
+                numbers: Some([0; 3]),
             },
             CrossDeviceLinks::Allow => LinkAction::Submit,
             CrossDeviceLinks::Deny => LinkAction::Denied,
@@ -1555,7 +1586,7 @@ async fn a_link_opened_by_another_client_follows_cross_device_links() {
         for flow in [None, Some(other.flow.as_str()), Some(STRANGER_FLOW)] {
             for _ in 0..2 {
                 assert_eq!(
-                    h.open(Some("alice"), &s.link, flow).await,
+                    numbers_checked(h.open(Some("alice"), &s.link, flow).await, s.number),
                     expected,
                     "{mode}, {flow:?}"
                 );
@@ -1603,6 +1634,7 @@ async fn the_confirm_page_names_the_account_and_the_request_time() {
         LinkAction::Confirm {
             username,
             requested_at,
+            ..
         } => {
             assert_eq!(username, "carol+test@example.com");
             assert_eq!(
@@ -2361,4 +2393,250 @@ async fn a_code_carries_the_users_locale_else_the_requests() {
     let got = sent.0.lock().expect("not poisoned").clone();
     let expected = [None, Some("de"), Some("es"), Some("es")].map(|l| l.map(str::to_owned));
     assert_eq!(got, expected);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-device approval with number matching (docs/HTTP.md, Cross-device approval).
+
+impl Harness {
+    /// The three numbers the "Confirm login" page of `link` offers a client without the flow.
+    async fn numbers(&self, link: &str) -> Option<[u8; 3]> {
+        match self.open(Some("alice"), link, None).await {
+            LinkAction::Confirm { numbers, .. } => numbers,
+            other => panic!("expected Confirm, got {other:?}"),
+        }
+    }
+
+    /// Picks `number` on the approval page of `link`, from a client without the flow.
+    async fn pick(&self, link: &str, number: &str) -> Approval {
+        let attempt = CodeAttempt {
+            username: Some("alice"),
+            code: link,
+            ..Default::default()
+        };
+        self.service
+            .approve_flow(attempt, number)
+            .await
+            .expect("no outage")
+    }
+
+    async fn status(&self, flow: Option<&str>) -> FlowStatus {
+        self.service.flow_status(flow).await.expect("no outage")
+    }
+
+    async fn complete(&self, flow: Option<&str>) -> Option<String> {
+        self.service
+            .complete_flow(flow)
+            .await
+            .expect("no outage")
+            .map(|login| login.user.username)
+    }
+}
+
+/// A wrong number of the three a page offers for `s`.
+fn wrong_number(numbers: [u8; 3], right: u8) -> String {
+    numbers
+        .into_iter()
+        .find(|n| *n != right)
+        .expect("two decoys")
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_right_number_approves_the_flow_and_only_its_holder_completes_it_once() {
+    let h = harness(settings());
+    let s = h.start("alice").await;
+    let other = h.start("carol+test@example.com").await;
+    assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Pending);
+    assert_eq!(h.complete(Some(&s.flow)).await, None, "not approved yet");
+
+    let numbers = h.numbers(&s.link).await.expect("approval offered");
+    assert_eq!(h.numbers(&s.link).await, Some(numbers), "the same three at every view");
+    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::Approved);
+    assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Approved);
+
+    // The link and the code are spent.
+    assert_eq!(h.open(Some("alice"), &s.link, None).await, LinkAction::NotFound);
+    assert_eq!(h.open(Some("alice"), &s.link, Some(&s.flow)).await, LinkAction::NotFound);
+    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::NotFound);
+    assert_eq!(h.login(Some("alice"), &s.code, Some(&s.flow)).await, None);
+
+    // Only the flow's holder completes, once.
+    assert_eq!(h.complete(None).await, None);
+    assert_eq!(h.complete(Some(&other.flow)).await, None);
+    assert_eq!(h.complete(Some(STRANGER_FLOW)).await, None);
+    assert_eq!(h.complete(Some(&s.flow)).await.as_deref(), Some("alice"));
+    assert_eq!(h.complete(Some(&s.flow)).await, None, "single use");
+    assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Expired);
+    assert_eq!(h.status(Some(&other.flow)).await, FlowStatus::Pending, "carol's untouched");
+}
+
+#[tokio::test]
+async fn a_wrong_number_turns_approval_off_and_three_withdraw_the_code() {
+    let h = harness(settings());
+    let s = h.start("alice").await;
+    let numbers = h.numbers(&s.link).await.expect("approval offered");
+    let wrong = wrong_number(numbers, s.number);
+
+    assert_eq!(h.pick(&s.link, &wrong).await, Approval::WrongNumber);
+    assert_eq!(h.code_failures(&s.flow).await, Some(1), "one of the code's tries");
+    assert_eq!(h.numbers(&s.link).await, None, "the page no longer offers approval");
+    assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Pending);
+    assert_eq!(h.pick(&s.link, &wrong).await, Approval::WrongNumber);
+    assert_eq!(h.pick(&s.link, "not a number").await, Approval::WrongNumber);
+    // Three wrong picks: the code is gone, the waiting device logged out.
+    assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Expired);
+    assert_eq!(h.complete(Some(&s.flow)).await, None);
+    assert_eq!(h.login(Some("alice"), &s.code, Some(&s.flow)).await, None);
+    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::NotFound);
+}
+
+#[tokio::test]
+async fn the_right_number_after_a_wrong_one_withdraws_the_code() {
+    // Guessing wins at most one time in three: a second pick never approves.
+    let h = harness(settings());
+    let s = h.start("alice").await;
+    let numbers = h.numbers(&s.link).await.expect("approval offered");
+    assert_eq!(h.pick(&s.link, &wrong_number(numbers, s.number)).await, Approval::WrongNumber);
+    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::WrongNumber);
+    assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Expired, "withdrawn");
+    assert_eq!(h.complete(Some(&s.flow)).await, None);
+}
+
+#[tokio::test]
+async fn a_mistyped_code_turns_approval_off_too() {
+    let h = harness(numeric());
+    let s = h.start("alice").await;
+    let wrong = if s.code == "000000" { "111111" } else { "000000" };
+    assert_eq!(h.login(Some("alice"), wrong, Some(&s.flow)).await, None);
+    assert_eq!(h.numbers(&s.link).await, None);
+    // The flow's own holder still types the right code.
+    assert_eq!(h.login(Some("alice"), &s.code, Some(&s.flow)).await.as_deref(), Some("alice"));
+}
+
+#[tokio::test]
+async fn a_stranger_learns_nothing_from_the_flow_status() {
+    let h = harness(settings());
+    let s = h.start("alice").await;
+    let nobody = h
+        .service
+        .request_login(LoginRequest {
+            username: "nobody-at-all",
+            ..Default::default()
+        })
+        .await
+        .expect("request");
+    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::Approved);
+    // A token naming the approved code's key under another flow id reads like no flow.
+    let forged = format!("{}{}", &STRANGER_FLOW[..32], &s.flow[32..]);
+    for flow in [None, Some("garbage"), Some(STRANGER_FLOW), Some(forged.as_str())] {
+        assert_eq!(h.status(flow).await, FlowStatus::Expired, "{flow:?}");
+        assert_eq!(h.complete(flow).await, None, "{flow:?}");
+    }
+    // An unknown user's flow has a number too, and stays "pending"-free: nothing is stored.
+    assert!((10..=99).contains(&nobody.number));
+    assert_eq!(h.status(Some(&nobody.flow.expose())).await, FlowStatus::Expired);
+    assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Approved);
+}
+
+#[tokio::test]
+async fn an_approved_flow_expires_with_its_code() {
+    let h = harness(settings());
+    let s = h.start("alice").await;
+    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::Approved);
+    h.clock.advance(Duration::from_secs(settings().login_code_timeout));
+    assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Expired);
+    assert_eq!(h.complete(Some(&s.flow)).await, None);
+}
+
+#[tokio::test]
+async fn approval_is_offered_under_confirm_only() {
+    for mode in [CrossDeviceLinks::Allow, CrossDeviceLinks::Deny] {
+        let h = harness(Settings {
+            cross_device_links: mode,
+            ..settings()
+        });
+        let s = h.start("alice").await;
+        assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::Denied, "{mode}");
+        assert_eq!(h.code_failures(&s.flow).await, Some(0), "{mode}: nothing spent");
+        assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Pending);
+    }
+}
+
+#[tokio::test]
+async fn an_approved_flow_completes_once_under_64_concurrent_completes() {
+    let h = Arc::new(harness_on(settings(), true));
+    let s = h.start("alice").await;
+    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::Approved);
+    let flow = Arc::new(s.flow.clone());
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let (h, flow) = (h.clone(), flow.clone());
+            tokio::spawn(async move { h.complete(Some(&flow)).await })
+        })
+        .collect();
+    let mut logins = 0;
+    for task in tasks {
+        logins += usize::from(task.await.expect("task").is_some());
+    }
+    assert_eq!(logins, 1);
+}
+
+#[tokio::test]
+async fn concurrent_picks_of_the_right_number_approve_once() {
+    let h = Arc::new(harness_on(settings(), true));
+    let s = h.start("alice").await;
+    let (link, number) = (Arc::new(s.link.clone()), s.number.to_string());
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (h, link, number) = (h.clone(), link.clone(), number.clone());
+            tokio::spawn(async move { h.pick(&link, &number).await })
+        })
+        .collect();
+    let mut approved = 0;
+    for task in tasks {
+        approved += usize::from(task.await.expect("task") == Approval::Approved);
+    }
+    assert_eq!(approved, 1);
+    assert_eq!(h.complete(Some(&s.flow)).await.as_deref(), Some("alice"));
+}
+
+#[tokio::test]
+async fn the_approval_page_names_the_device_that_asked() {
+    let h = harness(settings());
+    h.service
+        .request_login(LoginRequest {
+            username: "alice",
+            user_agent: Some(
+                "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+            ),
+            ..Default::default()
+        })
+        .await
+        .expect("request");
+    let (_, link) = latest(&h.outbox, "alice");
+    match h.open(Some("alice"), &link, None).await {
+        LinkAction::Confirm { device, .. } => assert_eq!(device.as_deref(), Some("Firefox, Linux")),
+        other => panic!("expected Confirm, got {other:?}"),
+    }
+}
+
+#[test]
+fn matching_numbers_spread_over_all_two_digit_numbers() {
+    let h = harness(settings());
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 0..2000u64 {
+        let rng = SeededRng::new(seed);
+        let mut id = [0u8; 16];
+        nopassword_core::CodeRng::fill_bytes(&rng, &mut id);
+        let token = format!("{}{}", hex(&id), "ab".repeat(CodeKey::LEN));
+        let token = FlowToken::parse(&token).expect("token");
+        seen.insert(h.service.matching_number(&token));
+    }
+    assert_eq!(seen.len(), 90, "every number from 10 to 99 comes up");
+    assert!(seen.iter().all(|n| (10..=99).contains(n)));
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -38,6 +38,8 @@ fn record() -> CodeRecord {
         next: Some("/inbox".into()),
         created_at: 1_767_225_600,
         expires_at: 1_767_226_500,
+        device: None,
+        approved: false,
     }
 }
 

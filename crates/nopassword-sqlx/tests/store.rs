@@ -29,6 +29,8 @@ fn record(user: &str) -> CodeRecord {
         next: None,
         created_at: 1_767_225_600,
         expires_at: 1_767_226_500,
+        device: None,
+        approved: false,
     }
 }
 

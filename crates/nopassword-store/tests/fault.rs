@@ -24,6 +24,8 @@ fn record() -> CodeRecord {
         next: Some("/inbox".into()),
         created_at: 1,
         expires_at: 2,
+        device: None,
+        approved: false,
     }
 }
 

@@ -138,6 +138,8 @@ async fn a_codes_failure_counter_dies_with_the_code() {
         next: None,
         created_at: 0,
         expires_at: 0,
+        device: None,
+        approved: false,
     };
     store
         .put(&key, &record, Duration::from_secs(120))

@@ -111,6 +111,8 @@ pub(crate) async fn link_get<U: LoginUser>(
             LinkAction::Confirm {
                 username,
                 requested_at,
+                device,
+                numbers,
             } => {
                 let csrf = PageCsrf::new(&state.service, &req)?;
                 Ok(csrf.set_on(state.page(Page::Confirm {
@@ -118,6 +120,8 @@ pub(crate) async fn link_get<U: LoginUser>(
                     csrf_token: csrf.token(),
                     username: &username,
                     requested_at,
+                    device: device.as_deref(),
+                    numbers,
                 })))
             }
         }

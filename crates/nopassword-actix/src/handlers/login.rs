@@ -79,7 +79,12 @@ async fn submit_inner<U: LoginUser>(
     // The mail goes out in the language of the page that asked for it.
     request.locale = Some(&texts.locale);
     let started = state.service.request_login(request).await?;
-    let mut response = state.page(Page::Sent);
+    let csrf = PageCsrf::new(&state.service, req)?;
+    let mut response = csrf.set_on(state.page(Page::Sent {
+        csrf_token: csrf.token(),
+        number: started.number,
+        not_yet: false,
+    }));
     set_cookie(
         &mut response,
         &flow_set_cookie(settings, &started.flow.expose()),

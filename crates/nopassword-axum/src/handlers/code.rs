@@ -86,6 +86,8 @@ pub(crate) async fn link_get<B: PasswordlessBackend>(
         Ok(LinkAction::Confirm {
             username,
             requested_at,
+            device,
+            numbers,
         }) => {
             let csrf = cookies.page_csrf(&state.service);
             let page = state.page(Page::Confirm {
@@ -93,6 +95,8 @@ pub(crate) async fn link_get<B: PasswordlessBackend>(
                 csrf_token: csrf.token(),
                 username: &username,
                 requested_at,
+                device: device.as_deref(),
+                numbers,
             });
             Ok(csrf.apply(page))
         }

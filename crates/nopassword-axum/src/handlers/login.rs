@@ -96,5 +96,11 @@ async fn submit_inner<U: LoginUser>(
     request.locale = Some(&texts.locale);
     let started = state.service.request_login(request).await?;
     let flow = flow_set_cookie(state.service.settings(), &started.flow.expose());
-    Ok(with_set_cookie(state.page(Page::Sent), Some(&flow)))
+    let csrf = cookies.page_csrf(&state.service);
+    let page = state.page(Page::Sent {
+        csrf_token: csrf.token(),
+        number: started.number,
+        not_yet: false,
+    });
+    Ok(with_set_cookie(csrf.apply(page), Some(&flow)))
 }

@@ -37,6 +37,8 @@ fn record(user_id: &str) -> CodeRecord {
         next: Some("/after?x=1".into()),
         created_at: 1_767_225_600,
         expires_at: 1_767_226_500,
+        device: None,
+        approved: false,
     }
 }
 

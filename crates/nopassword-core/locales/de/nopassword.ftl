@@ -24,6 +24,10 @@ expected_json = Erwartet wurde Content-Type: application/json.
 expected_form = Erwartet wurde ein Formular (Content-Type: application/x-www-form-urlencoded).
 expected_json_object = Erwartet wurde ein JSON-Objekt.
 unauthenticated = Es wurden keine Anmeldedaten übermittelt.
+flow_not_approved = Diese Anmeldung wurde noch nicht bestätigt.
+login_approved = Anmeldung bestätigt
+not_approved = Anmeldung nicht bestätigt
+wrong_number = Das ist nicht die Zahl, die das Gerät zeigt, auf dem du die Anmeldung angefordert hast.
 
 ## Titel der Fehlerseiten.
 
@@ -46,10 +50,22 @@ login-have-code = Ich habe einen Code
 sent-title = Sehen Sie in Ihrem Posteingang nach
 sent-body = Falls es zu diesem Benutzernamen ein Konto gibt, ist ein Anmeldelink unterwegs. Er funktioniert ein einziges Mal und ist { $expires_in } gültig.
 sent-enter-code = Code von Hand eingeben
+sent-number = Öffnest du den Link auf einem anderen Gerät? Wähle dort diese Zahl: <strong>{ $number }</strong>
+sent-waiting = Diese Seite meldet dich von selbst an, sobald du die Anmeldung auf dem anderen Gerät bestätigst.
+sent-continue = Weiter
+sent-expired = Diese Anmeldeanfrage ist abgelaufen. Fordere einen neuen Anmeldelink an.
 code-title = Anmeldecode eingeben
 invalid-ask-new = Neuen Anmeldelink anfordern
 confirm-intro = Mit diesem Link melden Sie sich als <strong>{ $username }</strong> an. Die Anmeldung wurde am { $requested_at } angefordert.
 confirm-not-you = Falls Sie die Anmeldung als { $username } nicht angefordert haben, schließen Sie diese Seite.
+confirm-here = Auf diesem Gerät anmelden
+confirm-there = Auf dem Gerät anmelden, auf dem du angefragt hast
+confirm-device = Die Anmeldung wurde von { $device } angefordert.
+confirm-pick = Wähle die Zahl, die dieses Gerät zeigt:
+confirm-pick-warning = Wenn keines deiner Geräte eine Zahl zeigt, hast du nicht angefragt: wähle nichts und schließe diese Seite.
+confirm-no-approval = Dieser Link kann kein anderes Gerät mehr bestätigen.
+approved-body = Geh zurück zu dem Gerät, auf dem du angefragt hast: Es meldet sich gleich von selbst an. Dieses Gerät bleibt abgemeldet.
+wrong-number-body = Zum Schutz deines Kontos kann dieser Link kein anderes Gerät mehr bestätigen. Wenn du angefragt hast, fordere dort einen neuen Anmeldelink an.
 error-back = Zurück zur Anmeldung
 
 ## Die Anmelde-E-Mail. $site ist der Host im Link.

@@ -25,6 +25,10 @@ expected_json = Expected Content-Type: application/json.
 expected_form = Expected a form (Content-Type: application/x-www-form-urlencoded).
 expected_json_object = Expected a JSON object.
 unauthenticated = Authentication credentials were not provided.
+flow_not_approved = This login has not been approved yet.
+login_approved = Login approved
+not_approved = Login not approved
+wrong_number = That is not the number shown on the device where you asked to log in.
 
 ## Titles of the error pages.
 
@@ -48,11 +52,25 @@ sent-title = Check your inbox
 # $expires_in: how long a code works, such as "15 minutes".
 sent-body = If an account exists for that username, a login link is on its way. It works once, for { $expires_in }.
 sent-enter-code = Enter the code by hand
+# $number: the flow's matching number, 10 to 99.
+sent-number = Opening the link on another device? Pick this number there: <strong>{ $number }</strong>
+sent-waiting = This page logs you in by itself once you approve the login on the other device.
+sent-continue = Continue
+sent-expired = This login request has expired. Ask for a new login link.
 code-title = Enter your login code
 invalid-ask-new = Ask for a new login link
 # $username: the account; $requested_at: a UTC time such as "2026-12-02 03:45 UTC".
 confirm-intro = This link logs you in as <strong>{ $username }</strong>. The login was requested on { $requested_at }.
 confirm-not-you = If you did not ask to log in as { $username }, close this page.
+confirm-here = Log in on this device
+confirm-there = Log in on the device where you asked
+# $device: browser and system, such as "Firefox, Linux".
+confirm-device = The login was requested from { $device }.
+confirm-pick = Pick the number that device shows:
+confirm-pick-warning = If no device of yours shows a number, you did not ask: pick nothing and close this page.
+confirm-no-approval = This link can no longer approve another device.
+approved-body = Go back to the device where you asked: it logs in by itself in a moment. This device stays logged out.
+wrong-number-body = To keep your account safe, this link can no longer approve another device. If it was you who asked, ask for a new login link there.
 error-back = Back to login
 
 ## The login e-mail. $site is the host named in the link.

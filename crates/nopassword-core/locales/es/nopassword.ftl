@@ -24,6 +24,10 @@ expected_json = Se esperaba Content-Type: application/json.
 expected_form = Se esperaba un formulario (Content-Type: application/x-www-form-urlencoded).
 expected_json_object = Se esperaba un objeto JSON.
 unauthenticated = No se han proporcionado credenciales de autenticación.
+flow_not_approved = Este inicio de sesión aún no se ha aprobado.
+login_approved = Inicio de sesión aprobado
+not_approved = Inicio de sesión no aprobado
+wrong_number = Ese no es el número que muestra el dispositivo donde pediste iniciar sesión.
 
 ## Títulos de las páginas de error.
 
@@ -46,10 +50,22 @@ login-have-code = Tengo un código
 sent-title = Revisa tu bandeja de entrada
 sent-body = Si existe una cuenta con ese nombre de usuario, el enlace de acceso ya está en camino. Funciona una sola vez, durante { $expires_in }.
 sent-enter-code = Escribir el código a mano
+sent-number = ¿Abres el enlace en otro dispositivo? Elige allí este número: <strong>{ $number }</strong>
+sent-waiting = Esta página inicia tu sesión sola en cuanto apruebes el inicio de sesión en el otro dispositivo.
+sent-continue = Continuar
+sent-expired = Esta solicitud de inicio de sesión ha caducado. Pide un nuevo enlace de acceso.
 code-title = Escribe tu código de acceso
 invalid-ask-new = Pedir un nuevo enlace de acceso
 confirm-intro = Este enlace inicia sesión como <strong>{ $username }</strong>. El inicio de sesión se solicitó el { $requested_at }.
 confirm-not-you = Si no pediste iniciar sesión como { $username }, cierra esta página.
+confirm-here = Iniciar sesión en este dispositivo
+confirm-there = Iniciar sesión en el dispositivo donde lo pediste
+confirm-device = El inicio de sesión se pidió desde { $device }.
+confirm-pick = Elige el número que muestra ese dispositivo:
+confirm-pick-warning = Si ningún dispositivo tuyo muestra un número, no lo pediste tú: no elijas nada y cierra esta página.
+confirm-no-approval = Este enlace ya no puede aprobar otro dispositivo.
+approved-body = Vuelve al dispositivo donde lo pediste: iniciará sesión solo en un momento. Este dispositivo sigue sin sesión.
+wrong-number-body = Para proteger tu cuenta, este enlace ya no puede aprobar otro dispositivo. Si fuiste tú quien lo pidió, pide allí un nuevo enlace de acceso.
 error-back = Volver al inicio de sesión
 
 ## El correo de acceso. $site es el host del enlace.

@@ -25,6 +25,10 @@ expected_json = Content-Type attendu : application/json.
 expected_form = Formulaire attendu (Content-Type : application/x-www-form-urlencoded).
 expected_json_object = Objet JSON attendu.
 unauthenticated = Les informations d'authentification n'ont pas été fournies.
+flow_not_approved = Cette connexion n’a pas encore été approuvée.
+login_approved = Connexion approuvée
+not_approved = Connexion non approuvée
+wrong_number = Ce n’est pas le nombre affiché sur l’appareil où vous avez demandé à vous connecter.
 
 ## Titres des pages d'erreur.
 
@@ -47,10 +51,22 @@ login-have-code = J'ai un code
 sent-title = Consultez votre boîte de réception
 sent-body = Si un compte existe pour ce nom d'utilisateur, un lien de connexion est en route. Il ne fonctionne qu'une fois, pendant { $expires_in }.
 sent-enter-code = Saisir le code à la main
+sent-number = Vous ouvrez le lien sur un autre appareil ? Choisissez-y ce nombre : <strong>{ $number }</strong>
+sent-waiting = Cette page vous connecte d’elle-même dès que vous approuvez la connexion sur l’autre appareil.
+sent-continue = Continuer
+sent-expired = Cette demande de connexion a expiré. Demandez un nouveau lien de connexion.
 code-title = Saisissez votre code de connexion
 invalid-ask-new = Demander un nouveau lien de connexion
 confirm-intro = Ce lien vous connecte en tant que <strong>{ $username }</strong>. La connexion a été demandée le { $requested_at }.
 confirm-not-you = Si vous n'avez pas demandé à vous connecter en tant que { $username }, fermez cette page.
+confirm-here = Me connecter sur cet appareil
+confirm-there = Me connecter sur l’appareil où j’ai fait la demande
+confirm-device = La connexion a été demandée depuis { $device }.
+confirm-pick = Choisissez le nombre affiché sur cet appareil :
+confirm-pick-warning = Si aucun de vos appareils n’affiche de nombre, vous n’avez rien demandé : ne choisissez rien et fermez cette page.
+confirm-no-approval = Ce lien ne peut plus approuver un autre appareil.
+approved-body = Revenez à l’appareil où vous avez fait la demande : il se connecte de lui-même dans un instant. Cet appareil reste déconnecté.
+wrong-number-body = Pour protéger votre compte, ce lien ne peut plus approuver un autre appareil. Si c’est vous qui avez fait la demande, demandez-y un nouveau lien de connexion.
 error-back = Retour à la connexion
 
 ## L'e-mail de connexion. $site est l'hôte du lien.
