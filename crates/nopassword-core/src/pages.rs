@@ -373,7 +373,9 @@ impl Pages {
     /// ```
     /// use nopassword_core::{Settings, pages::{Page, Pages}};
     ///
-    /// let html = Pages::load(None)?.render_in(Page::Sent, &Settings::default(), &"es".parse()?)?;
+    /// let sent = Page::Sent { csrf_token: "token", number: 42, not_yet: false };
+    /// let html = Pages::load(None)?.render_in(sent, &Settings::default(), &"es".parse()?)?;
+    /// assert!(html.contains("<strong>42</strong>"), "{html}");
     /// assert!(html.contains(r#"<html lang="es" dir="ltr">"#), "{html}");
     /// assert!(html.contains("<h1>Te hemos enviado un correo con un enlace de acceso</h1>"), "{html}");
     /// assert!(html.contains("durante 15 minutos"), "{html}");
