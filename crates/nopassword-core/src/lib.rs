@@ -48,8 +48,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod clock;
-pub mod device;
 pub mod code;
+pub mod device;
 pub mod dispatch;
 pub mod error;
 pub mod flow;

@@ -777,9 +777,7 @@ impl<U: LoginUser> NoPassword<U> {
             key: hashed.key,
             verifier: hashed.verifier,
             flow: inner.hasher.flow_hash(&flow.id),
-            device: request
-                .user_agent
-                .and_then(crate::device::describe),
+            device: request.user_agent.and_then(crate::device::describe),
         };
         match self.dispatcher() {
             Some(dispatch) => {
@@ -965,8 +963,7 @@ impl<U: LoginUser> NoPassword<U> {
                 (false, _) => LinkAction::Confirm {
                     username: found.user.username().to_owned(),
                     requested_at: UNIX_EPOCH + Duration::from_secs(found.record.created_at),
-                    numbers: (found.failures == 0)
-                        .then(|| matching_numbers(&found.record.flow).1),
+                    numbers: (found.failures == 0).then(|| matching_numbers(&found.record.flow).1),
                     device: found.record.device,
                 },
             })
@@ -1343,7 +1340,10 @@ impl<U: LoginUser> NoPassword<U> {
                 let max = MAX_WRONG_PICKS.min(settings.max_code_attempts);
                 return Ok(match inner.store.use_code(&found.key, max, false).await? {
                     CodeUse::Refused { tries } => {
-                        info!(tries, "wrong matching number picked; approval is off for this code");
+                        info!(
+                            tries,
+                            "wrong matching number picked; approval is off for this code"
+                        );
                         Approval::WrongNumber
                     }
                     CodeUse::Withdrawn { tries } => {
@@ -1366,17 +1366,19 @@ impl<U: LoginUser> NoPassword<U> {
                 approved: true,
                 ..found.record
             };
-            Ok(match inner.store.approve(&found.key, &approved, ttl).await? {
-                Some(_) => {
-                    info!("login flow approved from another device");
-                    crate::metrics::approval("approved");
-                    Approval::Approved
-                }
-                None => {
-                    debug!("approved, tried or used by another request first");
-                    Approval::NotFound
-                }
-            })
+            Ok(
+                match inner.store.approve(&found.key, &approved, ttl).await? {
+                    Some(_) => {
+                        info!("login flow approved from another device");
+                        crate::metrics::approval("approved");
+                        Approval::Approved
+                    }
+                    None => {
+                        debug!("approved, tried or used by another request first");
+                        Approval::NotFound
+                    }
+                },
+            )
         }
         .instrument(span)
         .await;
@@ -1405,15 +1407,19 @@ impl<U: LoginUser> NoPassword<U> {
             };
             let (_, stored) = inner.store.hit_and_get(None, flow.code_keys()).await?;
             let now = inner.clock.unix_seconds();
-            let approved = flow.code_keys().iter().zip(stored).find_map(|(key, stored)| {
-                stored
-                    .filter(|stored| {
-                        stored.record.approved
-                            && now < stored.record.expires_at
-                            && inner.hasher.flow_matches(&flow.id, &stored.record.flow)
-                    })
-                    .map(|stored| (*key, stored.record))
-            });
+            let approved = flow
+                .code_keys()
+                .iter()
+                .zip(stored)
+                .find_map(|(key, stored)| {
+                    stored
+                        .filter(|stored| {
+                            stored.record.approved
+                                && now < stored.record.expires_at
+                                && inner.hasher.flow_matches(&flow.id, &stored.record.flow)
+                        })
+                        .map(|stored| (*key, stored.record))
+                });
             let Some((key, record)) = approved else {
                 debug!("the flow is not approved");
                 return Ok(None);
@@ -1433,9 +1439,7 @@ impl<U: LoginUser> NoPassword<U> {
                 return Ok(None);
             }
             match inner.store.take_and_reset(&key, &record.user_id).await? {
-                Some(taken) if taken.approved => {
-                    Ok(Some(self.logged_in(user, &taken, "approval")))
-                }
+                Some(taken) if taken.approved => Ok(Some(self.logged_in(user, &taken, "approval"))),
                 _ => {
                     debug!("another request completed this flow first");
                     Ok(None)

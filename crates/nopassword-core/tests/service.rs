@@ -23,7 +23,9 @@ use nopassword_core::{
     hashing::{CodeKey, SeededRng},
     secret::SecretString,
     sender::AllSenders,
-    service::{Approval, CodeAttempt, FlowStatus, LinkAction, LinkLogin, LoginRequest, LoginStarted},
+    service::{
+        Approval, CodeAttempt, FlowStatus, LinkAction, LinkLogin, LoginRequest, LoginStarted,
+    },
     settings::CrossDeviceLinks,
     store::{CodeRecord, StoredCode},
     user::{MemoryDirectory, User},
@@ -2451,14 +2453,30 @@ async fn the_right_number_approves_the_flow_and_only_its_holder_completes_it_onc
     assert_eq!(h.complete(Some(&s.flow)).await, None, "not approved yet");
 
     let numbers = h.numbers(&s.link).await.expect("approval offered");
-    assert_eq!(h.numbers(&s.link).await, Some(numbers), "the same three at every view");
-    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::Approved);
+    assert_eq!(
+        h.numbers(&s.link).await,
+        Some(numbers),
+        "the same three at every view"
+    );
+    assert_eq!(
+        h.pick(&s.link, &s.number.to_string()).await,
+        Approval::Approved
+    );
     assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Approved);
 
     // The link and the code are spent.
-    assert_eq!(h.open(Some("alice"), &s.link, None).await, LinkAction::NotFound);
-    assert_eq!(h.open(Some("alice"), &s.link, Some(&s.flow)).await, LinkAction::NotFound);
-    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::NotFound);
+    assert_eq!(
+        h.open(Some("alice"), &s.link, None).await,
+        LinkAction::NotFound
+    );
+    assert_eq!(
+        h.open(Some("alice"), &s.link, Some(&s.flow)).await,
+        LinkAction::NotFound
+    );
+    assert_eq!(
+        h.pick(&s.link, &s.number.to_string()).await,
+        Approval::NotFound
+    );
     assert_eq!(h.login(Some("alice"), &s.code, Some(&s.flow)).await, None);
 
     // Only the flow's holder completes, once.
@@ -2468,7 +2486,11 @@ async fn the_right_number_approves_the_flow_and_only_its_holder_completes_it_onc
     assert_eq!(h.complete(Some(&s.flow)).await.as_deref(), Some("alice"));
     assert_eq!(h.complete(Some(&s.flow)).await, None, "single use");
     assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Expired);
-    assert_eq!(h.status(Some(&other.flow)).await, FlowStatus::Pending, "carol's untouched");
+    assert_eq!(
+        h.status(Some(&other.flow)).await,
+        FlowStatus::Pending,
+        "carol's untouched"
+    );
 }
 
 #[tokio::test]
@@ -2479,8 +2501,16 @@ async fn a_wrong_number_turns_approval_off_and_three_withdraw_the_code() {
     let wrong = wrong_number(numbers, s.number);
 
     assert_eq!(h.pick(&s.link, &wrong).await, Approval::WrongNumber);
-    assert_eq!(h.code_failures(&s.flow).await, Some(1), "one of the code's tries");
-    assert_eq!(h.numbers(&s.link).await, None, "the page no longer offers approval");
+    assert_eq!(
+        h.code_failures(&s.flow).await,
+        Some(1),
+        "one of the code's tries"
+    );
+    assert_eq!(
+        h.numbers(&s.link).await,
+        None,
+        "the page no longer offers approval"
+    );
     assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Pending);
     assert_eq!(h.pick(&s.link, &wrong).await, Approval::WrongNumber);
     assert_eq!(h.pick(&s.link, "not a number").await, Approval::WrongNumber);
@@ -2488,7 +2518,10 @@ async fn a_wrong_number_turns_approval_off_and_three_withdraw_the_code() {
     assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Expired);
     assert_eq!(h.complete(Some(&s.flow)).await, None);
     assert_eq!(h.login(Some("alice"), &s.code, Some(&s.flow)).await, None);
-    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::NotFound);
+    assert_eq!(
+        h.pick(&s.link, &s.number.to_string()).await,
+        Approval::NotFound
+    );
 }
 
 #[tokio::test]
@@ -2497,9 +2530,19 @@ async fn the_right_number_after_a_wrong_one_withdraws_the_code() {
     let h = harness(settings());
     let s = h.start("alice").await;
     let numbers = h.numbers(&s.link).await.expect("approval offered");
-    assert_eq!(h.pick(&s.link, &wrong_number(numbers, s.number)).await, Approval::WrongNumber);
-    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::WrongNumber);
-    assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Expired, "withdrawn");
+    assert_eq!(
+        h.pick(&s.link, &wrong_number(numbers, s.number)).await,
+        Approval::WrongNumber
+    );
+    assert_eq!(
+        h.pick(&s.link, &s.number.to_string()).await,
+        Approval::WrongNumber
+    );
+    assert_eq!(
+        h.status(Some(&s.flow)).await,
+        FlowStatus::Expired,
+        "withdrawn"
+    );
     assert_eq!(h.complete(Some(&s.flow)).await, None);
 }
 
@@ -2507,11 +2550,20 @@ async fn the_right_number_after_a_wrong_one_withdraws_the_code() {
 async fn a_mistyped_code_turns_approval_off_too() {
     let h = harness(numeric());
     let s = h.start("alice").await;
-    let wrong = if s.code == "000000" { "111111" } else { "000000" };
+    let wrong = if s.code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
     assert_eq!(h.login(Some("alice"), wrong, Some(&s.flow)).await, None);
     assert_eq!(h.numbers(&s.link).await, None);
     // The flow's own holder still types the right code.
-    assert_eq!(h.login(Some("alice"), &s.code, Some(&s.flow)).await.as_deref(), Some("alice"));
+    assert_eq!(
+        h.login(Some("alice"), &s.code, Some(&s.flow))
+            .await
+            .as_deref(),
+        Some("alice")
+    );
 }
 
 #[tokio::test]
@@ -2526,16 +2578,27 @@ async fn a_stranger_learns_nothing_from_the_flow_status() {
         })
         .await
         .expect("request");
-    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::Approved);
+    assert_eq!(
+        h.pick(&s.link, &s.number.to_string()).await,
+        Approval::Approved
+    );
     // A token naming the approved code's key under another flow id reads like no flow.
     let forged = format!("{}{}", &STRANGER_FLOW[..32], &s.flow[32..]);
-    for flow in [None, Some("garbage"), Some(STRANGER_FLOW), Some(forged.as_str())] {
+    for flow in [
+        None,
+        Some("garbage"),
+        Some(STRANGER_FLOW),
+        Some(forged.as_str()),
+    ] {
         assert_eq!(h.status(flow).await, FlowStatus::Expired, "{flow:?}");
         assert_eq!(h.complete(flow).await, None, "{flow:?}");
     }
     // An unknown user's flow has a number too, and stays "pending"-free: nothing is stored.
     assert!((10..=99).contains(&nobody.number));
-    assert_eq!(h.status(Some(&nobody.flow.expose())).await, FlowStatus::Expired);
+    assert_eq!(
+        h.status(Some(&nobody.flow.expose())).await,
+        FlowStatus::Expired
+    );
     assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Approved);
 }
 
@@ -2543,8 +2606,12 @@ async fn a_stranger_learns_nothing_from_the_flow_status() {
 async fn an_approved_flow_expires_with_its_code() {
     let h = harness(settings());
     let s = h.start("alice").await;
-    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::Approved);
-    h.clock.advance(Duration::from_secs(settings().login_code_timeout));
+    assert_eq!(
+        h.pick(&s.link, &s.number.to_string()).await,
+        Approval::Approved
+    );
+    h.clock
+        .advance(Duration::from_secs(settings().login_code_timeout));
     assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Expired);
     assert_eq!(h.complete(Some(&s.flow)).await, None);
 }
@@ -2557,8 +2624,16 @@ async fn approval_is_offered_under_confirm_only() {
             ..settings()
         });
         let s = h.start("alice").await;
-        assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::Denied, "{mode}");
-        assert_eq!(h.code_failures(&s.flow).await, Some(0), "{mode}: nothing spent");
+        assert_eq!(
+            h.pick(&s.link, &s.number.to_string()).await,
+            Approval::Denied,
+            "{mode}"
+        );
+        assert_eq!(
+            h.code_failures(&s.flow).await,
+            Some(0),
+            "{mode}: nothing spent"
+        );
         assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Pending);
     }
 }
@@ -2567,7 +2642,10 @@ async fn approval_is_offered_under_confirm_only() {
 async fn an_approved_flow_completes_once_under_64_concurrent_completes() {
     let h = Arc::new(harness_on(settings(), true));
     let s = h.start("alice").await;
-    assert_eq!(h.pick(&s.link, &s.number.to_string()).await, Approval::Approved);
+    assert_eq!(
+        h.pick(&s.link, &s.number.to_string()).await,
+        Approval::Approved
+    );
     let flow = Arc::new(s.flow.clone());
     let tasks: Vec<_> = (0..64)
         .map(|_| {

@@ -6,7 +6,9 @@
 //! - [`browser`]: a real browser (headless Chromium through chromedriver) logs in as a person
 //!   would, with and without JavaScript, and from a second browser profile;
 //! - [`two_instances`]: two instances sharing one Redis accept each other's codes and
-//!   sessions.
+//!   sessions;
+//! - [`cross_device`]: a login asked on one instance and approved from another browser on the
+//!   other (issue 15), in Chromium and over the JSON API.
 //!
 //! Every service they need (chromedriver, Redis, a Redis Cluster) is started by
 //! `cargo xtask test`, which exports where it listens; a scenario whose variable is missing
@@ -40,6 +42,7 @@
 //! ```
 
 pub mod browser;
+pub mod cross_device;
 pub mod site;
 pub mod two_instances;
 

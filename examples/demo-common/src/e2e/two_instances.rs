@@ -78,7 +78,7 @@ pub fn on_postgres<S: Site>() {
 
 /// Settings for an instance on `redis_url`, in a namespace of this demo, run and test alone,
 /// so suites sharing a Redis never see each other's keys.
-fn on_redis<S: Site>(redis_url: String, label: &str) -> DemoSettings {
+pub(crate) fn on_redis<S: Site>(redis_url: String, label: &str) -> DemoSettings {
     DemoSettings {
         core: Settings {
             namespace: format!("{}-test-{label}-{}", S::NAME, std::process::id()),
