@@ -187,15 +187,16 @@ pub struct LoginStarted {
     pub number: u8,
 }
 
-/// What a waiting login flow knows (`GET api/login/flow/`): the same for a stranger's or
-/// a malformed flow as for an expired one.
+/// What a waiting login flow knows (`GET api/login/flow/`): approved or not, and nothing
+/// that tells whether the account exists ([`NoPassword::flow_status`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlowStatus {
-    /// A code of the flow is live and not yet approved.
+    /// Not approved (yet): also a flow whose code is used, withdrawn or not stored, an
+    /// unknown user's, and any well-formed token a stranger makes up.
     Pending,
     /// Another device approved it: the flow's holder can complete the login, once.
     Approved,
-    /// No live code: expired, used, withdrawn, or never a flow.
+    /// The request holds no well-formed flow (the flow cookie expired with the code).
     Expired,
 }
 
@@ -1280,8 +1281,15 @@ impl<U: LoginUser> NoPassword<U> {
 
     /// Where a waiting flow stands (`GET api/login/flow/`): one store read of the flow's
     /// codes, no rate counter (a flow token is a 128-bit secret: polling it every few seconds
-    /// is the point). A missing, malformed, unknown or stranger's flow reads
-    /// [`FlowStatus::Expired`], exactly as an expired one does.
+    /// is the point).
+    ///
+    /// [`FlowStatus::Approved`] when another device approved one of the flow's live codes;
+    /// [`FlowStatus::Expired`] when the request holds no well-formed flow (the flow cookie
+    /// expires with the code); else [`FlowStatus::Pending`], whatever the store holds. The
+    /// answer never tells a real user's flow from an unknown user's, a stranger's made-up
+    /// token, a code not stored yet (delivery runs in the background) or one that was used
+    /// or withdrawn: anything else would tell who has an account. A client that polls with
+    /// `?flow=` stops after `login_code_timeout` by itself.
     pub async fn flow_status(&self, flow: Option<&str>) -> Result<FlowStatus, Error> {
         let inner = &*self.inner;
         let Some(flow) = flow.and_then(FlowToken::parse) else {
@@ -1289,18 +1297,17 @@ impl<U: LoginUser> NoPassword<U> {
         };
         let (_, stored) = inner.store.hit_and_get(None, flow.code_keys()).await?;
         let now = inner.clock.unix_seconds();
-        let mut status = FlowStatus::Expired;
-        for stored in stored.into_iter().flatten() {
+        let approved = stored.into_iter().flatten().any(|stored| {
             let record = &stored.record;
-            if now >= record.expires_at || !inner.hasher.flow_matches(&flow.id, &record.flow) {
-                continue;
-            }
-            if record.approved {
-                return Ok(FlowStatus::Approved);
-            }
-            status = FlowStatus::Pending;
-        }
-        Ok(status)
+            record.approved
+                && now < record.expires_at
+                && inner.hasher.flow_matches(&flow.id, &record.flow)
+        });
+        Ok(if approved {
+            FlowStatus::Approved
+        } else {
+            FlowStatus::Pending
+        })
     }
 
     /// Approves the flow that asked for a link's code from the device that opened the link,
