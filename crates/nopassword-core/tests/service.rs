@@ -2485,7 +2485,11 @@ async fn the_right_number_approves_the_flow_and_only_its_holder_completes_it_onc
     assert_eq!(h.complete(Some(STRANGER_FLOW)).await, None);
     assert_eq!(h.complete(Some(&s.flow)).await.as_deref(), Some("alice"));
     assert_eq!(h.complete(Some(&s.flow)).await, None, "single use");
-    assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Pending, "no longer approved");
+    assert_eq!(
+        h.status(Some(&s.flow)).await,
+        FlowStatus::Pending,
+        "no longer approved"
+    );
     assert_eq!(
         h.status(Some(&other.flow)).await,
         FlowStatus::Pending,
@@ -2597,7 +2601,10 @@ async fn a_stranger_learns_nothing_from_the_flow_status() {
     // An unknown user's flow has a number too, and reads like a real one: nothing tells
     // whether the account exists.
     assert!((10..=99).contains(&nobody.number));
-    assert_eq!(h.status(Some(&nobody.flow.expose())).await, FlowStatus::Pending);
+    assert_eq!(
+        h.status(Some(&nobody.flow.expose())).await,
+        FlowStatus::Pending
+    );
     assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Approved);
 }
 
@@ -2611,7 +2618,11 @@ async fn an_approved_flow_expires_with_its_code() {
     );
     h.clock
         .advance(Duration::from_secs(settings().login_code_timeout));
-    assert_eq!(h.status(Some(&s.flow)).await, FlowStatus::Pending, "no longer approved");
+    assert_eq!(
+        h.status(Some(&s.flow)).await,
+        FlowStatus::Pending,
+        "no longer approved"
+    );
     assert_eq!(h.complete(Some(&s.flow)).await, None);
 }
 

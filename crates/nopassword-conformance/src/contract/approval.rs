@@ -386,7 +386,11 @@ pub async fn the_waiting_browser_completes_once<A: Adapter>() {
     assert_eq!(done.location(), "/after");
     assert!(done.session_set_cookie().is_some(), "{:?}", done.headers);
     assert_eq!(asker.whoami().await.as_deref(), Some("alice"));
-    assert_eq!(status(&site, &asker, None).await, "expired");
+    assert_eq!(
+        status(&site, &asker, None).await,
+        "pending",
+        "no longer approved"
+    );
 
     let copy = site.browser();
     copy.plant_cookie(crate::support::FLOW_COOKIE, &flow);
@@ -467,7 +471,8 @@ pub async fn a_wrong_pick_is_400_and_turns_approval_off<A: Adapter>() {
         if then_right {
             let late = pick(&site, &picker, &link, number).await;
             late.expect(StatusCode::BAD_REQUEST);
-            assert_eq!(status(&site, &asker, None).await, "expired");
+            // Withdrawn, and still "pending": a withdrawn code reads like an unknown user's.
+            assert_eq!(status(&site, &asker, None).await, "pending");
             assert_not_found_page(&picker.get(&link).await, "withdrawn");
             assert_not_approved(&api_complete(&site, &asker, &json!({})).await, "withdrawn");
             assert_eq!(picker.whoami().await, None);
@@ -481,8 +486,9 @@ pub async fn a_wrong_pick_is_400_and_turns_approval_off<A: Adapter>() {
     }
 }
 
-/// Three wrong picks (POSTs of wrong numbers, the form gone or not) withdraw the code: the
-/// flow reads `expired`, its holder can neither complete nor type the code, the link is 404.
+/// Three wrong picks (POSTs of wrong numbers, the form gone or not) withdraw the code: its
+/// holder can neither complete nor type the code, the link is 404, and the flow still reads
+/// `pending` (a withdrawn code must read like an unknown user's flow).
 pub async fn three_wrong_picks_withdraw_the_code<A: Adapter>() {
     let site = Site::standard::<A>();
     let asker = site.browser();
@@ -498,7 +504,7 @@ pub async fn three_wrong_picks_withdraw_the_code<A: Adapter>() {
             .await
             .expect(StatusCode::BAD_REQUEST);
     }
-    assert_eq!(status(&site, &asker, None).await, "expired");
+    assert_eq!(status(&site, &asker, None).await, "pending");
     assert_not_found_page(&pick(&site, &picker, &link, number).await, "a fourth pick");
     assert_not_found_page(&picker.get(&link).await, "the link");
     assert_waiting_again(&complete(&site, &asker).await, number, "Continue");
@@ -520,10 +526,11 @@ pub async fn three_wrong_picks_withdraw_the_code<A: Adapter>() {
     assert_eq!(picker.whoami().await, None);
 }
 
-/// A stranger learns nothing from the status route and completes nothing: no flow, a
-/// malformed one, a random 64-hex one, an unknown user's, and a token of the stranger's own
-/// flow id spliced with another flow's code key all read exactly `{"status": "expired"}`,
-/// also while the real flow is pending and once it is approved, and none completes.
+/// A stranger learns nothing from the status route and completes nothing: no flow and a
+/// malformed one read exactly `{"status": "expired"}`; a random 64-hex one, an unknown user's
+/// and a token of the stranger's own flow id spliced with another flow's code key read
+/// exactly `{"status": "pending"}`, like a real user's waiting flow (so the route never tells
+/// whether an account exists), also once the real flow is approved; none completes.
 pub async fn strangers_learn_nothing_and_complete_nothing<A: Adapter>() {
     let site = Site::standard::<A>();
     let (asker, link, flow, number) = ask_api(&site, "alice", None).await;
@@ -545,8 +552,13 @@ pub async fn strangers_learn_nothing_and_complete_nothing<A: Adapter>() {
     ];
     let expected = |what: &str, reply: &Reply| {
         reply.expect(StatusCode::OK);
-        assert_eq!(reply.json(), json!({ "status": "expired" }), "{what}");
+        // Only a token that is no flow at all reads "expired".
+        let well_formed = nopassword_core::flow::FlowToken::parse(what).is_some();
+        let status = if well_formed { "pending" } else { "expired" };
+        assert_eq!(reply.json(), json!({ "status": status }), "{what}");
     };
+    // The unknown user's flow reads like the real one.
+    assert_eq!(status(&site, &asker, None).await, "pending");
     for approved in [false, true] {
         if approved {
             pick(&site, &site.browser(), &link, number)
@@ -554,7 +566,7 @@ pub async fn strangers_learn_nothing_and_complete_nothing<A: Adapter>() {
                 .expect(StatusCode::OK);
         }
         let fresh = site.browser();
-        expected("no flow", &fresh.get(&site.url("api/login/flow/")).await);
+        expected("", &fresh.get(&site.url("api/login/flow/")).await);
         for token in forged {
             let url = format!("{}?flow={token}", site.url("api/login/flow/"));
             expected(token, &fresh.get(&url).await);
