@@ -2,7 +2,9 @@
 //! fantoccini), used as a person would: ask for a link, take it from the outbox page, follow
 //! it, end up logged in; once with the page's script submitting the form, once with
 //! JavaScript off and the `<noscript>` button, once from another browser profile that must
-//! confirm. Screenshots of the pages land in `target/browser-test/{demo}/`.
+//! confirm, and twice across two profiles for cross-device approval (the second profile picks
+//! the number the first one shows; the first logs in by its script, or with JavaScript off by
+//! its "Continue" button). Screenshots of the pages land in `target/browser-test/{demo}/`.
 //!
 //! The pages are sent with a strict Content-Security-Policy (`default-src 'self'`): the
 //! scenario with the page's script also checks that the pages' stylesheet applied, that their
