@@ -269,7 +269,11 @@ pub fn configure<U: LoginUser>(
         .service(resource("login/flow/complete/").route(web::post().to(flow::complete::<U>)))
         .service(resource("api/login/").route(web::post().to(api::login::<U>)))
         .service(resource("api/login/code/").route(web::post().to(api::login_code::<U>)))
-        .service(resource("api/login/flow/").route(web::get().to(api::flow_status::<U>)))
+        .service(
+            resource("api/login/flow/")
+                .route(web::get().to(api::flow_status::<U>))
+                .route(web::head().to(api::flow_status::<U>)),
+        )
         .service(
             resource("api/login/flow/complete/").route(web::post().to(api::flow_complete::<U>)),
         )

@@ -976,22 +976,31 @@ async fn picking_is_refused_outside_confirm_and_spends_nothing() {
     }
 }
 
-async fn the_same_browser_s_pick_never_logs_it_in_and_a_blank_number_logs_in() {
+async fn the_same_browser_s_pick_never_logs_it_in_and_an_empty_number_logs_in() {
     let (app, outbox, _sessions) = site!(|_| {});
-    // A blank `number` is the plain "Log in" of the link.
+    // An empty `number` is the plain "Log in" of the link; a blank one is a (wrong) pick, as
+    // on axum: it logs nobody in.
     let mut jar = Jar::default();
     ask!(app, &mut jar, "alice");
     let link = link_path(&outbox, "alice");
     let page = send!(app, TestRequest::get().uri(&link), &mut jar);
+    let token = page.csrf_token();
     let blank = send!(
         app,
-        form(
-            &link,
-            &[("csrfmiddlewaretoken", &page.csrf_token()), ("number", " ")]
-        ),
+        form(&link, &[("csrfmiddlewaretoken", &token), ("number", " ")]),
         &mut jar
     );
-    assert_eq!(blank.status, StatusCode::FOUND, "{}", blank.body);
+    assert_eq!(blank.status, StatusCode::BAD_REQUEST, "{}", blank.body);
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    let empty = send!(
+        app,
+        form(&link, &[("csrfmiddlewaretoken", &token), ("number", "")]),
+        &mut jar
+    );
+    assert_eq!(empty.status, StatusCode::FOUND, "{}", empty.body);
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.json()["username"], "alice");
     // A pick posted by the flow's own browser approves, and logs in only through completing.
     let mut jar = Jar::default();
     let number = ask!(app, &mut jar, "bob").number();
@@ -1041,6 +1050,16 @@ async fn completing_without_a_flow_is_the_404_page() {
     assert_eq!(waiting.status, StatusCode::OK, "{}", waiting.body);
     assert!(waiting.body.contains(messages::FLOW_NOT_APPROVED));
     assert!((10..=99).contains(&waiting.number()));
+    // HEAD of the status route answers as GET (axum's GET routes do too; the server drops the
+    // body, which this in-process test service does not).
+    let head = send!(
+        app,
+        TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri("/accounts/api/login/flow/"),
+        &mut jar
+    );
+    assert_eq!(head.status, StatusCode::OK);
     // GET is not a route.
     let get = send!(
         app,
@@ -1170,7 +1189,7 @@ on_actix!(
     another_device_approves_and_the_asker_completes,
     a_wrong_number_approves_nothing_and_logs_nobody_in,
     picking_is_refused_outside_confirm_and_spends_nothing,
-    the_same_browser_s_pick_never_logs_it_in_and_a_blank_number_logs_in,
+    the_same_browser_s_pick_never_logs_it_in_and_an_empty_number_logs_in,
     completing_without_a_flow_is_the_404_page,
     the_api_polls_and_completes_an_approved_flow,
 );

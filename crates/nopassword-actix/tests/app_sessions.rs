@@ -876,9 +876,9 @@ fn handlers_and_the_guard_run_in_named_spans() {
         "nopassword.code",
         "nopassword.api.logout",
         "nopassword.login_required",
-        "nopassword.flow_status",
+        "nopassword.api.flow",
         "nopassword.flow_complete",
-        "nopassword.api_flow_complete",
+        "nopassword.api.flow_complete",
     ] {
         assert!(
             seen.iter().any(|seen| seen == name),

@@ -110,7 +110,7 @@ pub(crate) struct FlowParam {
 /// `GET api/login/flow/` → 200 `{"status": "pending" | "approved" | "expired"}` for the flow
 /// of `?flow=`, else of the flow cookie. One store read, no rate counter; a missing,
 /// malformed, unknown or stranger's flow reads `expired`. Needs no session: it logs nobody in.
-#[tracing::instrument(name = "nopassword.flow_status", skip_all)]
+#[tracing::instrument(name = "nopassword.api.flow", skip_all)]
 pub(crate) async fn flow_status<U: LoginUser>(
     req: HttpRequest,
     state: web::Data<AppState<U>>,
@@ -130,7 +130,7 @@ pub(crate) async fn flow_status<U: LoginUser>(
 /// `POST api/login/flow/complete/` `{"flow"?}` (else the flow cookie): an approved flow logs
 /// in as `api/login/code/` does, 200 `{"next": "..."}` with the session cookie; anything else
 /// is 401 `{"detail": "This login has not been approved yet.", "code": "flow_not_approved"}`.
-#[tracing::instrument(name = "nopassword.api_flow_complete", skip_all)]
+#[tracing::instrument(name = "nopassword.api.flow_complete", skip_all)]
 pub(crate) async fn flow_complete<U: LoginUser>(
     req: HttpRequest,
     state: web::Data<AppState<U>>,

@@ -211,7 +211,7 @@ pub(crate) async fn link_post<U: LoginUser>(
         let body: CsrfBody = form_body(&req, payload).await?;
         let link = link(&state, &req).ok_or(Failure::NotFound)?;
         check_csrf(&state.service, &req, body.csrfmiddlewaretoken.as_deref())?;
-        match body.number.as_deref().filter(|n| !n.trim().is_empty()) {
+        match body.number.as_deref().filter(|number| !number.is_empty()) {
             Some(number) => approve(&state, &req, &link, number).await,
             None => log_in_with_link(&state, &req, &link).await,
         }
