@@ -2,7 +2,9 @@
 //! fantoccini), used as a person would: ask for a link, take it from the outbox page, follow
 //! it, end up logged in; once with the page's script submitting the form, once with
 //! JavaScript off and the `<noscript>` button, once from another browser profile that must
-//! confirm. Screenshots of the pages land in `target/browser-test/{demo}/`.
+//! confirm, and twice across two profiles for cross-device approval (the second profile picks
+//! the number the first one shows; the first logs in by its script, or with JavaScript off by
+//! its "Continue" button). Screenshots of the pages land in `target/browser-test/{demo}/`.
 //!
 //! The pages are sent with a strict Content-Security-Policy (`default-src 'self'`): the
 //! scenario with the page's script also checks that the pages' stylesheet applied, that their
@@ -49,6 +51,8 @@ macro_rules! browser_tests {
             the_link_logs_in_with_the_noscript_button_when_javascript_is_off,
             a_link_opened_in_another_browser_asks_to_confirm_and_spends_nothing_until_the_click,
             a_spanish_browser_gets_the_login_pages_in_spanish,
+            a_phone_approves_the_waiting_browser_by_its_number,
+            without_javascript_the_waiting_browser_continues_with_its_button,
         );
     };
     (@each $site:ty, $($scenario:ident,)+) => {
@@ -590,6 +594,125 @@ pub async fn a_spanish_browser_gets_the_login_pages_in_spanish<S: Site>(browsers
     let sent = site.message_for("alice").await;
     browser.goto(&sent.url).await;
     assert_logged_in_as(browser, &site, "alice").await;
+}
+
+/// Cross-device approval (docs/HTTP.md): browser A asks for a link and waits on the "sent"
+/// page, which shows a number; browser B (another profile: the phone) opens the link from the
+/// mail, picks that number among three and sees "Login approved". A then shows the logged-in
+/// home page within 3 s, with no click; B stays logged out.
+pub async fn a_phone_approves_the_waiting_browser_by_its_number<S: Site>(browsers: Browsers) {
+    let site = S::start(settings().into()).await;
+    let laptop = browsers.open(JavaScript::Enabled).await;
+    let number = ask_and_wait(&laptop, &site, "alice").await;
+    laptop.screenshot("waiting-for-approval.png").await;
+    let link = site.message_for("alice").await.url;
+
+    let phone = browsers.open(JavaScript::Enabled).await;
+    approve(&phone, &link, number).await;
+    let approved = Instant::now();
+    phone.screenshot("login-approved.png").await;
+
+    assert_logged_in_as(&laptop, &site, "alice").await;
+    let took = approved.elapsed();
+    assert!(
+        took <= Duration::from_secs(3),
+        "the waiting page took {took:.1?} to log in after the approval"
+    );
+    laptop.screenshot("logged-in-after-approval.png").await;
+    phone.goto(&site.url("/")).await;
+    assert_eq!(
+        phone.text_of("#status").await.as_deref(),
+        Some("Not logged in."),
+        "the phone that approved is logged in"
+    );
+    assert_used_link_is_gone(&phone, &link).await;
+}
+
+/// With JavaScript off in the waiting browser nothing polls: after the phone approved, the
+/// page stays until its "Continue" button is clicked, which logs it in.
+pub async fn without_javascript_the_waiting_browser_continues_with_its_button<S: Site>(
+    browsers: Browsers,
+) {
+    let site = S::start(settings().into()).await;
+    let laptop = browsers.open(JavaScript::Disabled).await;
+    let number = ask_and_wait(&laptop, &site, "alice").await;
+    let waiting = laptop.url().await;
+    let link = site.message_for("alice").await.url;
+
+    let phone = browsers.open(JavaScript::Enabled).await;
+    approve(&phone, &link, number).await;
+
+    // Nothing polls without a script: the page stays put.
+    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    assert_eq!(laptop.url().await, waiting, "the page left by itself");
+    assert!(
+        laptop.text_of("#username").await.is_none(),
+        "logged in without a click"
+    );
+    let button = laptop.wait_for("form#nopassword-complete button").await;
+    assert_eq!(
+        element(button.text(), "the button's text").await,
+        "Continue"
+    );
+    element(button.click(), "a click on Continue").await;
+    assert_logged_in_as(&laptop, &site, "alice").await;
+    phone.goto(&site.url("/")).await;
+    assert_eq!(
+        phone.text_of("#status").await.as_deref(),
+        Some("Not logged in.")
+    );
+}
+
+/// Fills in the login form for `username` and waits for the "sent" page; returns the matching
+/// number it shows in `#nopassword-number`. The browser stays on that page.
+async fn ask_and_wait(browser: &Browser, site: &Instance, username: &str) -> u8 {
+    browser.goto(&site.mounted("/login/")).await;
+    let field = browser.wait_for("input[name=username]").await;
+    element(field.send_keys(username), "typing the username").await;
+    let submit = browser.wait_for("form button[type=submit]").await;
+    element(submit.click(), "a click on the login button").await;
+    let shown = browser
+        .wait_until("the number on the \"sent\" page", || async move {
+            browser.text_of("#nopassword-number strong").await
+        })
+        .await;
+    assert_eq!(shown.len(), 2, "a two-digit number: {shown:?}");
+    shown
+        .parse()
+        .unwrap_or_else(|_| panic!("the waiting page shows {shown:?}, not a number"))
+}
+
+/// Opens `link` in `phone` (another profile than the one that asked), picks `number` among
+/// the three the approval form offers, and waits for "Login approved".
+async fn approve(phone: &Browser, link: &str, number: u8) {
+    phone.goto(link).await;
+    phone
+        .wait_until("the confirmation page", || async {
+            (phone.title().await == messages::CONFIRM_LOGIN).then_some(())
+        })
+        .await;
+    let offered = phone
+        .execute(
+            "return Array.from(document.querySelectorAll('#nopassword-approve button[name=number]'))\
+             .map(function (b) { return b.value; });",
+        )
+        .await;
+    let offered: Vec<String> = serde_json::from_value(offered).expect("a list of numbers");
+    assert_eq!(offered.len(), 3, "three numbers: {offered:?}");
+    assert!(
+        offered.contains(&number.to_string()),
+        "{number} is not among {offered:?}"
+    );
+    phone.screenshot("approval-choices.png").await;
+    let button = phone
+        .wait_for(&format!("#nopassword-approve button[value='{number}']"))
+        .await;
+    element(button.click(), "a click on the right number").await;
+    phone
+        .wait_until("the \"Login approved\" page", || async {
+            (phone.title().await == messages::LOGIN_APPROVED).then_some(())
+        })
+        .await;
 }
 
 async fn request_link(browser: &Browser, site: &Instance, username: &str) -> String {
