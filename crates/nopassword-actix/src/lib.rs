@@ -107,6 +107,12 @@
 //!   in at once.
 //! - A typed code (`login/code/`, `api/login/code/`) counts only with its flow: the cookie, or
 //!   the `"flow"` of the JSON body.
+//! - Cross-device approval (docs/HTTP.md, Cross-device approval): the "Confirm login" page of
+//!   another device offers three numbers; picking the one the asking browser's waiting page
+//!   shows (`api/login/` answers it as `"number"`) approves that browser, and logs the picking
+//!   device in nowhere. The waiting page polls `api/login/flow/` (`?flow=`, else the cookie)
+//!   and completes through `POST login/flow/complete/`; API clients complete through
+//!   `POST api/login/flow/complete/` (`{"flow"?}`), which answers as `api/login/code/`.
 //! - `GET logout/` shows a "Log out?" form whose POST logs out, unless `logout_on_get` is on.
 //! - Every login renews the session id, whatever session the request carried.
 //!
@@ -163,7 +169,7 @@ use actix_web::{
 pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::request_info;
 pub use guard::{LoggedIn, LoginRequired, LoginRequiredService};
-use handlers::{api, code, login, logout};
+use handlers::{api, code, flow, login, logout};
 pub use health::{READINESS_TIMEOUT, readiness, readiness_with_timeout};
 pub use memory_store::MemorySessionStore;
 pub use middleware::{LoginMiddleware, LoginService, login_middleware};
@@ -260,8 +266,17 @@ pub fn configure<U: LoginUser>(
                 .route(web::head().to(logout::head))
                 .route(web::post().to(logout::post::<U>)),
         )
+        .service(resource("login/flow/complete/").route(web::post().to(flow::complete::<U>)))
         .service(resource("api/login/").route(web::post().to(api::login::<U>)))
         .service(resource("api/login/code/").route(web::post().to(api::login_code::<U>)))
+        .service(
+            resource("api/login/flow/")
+                .route(web::get().to(api::flow_status::<U>))
+                .route(web::head().to(api::flow_status::<U>)),
+        )
+        .service(
+            resource("api/login/flow/complete/").route(web::post().to(api::flow_complete::<U>)),
+        )
         .service(resource("api/logout/").route(web::post().to(api::logout::<U>)))
         // Without the security headers: the pages' static files are cached, not `no-store`.
         .service(

@@ -146,6 +146,39 @@ impl Answer {
         serde_json::from_str(&self.body).expect("a JSON body")
     }
 
+    /// The matching number of a waiting page (`#nopassword-number`).
+    fn number(&self) -> u8 {
+        let start = self
+            .body
+            .find("id=\"nopassword-number\"")
+            .expect("a number");
+        let rest = &self.body[start..];
+        let from = rest.find("<strong>").expect("a strong number") + "<strong>".len();
+        let to = rest.find("</strong>").expect("closing tag");
+        let digits: String = rest[from..to]
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        digits.parse().expect("a two-digit number")
+    }
+
+    /// The numbers offered by an approval form (`#nopassword-approve`), in page order.
+    fn offered_numbers(&self) -> Vec<u8> {
+        let Some(start) = self.body.find("id=\"nopassword-approve\"") else {
+            return Vec::new();
+        };
+        let form = &self.body[start..];
+        let form = &form[..form.find("</form>").expect("a closed form")];
+        form.split("name=\"number\" value=\"")
+            .skip(1)
+            .map(|rest| {
+                rest[..rest.find('"').expect("quote")]
+                    .parse()
+                    .expect("a number")
+            })
+            .collect()
+    }
+
     /// The form's CSRF token.
     fn csrf_token(&self) -> String {
         let marker = "name=\"csrfmiddlewaretoken\" value=\"";
@@ -724,6 +757,405 @@ async fn configure_delivers_in_the_background() {
     panic!("the code was never delivered");
 }
 
+/// `GET api/login/flow/` for the jar's flow cookie (or `?flow=` when given).
+macro_rules! status {
+    ($app:expr, $jar:expr) => {{ status!($app, $jar, "/accounts/api/login/flow/") }};
+    ($app:expr, $jar:expr, $uri:expr) => {{
+        let answer = send!($app, TestRequest::get().uri($uri), $jar);
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(
+            answer
+                .headers
+                .get(actix_web::http::header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok()),
+            Some("no-store")
+        );
+        answer.json()["status"]
+            .as_str()
+            .expect("a status")
+            .to_owned()
+    }};
+}
+
+/// Opens `link` on another device and picks `number` on its "Confirm login" page.
+macro_rules! pick {
+    ($app:expr, $jar:expr, $link:expr, $number:expr) => {{
+        let jar: &mut Jar = $jar;
+        let page = send!($app, TestRequest::get().uri($link), jar);
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let number: String = $number.to_string();
+        send!(
+            $app,
+            form(
+                $link,
+                &[
+                    ("csrfmiddlewaretoken", &page.csrf_token()),
+                    ("number", &number)
+                ]
+            ),
+            jar
+        )
+    }};
+}
+
+async fn the_waiting_page_and_the_api_show_the_flow_s_number() {
+    let (app, _outbox, _sessions) = site!(|_| {});
+    for username in ["alice", "nobody"] {
+        let mut jar = Jar::default();
+        let sent = ask!(app, &mut jar, username);
+        assert_eq!(sent.status, StatusCode::OK);
+        assert!((10..=99).contains(&sent.number()), "{}", sent.body);
+        assert!(
+            sent.body
+                .contains("action=\"/accounts/login/flow/complete/\""),
+            "{}",
+            sent.body
+        );
+        assert!(sent.body.contains("id=\"nopassword-complete\""));
+        assert!(
+            sent.body
+                .contains("data-status=\"/accounts/api/login/flow/\"")
+        );
+        assert_eq!(sent.csrf_token(), jar.get("nopassword_csrf").expect("csrf"));
+        // The same flow, asked again through the API, keeps its number.
+        let api = send!(
+            app,
+            api("/accounts/api/login/", json!({ "username": username })),
+            &mut jar
+        );
+        let body = api.json();
+        assert_eq!(body["code"], "code_sent");
+        assert_eq!(body["number"], json!(sent.number()), "{body}");
+        assert_eq!(body["flow"].as_str(), jar.get("nopassword_flow"));
+    }
+}
+
+async fn another_device_approves_and_the_asker_completes() {
+    let (app, outbox, sessions) = site!(|s: &mut Settings| s.login_redirect_url = "/home".into());
+    let mut asker = Jar::default();
+    let sent = ask!(app, &mut asker, "alice");
+    let number = sent.number();
+    assert_eq!(status!(app, &mut asker), "pending");
+    // "Continue" too early: the waiting page again, with the notice.
+    let early = send!(
+        app,
+        form(
+            "/accounts/login/flow/complete/",
+            &[("csrfmiddlewaretoken", &sent.csrf_token())]
+        ),
+        &mut asker
+    );
+    assert_eq!(early.status, StatusCode::OK);
+    assert!(
+        early.body.contains(messages::FLOW_NOT_APPROVED),
+        "{}",
+        early.body
+    );
+    assert_eq!(early.number(), number);
+
+    let link = link_path(&outbox, "alice");
+    let mut phone = Jar::default();
+    let page = send!(app, TestRequest::get().uri(&link), &mut phone);
+    let offered = page.offered_numbers();
+    assert_eq!(offered.len(), 3, "{}", page.body);
+    assert!(offered.contains(&number));
+    let approved = pick!(app, &mut phone, &link, number);
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    assert!(approved.body.contains(messages::LOGIN_APPROVED));
+    assert!(set_cookie_named(&approved.headers, "nopassword_session").is_none());
+    // The phone is not logged in, and the link is spent.
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut phone);
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    let again = send!(app, TestRequest::get().uri(&link), &mut phone);
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    // A stranger learns nothing; the asker sees the approval.
+    assert_eq!(status!(app, &mut phone), "expired");
+    assert_eq!(status!(app, &mut asker), "approved");
+    assert!(sessions.is_empty(), "nobody logged in yet: {sessions:?}");
+
+    // Completing needs the CSRF token.
+    let forged = send!(
+        app,
+        form(
+            "/accounts/login/flow/complete/",
+            &[("csrfmiddlewaretoken", "x")]
+        ),
+        &mut asker.clone()
+    );
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let done = send!(
+        app,
+        form(
+            "/accounts/login/flow/complete/",
+            &[("csrfmiddlewaretoken", &sent.csrf_token())]
+        ),
+        &mut asker
+    );
+    assert_eq!(done.status, StatusCode::FOUND, "{}", done.body);
+    assert_eq!(done.location(), "/home");
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut asker);
+    assert_eq!(me.json()["username"], "alice");
+    assert_eq!(sessions.len(), 1);
+    // Once only.
+    assert_eq!(status!(app, &mut asker), "expired");
+    let twice = send!(
+        app,
+        form(
+            "/accounts/login/flow/complete/",
+            &[("csrfmiddlewaretoken", &sent.csrf_token())]
+        ),
+        &mut asker
+    );
+    assert_eq!(twice.status, StatusCode::OK);
+    assert!(twice.body.contains(messages::FLOW_NOT_APPROVED));
+}
+
+async fn a_wrong_number_approves_nothing_and_logs_nobody_in() {
+    let (app, outbox, _sessions) = site!(|_| {});
+    let mut asker = Jar::default();
+    let number = ask!(app, &mut asker, "alice").number();
+    let link = link_path(&outbox, "alice");
+    let mut phone = Jar::default();
+    let page = send!(app, TestRequest::get().uri(&link), &mut phone);
+    let wrong = *page
+        .offered_numbers()
+        .iter()
+        .find(|&&n| n != number)
+        .expect("two decoys");
+    let refused = pick!(app, &mut phone, &link, wrong);
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains(messages::NOT_APPROVED));
+    assert!(refused.body.contains(messages::WRONG_NUMBER));
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut phone);
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(status!(app, &mut asker), "pending");
+    // The page no longer offers approval; a later right pick withdraws the code.
+    let page = send!(app, TestRequest::get().uri(&link), &mut phone);
+    assert!(page.offered_numbers().is_empty(), "{}", page.body);
+    let late = pick!(app, &mut phone, &link, number);
+    assert_eq!(late.status, StatusCode::BAD_REQUEST);
+    assert_eq!(status!(app, &mut asker), "expired");
+    let gone = send!(app, TestRequest::get().uri(&link), &mut asker);
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}
+
+async fn picking_is_refused_outside_confirm_and_spends_nothing() {
+    for mode in [CrossDeviceLinks::Allow, CrossDeviceLinks::Deny] {
+        let (app, outbox, _sessions) = site!(move |s: &mut Settings| s.cross_device_links = mode);
+        let mut asker = Jar::default();
+        let number = ask!(app, &mut asker, "alice").number();
+        let link = link_path(&outbox, "alice");
+        let mut phone = Jar::default();
+        let token = send!(app, TestRequest::get().uri("/accounts/login/"), &mut phone).csrf_token();
+        let number = number.to_string();
+        let picked = send!(
+            app,
+            form(
+                &link,
+                &[("csrfmiddlewaretoken", &token), ("number", &number)]
+            ),
+            &mut phone
+        );
+        assert_eq!(
+            picked.status,
+            StatusCode::FORBIDDEN,
+            "{mode:?}: {}",
+            picked.body
+        );
+        let me = send!(app, TestRequest::get().uri("/whoami"), &mut phone);
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(status!(app, &mut asker), "pending", "{mode:?}");
+        // The asker's own browser still logs in with the link.
+        let page = send!(app, TestRequest::get().uri(&link), &mut asker);
+        let posted = send!(
+            app,
+            form(&link, &[("csrfmiddlewaretoken", &page.csrf_token())]),
+            &mut asker
+        );
+        assert_eq!(posted.status, StatusCode::FOUND, "{mode:?}");
+    }
+}
+
+async fn the_same_browser_s_pick_never_logs_it_in_and_an_empty_number_logs_in() {
+    let (app, outbox, _sessions) = site!(|_| {});
+    // An empty `number` is the plain "Log in" of the link; a blank one is a (wrong) pick, as
+    // on axum: it logs nobody in.
+    let mut jar = Jar::default();
+    ask!(app, &mut jar, "alice");
+    let link = link_path(&outbox, "alice");
+    let page = send!(app, TestRequest::get().uri(&link), &mut jar);
+    let token = page.csrf_token();
+    let blank = send!(
+        app,
+        form(&link, &[("csrfmiddlewaretoken", &token), ("number", " ")]),
+        &mut jar
+    );
+    assert_eq!(blank.status, StatusCode::BAD_REQUEST, "{}", blank.body);
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    let empty = send!(
+        app,
+        form(&link, &[("csrfmiddlewaretoken", &token), ("number", "")]),
+        &mut jar
+    );
+    assert_eq!(empty.status, StatusCode::FOUND, "{}", empty.body);
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.json()["username"], "alice");
+    // A pick posted by the flow's own browser approves, and logs in only through completing.
+    let mut jar = Jar::default();
+    let number = ask!(app, &mut jar, "bob").number();
+    let link = link_path(&outbox, "bob");
+    let approved = pick!(app, &mut jar, &link, number);
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    assert!(set_cookie_named(&approved.headers, "nopassword_session").is_none());
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(status!(app, &mut jar), "approved");
+}
+
+async fn completing_without_a_flow_is_the_404_page() {
+    let (app, _outbox, _sessions) = site!(|_| {});
+    let mut jar = Jar::default();
+    let token = send!(app, TestRequest::get().uri("/accounts/login/"), &mut jar).csrf_token();
+    let fields = [("csrfmiddlewaretoken", token.as_str())];
+    let none = send!(
+        app,
+        form("/accounts/login/flow/complete/", &fields),
+        &mut jar.clone()
+    );
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    assert!(
+        none.body.contains(messages::CODE_NOT_FOUND),
+        "{}",
+        none.body
+    );
+    let mut malformed = jar.clone();
+    malformed
+        .0
+        .insert("nopassword_flow".into(), "not-a-flow".into());
+    let bad = send!(
+        app,
+        form("/accounts/login/flow/complete/", &fields),
+        &mut malformed
+    );
+    assert_eq!(bad.status, StatusCode::NOT_FOUND);
+    // A well-formed flow nobody knows: the waiting page, its number the flow's own.
+    let mut unknown = jar.clone();
+    unknown.0.insert("nopassword_flow".into(), "ab".repeat(32));
+    let waiting = send!(
+        app,
+        form("/accounts/login/flow/complete/", &fields),
+        &mut unknown
+    );
+    assert_eq!(waiting.status, StatusCode::OK, "{}", waiting.body);
+    assert!(waiting.body.contains(messages::FLOW_NOT_APPROVED));
+    assert!((10..=99).contains(&waiting.number()));
+    // HEAD of the status route answers as GET (axum's GET routes do too; the server drops the
+    // body, which this in-process test service does not).
+    let head = send!(
+        app,
+        TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri("/accounts/api/login/flow/"),
+        &mut jar
+    );
+    assert_eq!(head.status, StatusCode::OK);
+    // GET is not a route.
+    let get = send!(
+        app,
+        TestRequest::get().uri("/accounts/login/flow/complete/"),
+        &mut jar
+    );
+    assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+async fn the_api_polls_and_completes_an_approved_flow() {
+    let (app, outbox, _sessions) = site!(|_| {});
+    // A client without a cookie jar: the flow travels in the query and the body.
+    let started = send!(
+        app,
+        api("/accounts/api/login/", json!({ "username": "alice" })),
+        &mut Jar::default()
+    );
+    let body = started.json();
+    let flow = body["flow"].as_str().expect("a flow").to_owned();
+    let number = u8::try_from(body["number"].as_u64().expect("a number")).expect("u8");
+    let by_query = format!("/accounts/api/login/flow/?flow={flow}");
+    assert_eq!(status!(app, &mut Jar::default(), &by_query), "pending");
+    assert_eq!(
+        status!(app, &mut Jar::default()),
+        "expired",
+        "no flow at all"
+    );
+    assert_eq!(
+        status!(
+            app,
+            &mut Jar::default(),
+            "/accounts/api/login/flow/?flow=junk"
+        ),
+        "expired"
+    );
+    let complete = || {
+        api(
+            "/accounts/api/login/flow/complete/",
+            json!({ "flow": flow }),
+        )
+    };
+    let early = send!(app, complete(), &mut Jar::default());
+    assert_eq!(early.status, StatusCode::UNAUTHORIZED, "{}", early.body);
+    assert_eq!(
+        early.json(),
+        json!({ "detail": messages::FLOW_NOT_APPROVED, "code": "flow_not_approved" })
+    );
+    // In the request's language.
+    let german = send!(
+        app,
+        complete().insert_header((actix_web::http::header::ACCEPT_LANGUAGE, "de")),
+        &mut Jar::default()
+    );
+    assert_eq!(german.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(german.json()["code"], "flow_not_approved");
+    assert_ne!(german.json()["detail"], messages::FLOW_NOT_APPROVED);
+
+    let link = link_path(&outbox, "alice");
+    let approved = pick!(app, &mut Jar::default(), &link, number);
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    assert_eq!(status!(app, &mut Jar::default(), &by_query), "approved");
+    let mut jar = Jar::default();
+    let done = send!(app, complete(), &mut jar);
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json(), json!({ "next": "/" }));
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut jar);
+    assert_eq!(me.json()["username"], "alice");
+    let twice = send!(app, complete(), &mut Jar::default());
+    assert_eq!(twice.status, StatusCode::UNAUTHORIZED);
+
+    // A client with a cookie jar: the cookie is enough, and a JSON body is required.
+    let mut browser = Jar::default();
+    let started = send!(
+        app,
+        api("/accounts/api/login/", json!({ "username": "bob" })),
+        &mut browser
+    );
+    let number = started.json()["number"].to_string();
+    pick!(app, &mut Jar::default(), &link_path(&outbox, "bob"), number);
+    assert_eq!(status!(app, &mut browser), "approved");
+    let as_form = send!(
+        app,
+        form("/accounts/api/login/flow/complete/", &[]),
+        &mut browser
+    );
+    assert_eq!(as_form.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let done = send!(
+        app,
+        api("/accounts/api/login/flow/complete/", json!({})),
+        &mut browser
+    );
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let me = send!(app, TestRequest::get().uri("/whoami"), &mut browser);
+    assert_eq!(me.json()["username"], "bob");
+}
+
 /// actix-web's `test` macro needs its `macros` feature; each case runs on an actix System.
 macro_rules! on_actix {
     ($($case:ident),* $(,)?) => {
@@ -753,4 +1185,11 @@ on_actix!(
     logout_on_get_logs_out,
     login_always_renews_the_session_id,
     configure_delivers_in_the_background,
+    the_waiting_page_and_the_api_show_the_flow_s_number,
+    another_device_approves_and_the_asker_completes,
+    a_wrong_number_approves_nothing_and_logs_nobody_in,
+    picking_is_refused_outside_confirm_and_spends_nothing,
+    the_same_browser_s_pick_never_logs_it_in_and_an_empty_number_logs_in,
+    completing_without_a_flow_is_the_404_page,
+    the_api_polls_and_completes_an_approved_flow,
 );

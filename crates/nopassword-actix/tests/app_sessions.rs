@@ -546,6 +546,90 @@ async fn without_identity_middleware_the_routes_answer_503_and_spend_nothing() {
     assert_eq!(login.status, StatusCode::OK, "{}", login.body);
 }
 
+/// The complete routes log in, so without an `IdentityMiddleware` they answer 503 before the
+/// approval is taken: with sessions in place the flow still completes. The status route logs
+/// nobody in and answers either way.
+async fn without_identity_middleware_completing_answers_503_and_takes_nothing() {
+    let (service, outbox) = service();
+    let fixed = test::init_service(
+        App::new()
+            .configure(configure(service.clone()).expect("templates"))
+            .wrap(IdentityMiddleware::default())
+            .wrap(SessionMiddleware::new(
+                MemorySessionStore::default(),
+                Key::from(&[7; 64]),
+            )),
+    )
+    .await;
+    let broken = test::init_service(
+        App::new()
+            .configure(configure(service).expect("templates"))
+            .wrap(SessionMiddleware::new(
+                MemorySessionStore::default(),
+                Key::from(&[7; 64]),
+            )),
+    )
+    .await;
+    let mut asker = Jar::default();
+    let started = send!(
+        fixed,
+        TestRequest::post()
+            .uri("/accounts/api/login/")
+            .set_json(json!({ "username": "alice" })),
+        &mut asker
+    );
+    let number = started.json()["number"].to_string();
+    let url = outbox.latest_for("alice").expect("sent").url;
+    let link = &url[url.find("/accounts/").expect("a mounted link")..];
+    let mut phone = Jar::default();
+    let page = send!(fixed, get(link), &mut phone);
+    let picked = send!(
+        fixed,
+        form(
+            link,
+            &[
+                ("csrfmiddlewaretoken", &page.csrf_token()),
+                ("number", &number)
+            ]
+        ),
+        &mut phone
+    );
+    assert_eq!(picked.status, StatusCode::OK, "{}", picked.body);
+
+    let status = send!(broken, get("/accounts/api/login/flow/"), &mut asker);
+    assert_eq!(status.json()["status"], "approved");
+    let token = send!(fixed, get("/accounts/login/"), &mut asker).csrf_token();
+    let html = send!(
+        broken,
+        form(
+            "/accounts/login/flow/complete/",
+            &[("csrfmiddlewaretoken", &token)]
+        ),
+        &mut asker
+    );
+    assert_eq!(html.status, StatusCode::SERVICE_UNAVAILABLE);
+    let api = send!(
+        broken,
+        TestRequest::post()
+            .uri("/accounts/api/login/flow/complete/")
+            .set_json(json!({})),
+        &mut asker
+    );
+    assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(api.json()["code"], "unavailable");
+    let status = send!(fixed, get("/accounts/api/login/flow/"), &mut asker);
+    assert_eq!(status.json()["status"], "approved", "nothing was taken");
+    let done = send!(
+        fixed,
+        form(
+            "/accounts/login/flow/complete/",
+            &[("csrfmiddlewaretoken", &token)]
+        ),
+        &mut asker
+    );
+    assert_eq!(done.status, StatusCode::FOUND, "{}", done.body);
+}
+
 // ---- "login required" ----
 
 async fn login_required_sends_browsers_to_the_login_page_and_back() {
@@ -774,6 +858,10 @@ fn handlers_and_the_guard_run_in_named_spans() {
             );
             let api_logout = TestRequest::post().uri("/accounts/api/logout/");
             send!(app, api_logout.set_json(json!({})), &mut jar);
+            send!(app, get("/accounts/api/login/flow/"), &mut jar);
+            send!(app, form("/accounts/login/flow/complete/", &[]), &mut jar);
+            let api_complete = TestRequest::post().uri("/accounts/api/login/flow/complete/");
+            send!(app, api_complete.set_json(json!({})), &mut jar);
         });
     });
     let seen = spans.0.lock().expect("not poisoned").clone();
@@ -788,6 +876,9 @@ fn handlers_and_the_guard_run_in_named_spans() {
         "nopassword.code",
         "nopassword.api.logout",
         "nopassword.login_required",
+        "nopassword.api.flow",
+        "nopassword.flow_complete",
+        "nopassword.api.flow_complete",
     ] {
         assert!(
             seen.iter().any(|seen| seen == name),
@@ -818,6 +909,7 @@ mod cases {
         the_app_s_own_logins_count_for_our_extractors,
         rotating_secret_key_ends_our_logins_in_the_app_s_sessions,
         without_identity_middleware_the_routes_answer_503_and_spend_nothing,
+        without_identity_middleware_completing_answers_503_and_takes_nothing,
         login_required_sends_browsers_to_the_login_page_and_back,
         login_required_answers_json_clients_401,
         logged_in_redirects_like_the_middleware,

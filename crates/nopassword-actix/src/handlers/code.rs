@@ -13,7 +13,7 @@ use nopassword_core::{
     forms::{FormErrors, messages},
     http::{CodePost, Failure, UsernameQuery},
     pages::Page,
-    service::{CodeAttempt, LinkAction},
+    service::{Approval, CodeAttempt, LinkAction},
 };
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
@@ -78,10 +78,14 @@ impl Link {
     }
 }
 
-// No Debug: it holds a code or a CSRF token.
+/// A form with only the CSRF token (the link's "Log in", the waiting page's "Continue"), or
+/// with the number picked on the approval page. No Debug: it holds a CSRF token.
 #[derive(Deserialize)]
 pub(crate) struct CsrfBody {
-    csrfmiddlewaretoken: Option<String>,
+    pub(crate) csrfmiddlewaretoken: Option<String>,
+    /// The number picked to approve the device that asked (the "Confirm login" page).
+    #[serde(default)]
+    pub(crate) number: Option<String>,
 }
 
 /// `GET` of a link: what [`NoPassword::open_link`] decides. The "Logging in..." page, the
@@ -148,6 +152,27 @@ async fn log_in_with_link<U: LoginUser>(
     Ok(found(&login.next))
 }
 
+/// A number picked on the "Confirm login" page: approves the flow that asked, or not. The
+/// approval page, or the failure page of a link that cannot approve.
+async fn approve<U: LoginUser>(
+    state: &AppState<U>,
+    req: &HttpRequest,
+    link: &Link,
+    number: &str,
+) -> Result<HttpResponse, Failure> {
+    match state
+        .service
+        .approve_flow(link.attempt(req, state), number)
+        .await?
+    {
+        Approval::Approved => Ok(state.page(Page::Approval { approved: true })),
+        Approval::WrongNumber => Ok(state.page(Page::Approval { approved: false })),
+        refused @ (Approval::NotFound | Approval::Denied) => {
+            Err(refused.failure().unwrap_or(Failure::NotFound))
+        }
+    }
+}
+
 /// `HEAD` of a link: 404 for an unknown link, 403 when a `GET` would be denied, else 200; it
 /// never consumes the code (even with `post_redirect` off).
 #[tracing::instrument(name = "nopassword.link", skip_all)]
@@ -171,6 +196,11 @@ pub(crate) async fn link_head<U: LoginUser>(
 /// `POST` of a link (the "Logging in..." or "Confirm login" form): consume, log in, 302 to
 /// `next`; 404 for an unknown link, 403 without a valid CSRF token or, under
 /// `cross_device_links = "deny"`, outside the link's flow.
+///
+/// With a non-empty `number` (a pick on the "Confirm login" page) it approves the flow that
+/// asked instead, and never logs this client in: 200 "Login approved" for the flow's number,
+/// 400 "Login not approved" for another, 404 for a link that cannot approve, 403 outside
+/// `cross_device_links = "confirm"` (docs/HTTP.md, Cross-device approval).
 #[tracing::instrument(name = "nopassword.link", skip_all)]
 pub(crate) async fn link_post<U: LoginUser>(
     req: HttpRequest,
@@ -181,7 +211,10 @@ pub(crate) async fn link_post<U: LoginUser>(
         let body: CsrfBody = form_body(&req, payload).await?;
         let link = link(&state, &req).ok_or(Failure::NotFound)?;
         check_csrf(&state.service, &req, body.csrfmiddlewaretoken.as_deref())?;
-        log_in_with_link(&state, &req, &link).await
+        match body.number.as_deref().filter(|number| !number.is_empty()) {
+            Some(number) => approve(&state, &req, &link, number).await,
+            None => log_in_with_link(&state, &req, &link).await,
+        }
     }
     .await
     .unwrap_or_else(|failure| state.html_failure(failure))

@@ -159,9 +159,37 @@ async fn api_complete(site: &Site, client: &Browser, body: &Value) -> Reply {
         .await
 }
 
-/// The API's 401 for a flow that does not complete.
+/// `reply` began no session: no session cookie. For a client already logged in, see
+/// [`assert_session_kept`] instead.
+#[track_caller]
+fn assert_no_session(reply: &Reply, what: &str) {
+    assert!(reply.session_set_cookie().is_none(), "{what}: no session");
+}
+
+/// The session a logged-in client sent (`held`) still logs `username` in: a refused request
+/// neither renewed nor ended it. (Its answer may carry the session cookie all the same: a
+/// session middleware may re-send it on every answer to slide its expiry, as actix-session's
+/// `TtlExtensionPolicy::OnEveryRequest` in nopassword-actix's `login_middleware` does, with a
+/// new encryption each time; so the id is checked, not the header.)
+async fn assert_session_kept(site: &Site, held: Option<&str>, username: &str, what: &str) {
+    let held = held.unwrap_or_else(|| panic!("{what}: the client holds a session"));
+    assert_eq!(
+        site.who_has(held).await.as_deref(),
+        Some(username),
+        "{what}: the session was renewed or ended"
+    );
+}
+
+/// The API's 401 for a flow that does not complete, to a client without a session.
 #[track_caller]
 fn assert_not_approved(reply: &Reply, what: &str) {
+    assert_not_approved_answer(reply, what);
+    assert_no_session(reply, what);
+}
+
+/// The API's 401 for a flow that does not complete.
+#[track_caller]
+fn assert_not_approved_answer(reply: &Reply, what: &str) {
     assert_eq!(
         reply.status,
         StatusCode::UNAUTHORIZED,
@@ -173,13 +201,19 @@ fn assert_not_approved(reply: &Reply, what: &str) {
         json!({ "detail": text::FLOW_NOT_APPROVED, "code": "flow_not_approved" }),
         "{what}"
     );
-    assert!(reply.session_set_cookie().is_none(), "{what}: no session");
+}
+
+/// The waiting page again after an early "Continue", to a client without a session.
+#[track_caller]
+fn assert_waiting_again(reply: &Reply, number: u8, what: &str) {
+    assert_waiting_page_again(reply, number, what);
+    assert_no_session(reply, what);
 }
 
 /// The waiting page again after an early "Continue": 200, the notice, the same number, the
 /// form.
 #[track_caller]
-fn assert_waiting_again(reply: &Reply, number: u8, what: &str) {
+fn assert_waiting_page_again(reply: &Reply, number: u8, what: &str) {
     reply.expect(StatusCode::OK);
     let text = html::unescape(&reply.body);
     assert!(
@@ -193,7 +227,6 @@ fn assert_waiting_again(reply: &Reply, number: u8, what: &str) {
         "{what}: {}",
         reply.body
     );
-    assert!(reply.session_set_cookie().is_none(), "{what}: no session");
 }
 
 /// The 404 page of an unknown link.
@@ -397,8 +430,10 @@ pub async fn the_waiting_browser_completes_once<A: Adapter>() {
     let again = complete(&site, &copy).await;
     assert_waiting_again(&again, number, "a copy of the flow cookie");
     assert_eq!(copy.whoami().await, None);
+    let held = asker.session_id();
     let again = complete(&site, &asker).await;
-    assert_waiting_again(&again, number, "the second Continue");
+    assert_waiting_page_again(&again, number, "the second Continue");
+    assert_session_kept(&site, held.as_deref(), "alice", "the second Continue").await;
 }
 
 /// `POST api/login/flow/complete/`: 401 `flow_not_approved` before the approval; after it,
@@ -425,7 +460,10 @@ pub async fn the_api_completes_once<A: Adapter>() {
         assert_eq!(done.json(), json!({ "next": "/api-next" }));
         assert!(done.session_set_cookie().is_some(), "{:?}", done.headers);
         assert_eq!(client.whoami().await.as_deref(), Some("alice"));
-        assert_not_approved(&api_complete(&site, &client, &body).await, "completed");
+        let held = client.session_id();
+        let again = api_complete(&site, &client, &body).await;
+        assert_not_approved_answer(&again, "completed");
+        assert_session_kept(&site, held.as_deref(), "alice", "completed").await;
         let other = site.browser();
         assert_not_approved(
             &api_complete(&site, &other, &json!({ "flow": flow })).await,
