@@ -783,6 +783,30 @@ impl CodeStore for PgStore {
         Ok(count(n))
     }
 
+    /// One statement (one round trip): the approved record replaces the code's, with the
+    /// code's own expiry (`ttl` is not used), so a poll never finds the code missing.
+    async fn approve(
+        &self,
+        key: &CodeKey,
+        approved: &CodeRecord,
+        _ttl: Duration,
+    ) -> Result<Option<CodeRecord>, StoreError> {
+        let (key_value, value, now) = (key_bytes(key), approved.encode(), self.now());
+        let sql = self.inner.tables.sql.approve.clone();
+        let bytes = self
+            .call("approve", key, |mut conn| {
+                let query = sqlx::query_scalar::<_, Vec<u8>>(sql.clone())
+                    .bind(key_value.clone())
+                    .bind(value.clone())
+                    .bind(now);
+                async move { query.fetch_optional(&mut *conn).await }
+            })
+            .await?;
+        bytes
+            .map(|bytes| CodeRecord::decode(&bytes).map_err(StoreError::from))
+            .transpose()
+    }
+
     /// [`PgStore::ping`].
     async fn health(&self) -> Result<(), StoreError> {
         self.ping().await
