@@ -78,6 +78,8 @@ pub(crate) struct Statements {
     pub(crate) put: SqlStr,
     /// `$1` key, `$2` now.
     pub(crate) get: SqlStr,
+    /// `$1` keys (an array), `$2` now: the live ones among them, with their keys.
+    pub(crate) get_many: SqlStr,
     /// `$1` key, `$2` now: one atomic `DELETE ... RETURNING`.
     pub(crate) take: SqlStr,
     /// `$1` key, `$2` now.
@@ -116,6 +118,9 @@ pub(crate) fn statements(codes: &str, counters: &str) -> Statements {
         )),
         get: sql(format!(
             "SELECT record, failures FROM {codes} WHERE key = $1 AND expires_at > $2"
+        )),
+        get_many: sql(format!(
+            "SELECT key, record, failures FROM {codes} WHERE key = ANY($1) AND expires_at > $2"
         )),
         take: sql(format!(
             "DELETE FROM {codes} WHERE key = $1 AND expires_at > $2 RETURNING record"

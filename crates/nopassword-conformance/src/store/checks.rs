@@ -872,7 +872,7 @@ pub async fn concurrent_approvals(subject: &Subject) {
         store.put(&key, &rec, LONG).await.expect("put");
         let mixed = round % 2 == 1;
         let racing = Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let pollers: Vec<_> = (0..4)
+        let pollers: Vec<_> = (0..2)
             .map(|_| {
                 let (store, racing) = (Arc::clone(store), Arc::clone(&racing));
                 tokio::spawn(async move {
