@@ -66,6 +66,11 @@
 //!   never consume a code, except `GET` with `post_redirect = false` where login is allowed.
 //! - Typed codes (`login/code/`, `api/login/code/`, [`NoPasswordBackend`]) count only within
 //!   their flow; a stranger's guesses spend nothing of the user's.
+//! - **Cross-device approval** (docs/HTTP.md): the "sent" page shows the flow's matching
+//!   number and waits (its script polls `api/login/flow/`); the link opened on another device
+//!   offers three numbers, and the right pick approves the flow without logging that device
+//!   in; the asking browser then completes with `POST login/flow/complete/` (or the API's
+//!   `api/login/flow/complete/`), which starts its session.
 //! - `GET logout/` shows a "Log out?" page whose button posts the logout, unless
 //!   `logout_on_get = true`.
 //! - Logging in always renews the session id.
@@ -123,7 +128,7 @@ pub use backend::{Credentials, NoPasswordBackend, PasswordlessBackend, SessionUs
 pub use extract::{CurrentUser, MaybeUser};
 pub use forwarded::request_info;
 pub use guard::{LoginRequired, LoginRequiredLayer, login_required, login_required_with};
-use handlers::{api, code, login, logout};
+use handlers::{api, code, flow, login, logout};
 pub use health::{READINESS_TIMEOUT, readiness, readiness_with_timeout};
 pub use memory_sessions::MemorySessionStore;
 pub use nopassword_core::http::RequestInfo;
@@ -218,8 +223,11 @@ pub fn router_with<B: PasswordlessBackend>(
                 .head(logout::head)
                 .post(logout::post::<B>),
         )
+        .route("/login/flow/complete/", post(flow::complete::<B>))
         .route("/api/login/", post(api::login::<B>))
         .route("/api/login/code/", post(api::login_code::<B>))
+        .route("/api/login/flow/", get(api::flow_status::<U<B>>))
+        .route("/api/login/flow/complete/", post(api::flow_complete::<B>))
         .route("/api/logout/", post(api::logout::<B>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response(security_headers))

@@ -142,6 +142,91 @@ fn an_api_login_runs_in_named_spans_that_hold_no_secret() {
     }
 }
 
+/// A login approved from another device: the pick runs in `nopassword.link` and records no
+/// user (it logs nobody in), the completion in `nopassword.api.flow_complete` records the
+/// user's id, and no span field holds the code, the link or the flow.
+#[test]
+fn an_approved_flow_completes_in_named_spans_that_hold_no_secret() {
+    let spans = Spans::default();
+    let subscriber = Registry::default().with(spans.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (code, flow) = tracing::subscriber::with_default(subscriber, || {
+        runtime.block_on(async {
+            let (service, outbox) = support::service();
+            let app: Router = router(service.clone())
+                .expect("templates parse")
+                .layer(login_layer(&service, MemorySessionStore::default()));
+            let asked = support::send(
+                &app,
+                support::post_json("/accounts/api/login/", &json!({ "username": "alice" }), &[]),
+            )
+            .await;
+            assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+            let asked: Value = serde_json::from_str(&asked.body).expect("JSON");
+            let flow = asked["flow"].as_str().expect("a flow").to_owned();
+            let number = asked["number"].as_u64().expect("a number");
+            let message = outbox.latest_for("alice").expect("delivered inline");
+            let path = message
+                .url
+                .split_once("/accounts/")
+                .map(|(_, rest)| format!("/accounts/{rest}"))
+                .expect("a link path");
+            let csrf = service.new_csrf_token();
+            let pick = Request::builder()
+                .method(Method::POST)
+                .uri(&path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, format!("nopassword_csrf={csrf}"))
+                .body(Body::from(format!(
+                    "csrfmiddlewaretoken={csrf}&number={number}"
+                )))
+                .expect("a request");
+            let picked = support::send(&app, pick).await;
+            assert_eq!(picked.status, StatusCode::OK, "{}", picked.body);
+            let done = support::send(
+                &app,
+                support::post_json(
+                    "/accounts/api/login/flow/complete/",
+                    &json!({ "flow": flow }),
+                    &[],
+                ),
+            )
+            .await;
+            assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+            (message.code.expose().to_owned(), flow)
+        })
+    });
+
+    let link = spans.named("nopassword.link");
+    assert_eq!(link.len(), 1, "{:?}", spans.all());
+    assert!(
+        !link[0].fields.iter().any(|(name, _)| name == "user.id"),
+        "the pick logs nobody in: {:?}",
+        link[0]
+    );
+    let complete = spans.named("nopassword.api.flow_complete");
+    assert_eq!(complete.len(), 1, "{:?}", spans.all());
+    assert!(
+        complete[0]
+            .fields
+            .contains(&("user.id".to_owned(), "1".to_owned())),
+        "{:?}",
+        complete[0]
+    );
+    for seen in spans.all() {
+        for (name, value) in &seen.fields {
+            assert!(
+                !value.contains(&code) && !value.contains(&flow),
+                "span {} field {name} holds a secret",
+                seen.name
+            );
+        }
+    }
+}
+
 /// A request of `method` with a urlencoded or JSON body (what the handler's extractor takes).
 fn request(method: Method, uri: &str, content_type: Option<&str>, body: &str) -> Request<Body> {
     let mut request = Request::builder().method(method).uri(uri);
@@ -237,6 +322,28 @@ fn every_route_runs_in_its_span() {
             json,
             "{}",
             "nopassword.api.logout",
+        ),
+        (Method::POST, link, form, "number=42", "nopassword.link"),
+        (
+            Method::POST,
+            "/accounts/login/flow/complete/",
+            form,
+            "x=1",
+            "nopassword.flow_complete",
+        ),
+        (
+            Method::GET,
+            "/accounts/api/login/flow/",
+            None,
+            "",
+            "nopassword.api.flow",
+        ),
+        (
+            Method::POST,
+            "/accounts/api/login/flow/complete/",
+            json,
+            "{}",
+            "nopassword.api.flow_complete",
         ),
     ];
     tracing::subscriber::with_default(subscriber, || {

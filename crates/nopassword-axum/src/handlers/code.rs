@@ -11,7 +11,7 @@ use nopassword_core::{
     forms::{FormErrors, messages},
     http::{CodePost, Failure, UsernameQuery},
     pages::Page,
-    service::{CodeAttempt, LinkAction},
+    service::{Approval, CodeAttempt, LinkAction},
 };
 use serde::Deserialize;
 
@@ -49,10 +49,14 @@ impl Link {
     }
 }
 
-// No Debug: it holds a code or a CSRF token.
+/// The body of a link's `POST`: the CSRF token, and the number picked on the approval page
+/// (docs/HTTP.md, Cross-device approval) when the person approves another device.
+// No Debug: it holds a CSRF token.
 #[derive(Deserialize)]
-pub(crate) struct CsrfBody {
+pub(crate) struct LinkPost {
     csrfmiddlewaretoken: Option<String>,
+    #[serde(default)]
+    number: Option<String>,
 }
 
 /// `GET` of a link, as nopassword-core's [`LinkAction`] says: the "Logging in..." page, an
@@ -122,6 +126,22 @@ async fn log_in_with_link<B: PasswordlessBackend>(
     Ok(found(&login.next))
 }
 
+/// A number picked on the approval page: approves the flow that asked for the link's code, or
+/// not; this client's session is never touched.
+async fn approve<U: LoginUser>(
+    state: &AppState<U>,
+    attempt: CodeAttempt<'_>,
+    number: &str,
+) -> Result<Response, Failure> {
+    match state.service.approve_flow(attempt, number).await? {
+        Approval::Approved => Ok(state.page(Page::Approval { approved: true })),
+        Approval::WrongNumber => Ok(state.page(Page::Approval { approved: false })),
+        other @ (Approval::NotFound | Approval::Denied) => {
+            Err(other.failure().unwrap_or(Failure::NotFound))
+        }
+    }
+}
+
 /// `HEAD` of a link: 404 for an unknown link, 403 where `GET` would deny, else 200; never
 /// consumes the code (even with `post_redirect` off).
 #[tracing::instrument(name = "nopassword.link", skip_all)]
@@ -144,6 +164,11 @@ pub(crate) async fn link_head<U: LoginUser>(
 
 /// `POST` of a link (the "Logging in..." or "Confirm login" form): consume, log in, 302 to
 /// `next`; else 404, or 403 under `cross_device_links = "deny"` without the flow.
+///
+/// With a non-empty `number` (a pick on the approval page) it approves the flow that asked
+/// instead, and never logs this client in: the right number answers 200 "Login approved", a
+/// wrong one 400 "Login not approved"; 404 for a dead link, 403 outside
+/// `cross_device_links = "confirm"` (nothing spent).
 #[tracing::instrument(name = "nopassword.link", skip_all, fields(user.id = tracing::field::Empty))]
 pub(crate) async fn link_post<B: PasswordlessBackend>(
     State(state): State<AppState<UserOf<B>>>,
@@ -151,7 +176,7 @@ pub(crate) async fn link_post<B: PasswordlessBackend>(
     cookies: RequestCookies,
     mut auth: Auth<B>,
     link: Result<Path<Link>, PathRejection>,
-    HtmlForm(body): HtmlForm<CsrfBody>,
+    HtmlForm(body): HtmlForm<LinkPost>,
 ) -> Response {
     let Some(link) = decoded(link) else {
         return state.html_failure(Failure::NotFound);
@@ -160,7 +185,11 @@ pub(crate) async fn link_post<B: PasswordlessBackend>(
         if !cookies.csrf_valid(&state.service, body.csrfmiddlewaretoken.as_deref()) {
             return Err(Failure::Csrf);
         }
-        log_in_with_link(&state, &mut auth, link.attempt(&info, &cookies)).await
+        let attempt = link.attempt(&info, &cookies);
+        match body.number.as_deref().filter(|number| !number.is_empty()) {
+            Some(number) => approve(&state, attempt, number).await,
+            None => log_in_with_link(&state, &mut auth, attempt).await,
+        }
     }
     .await
     .unwrap_or_else(|failure| state.html_failure(failure))

@@ -2,6 +2,7 @@
 
 pub(crate) mod api;
 pub(crate) mod code;
+pub(crate) mod flow;
 pub(crate) mod login;
 pub(crate) mod logout;
 

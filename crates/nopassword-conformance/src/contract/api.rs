@@ -46,7 +46,7 @@ pub async fn login_sends_a_code<A: Adapter>() {
     assert_json(
         &reply,
         StatusCode::OK,
-        json!({ "detail": text::CODE_SENT, "code": "code_sent", "flow": flow }),
+        json!({ "detail": text::CODE_SENT, "code": "code_sent", "flow": flow, "number": super::approval::number_of(&reply) }),
     );
     let message = site.new_message_for("alice", 0).await;
     assert!(
@@ -73,7 +73,7 @@ pub async fn login_answers_alike_for_unknown_and_inactive_users<A: Adapter>() {
         assert_json(
             &reply,
             StatusCode::OK,
-            json!({ "detail": text::CODE_SENT, "code": "code_sent", "flow": flow }),
+            json!({ "detail": text::CODE_SENT, "code": "code_sent", "flow": flow, "number": super::approval::number_of(&reply) }),
         );
     }
     assert_eq!(site.sent_settled().await, 0);

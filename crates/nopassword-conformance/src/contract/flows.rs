@@ -178,7 +178,7 @@ pub async fn flow_cookie_is_httponly_lax_scoped_and_lives_as_long_as_the_code<A:
         let value = flow_cookie(&reply, path, timeout, "POST api/login/");
         assert_eq!(
             reply.json(),
-            json!({ "detail": text::CODE_SENT, "code": "code_sent", "flow": value }),
+            json!({ "detail": text::CODE_SENT, "code": "code_sent", "flow": value, "number": super::approval::number_of(&reply) }),
             "the answer's flow is the cookie's"
         );
         assert_eq!(client.flow().as_deref(), Some(value.as_str()));
@@ -204,7 +204,7 @@ pub async fn unknown_and_inactive_users_get_a_flow_of_the_same_shape<A: Adapter>
         let flow = flow_cookie(&reply, "/accounts", timeout, username);
         assert_eq!(
             reply.json(),
-            json!({ "detail": text::CODE_SENT, "code": "code_sent", "flow": flow }),
+            json!({ "detail": text::CODE_SENT, "code": "code_sent", "flow": flow, "number": super::approval::number_of(&reply) }),
             "{username}"
         );
         flows.push(flow);

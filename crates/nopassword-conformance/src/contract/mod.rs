@@ -5,6 +5,7 @@
 //! macro's list would silently not run; this crate's own unit test refuses that.
 
 pub mod api;
+pub mod approval;
 pub mod code_form;
 pub mod flows;
 pub mod i18n;
@@ -38,6 +39,19 @@ pub mod text {
     pub const OTHER_BROWSER: &str = "Open this link in the browser where you asked to log in.";
     /// 401 from `CurrentUser`.
     pub const UNAUTHENTICATED: &str = "Authentication credentials were not provided.";
+    /// The waiting page's button (docs/HTTP.md, Cross-device approval).
+    pub const CONTINUE: &str = "Continue";
+    /// 401 of `api/login/flow/complete/`; the waiting page after an early "Continue".
+    pub const FLOW_NOT_APPROVED: &str = "This login has not been approved yet.";
+    /// Title of the approval page after the right number.
+    pub const LOGIN_APPROVED: &str = "Login approved";
+    /// Title of the approval page after a wrong number (400).
+    pub const NOT_APPROVED: &str = "Login not approved";
+    /// Its message.
+    pub const WRONG_NUMBER: &str =
+        "That is not the number shown on the device where you asked to log in.";
+    /// The "Confirm login" page once its link can no longer approve another device.
+    pub const NO_MORE_APPROVAL: &str = "This link can no longer approve another device.";
 }
 
 /// Asserts a redirect target stays on this site: a path, not `//host`, `/\host`, a scheme or
@@ -175,6 +189,21 @@ macro_rules! conformance_tests {
                 a_sender_outage_in_the_background_answers_alike,
                 response_times_do_not_tell_real_users_from_unknown,
             }
+            approval {
+                the_waiting_page_shows_the_number_and_a_continue_form,
+                the_api_answers_the_number_the_approval_page_offers,
+                the_approval_page_offers_three_numbers_and_no_script,
+                the_right_pick_approves_without_logging_the_picker_in,
+                the_waiting_browser_completes_once,
+                the_api_completes_once,
+                a_wrong_pick_is_400_and_turns_approval_off,
+                three_wrong_picks_withdraw_the_code,
+                strangers_learn_nothing_and_complete_nothing,
+                picks_are_403_and_spend_nothing_outside_confirm,
+                an_early_continue_shows_the_waiting_page_again,
+                one_of_64_concurrent_api_completes_logs_in,
+                the_approval_pages_speak_spanish,
+            }
             operations {
                 readiness_is_200_while_store_and_sender_answer,
                 readiness_is_503_naming_what_is_down,
@@ -212,6 +241,7 @@ mod tests {
             ("api", include_str!("api.rs")),
             ("security", include_str!("security.rs")),
             ("flows", include_str!("flows.rs")),
+            ("approval", include_str!("approval.rs")),
             ("operations", include_str!("operations.rs")),
         ];
         let mut count = 0;
