@@ -78,10 +78,14 @@ pub(crate) struct Statements {
     pub(crate) put: SqlStr,
     /// `$1` key, `$2` now.
     pub(crate) get: SqlStr,
+    /// `$1` keys (an array), `$2` now: the live ones among them, with their keys.
+    pub(crate) get_many: SqlStr,
     /// `$1` key, `$2` now: one atomic `DELETE ... RETURNING`.
     pub(crate) take: SqlStr,
     /// `$1` key, `$2` now.
     pub(crate) incr_code_failures: SqlStr,
+    /// `$1` key, `$2` approved record, `$3` now: the replaced record, or no row.
+    pub(crate) approve: SqlStr,
     /// `$1` name, `$2` now, `$3` window, `$4` cap.
     pub(crate) incr_capped: SqlStr,
     /// `$1` name, `$2` now.
@@ -115,12 +119,31 @@ pub(crate) fn statements(codes: &str, counters: &str) -> Statements {
         get: sql(format!(
             "SELECT record, failures FROM {codes} WHERE key = $1 AND expires_at > $2"
         )),
+        get_many: sql(format!(
+            "SELECT key, record, failures FROM {codes} WHERE key = ANY($1) AND expires_at > $2"
+        )),
         take: sql(format!(
             "DELETE FROM {codes} WHERE key = $1 AND expires_at > $2 RETURNING record"
         )),
         incr_code_failures: sql(format!(
             "UPDATE {codes} SET failures = failures + 1 \
              WHERE key = $1 AND expires_at > $2 RETURNING failures"
+        )),
+        // One statement: the CTE locks the row (`FOR UPDATE`) and reads the record it
+        // replaces; a concurrent approval waits for the lock, then re-checks the row as the
+        // winner left it (approved: no row). The expiry is not touched. Byte 0 of a record is
+        // its version, byte 1 its flags, bit 0x02 approved in version 4 (`CodeRecord::encode`);
+        // the padding keeps `get_byte` within a malformed record.
+        approve: sql(format!(
+            "WITH old AS ( \
+               SELECT key, record FROM {codes} \
+               WHERE key = $1 AND expires_at > $3 AND failures = 0 \
+                 AND get_byte(record || '\\x0000'::bytea, 0) IN (3, 4) \
+                 AND NOT (get_byte(record || '\\x0000'::bytea, 0) = 4 \
+                          AND (get_byte(record || '\\x0000'::bytea, 1) & 2) <> 0) \
+               FOR UPDATE) \
+             UPDATE {codes} AS c SET record = $2 FROM old WHERE c.key = old.key \
+             RETURNING old.record"
         )),
         // One statement, one row lock: concurrent calls queue on the row, each sees the
         // count its predecessor left, and the WHERE refuses an increment at the cap.

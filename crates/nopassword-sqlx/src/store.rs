@@ -633,6 +633,38 @@ fn count(n: i32) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }
 
+impl PgStore {
+    /// Reads codes and their failure counts with one `SELECT ... WHERE key = ANY($1)`, in the
+    /// order of `keys` (absent or expired ones as `None`).
+    async fn get_many(&self, keys: &[CodeKey]) -> Result<Vec<Option<StoredCode>>, StoreError> {
+        let (key_values, now): (Vec<Vec<u8>>, _) =
+            (keys.iter().map(key_bytes).collect(), self.now());
+        let sql = self.inner.tables.sql.get_many.clone();
+        let rows = self
+            .call("get_many", &keys, |mut conn| {
+                let query = sqlx::query_as::<_, (Vec<u8>, Vec<u8>, i32)>(sql.clone())
+                    .bind(key_values.clone())
+                    .bind(now);
+                async move { query.fetch_all(&mut *conn).await }
+            })
+            .await?;
+        key_values
+            .iter()
+            .map(|wanted| {
+                rows.iter()
+                    .find(|(key, _, _)| key == wanted)
+                    .map(|(_, bytes, failures)| {
+                        Ok(StoredCode {
+                            record: CodeRecord::decode(bytes)?,
+                            failures: count(*failures),
+                        })
+                    })
+                    .transpose()
+            })
+            .collect()
+    }
+}
+
 fn key_bytes(key: &CodeKey) -> Vec<u8> {
     key.as_bytes().to_vec()
 }
@@ -781,6 +813,48 @@ impl CodeStore for PgStore {
             })
             .await?;
         Ok(count(n))
+    }
+
+    /// The rate counter, then every code in one statement (`key = ANY(...)`): a flow's poll
+    /// (no counter) is one round trip however many codes the flow names.
+    async fn hit_and_get(
+        &self,
+        bucket: Option<(&str, Duration)>,
+        keys: &[CodeKey],
+    ) -> Result<(Option<u32>, Vec<Option<StoredCode>>), StoreError> {
+        let hits = match bucket {
+            Some((bucket, window)) => Some(self.hit(bucket, window).await?),
+            None => None,
+        };
+        match keys {
+            [] => Ok((hits, Vec::new())),
+            [one] => Ok((hits, vec![self.get(one).await?])),
+            _ => Ok((hits, self.get_many(keys).await?)),
+        }
+    }
+
+    /// One statement (one round trip): the approved record replaces the code's, with the
+    /// code's own expiry (`ttl` is not used), so a poll never finds the code missing.
+    async fn approve(
+        &self,
+        key: &CodeKey,
+        approved: &CodeRecord,
+        _ttl: Duration,
+    ) -> Result<Option<CodeRecord>, StoreError> {
+        let (key_value, value, now) = (key_bytes(key), approved.encode(), self.now());
+        let sql = self.inner.tables.sql.approve.clone();
+        let bytes = self
+            .call("approve", key, |mut conn| {
+                let query = sqlx::query_scalar::<_, Vec<u8>>(sql.clone())
+                    .bind(key_value.clone())
+                    .bind(value.clone())
+                    .bind(now);
+                async move { query.fetch_optional(&mut *conn).await }
+            })
+            .await?;
+        bytes
+            .map(|bytes| CodeRecord::decode(&bytes).map_err(StoreError::from))
+            .transpose()
     }
 
     /// [`PgStore::ping`].

@@ -80,6 +80,11 @@ struct Scripts {
     /// the record is gone; else `{outcome, tries, record or ''}`: 0 refused (the counter
     /// follows the record's TTL), 1 withdrawn, 2 taken (both keys deleted).
     use_code: Script,
+    /// KEYS: record, its failure counter. ARGV: the approved record's bytes. Nil when the
+    /// record is gone, approved already (version 4, flags bit 0x02), has a refused try or is
+    /// of no known version; else the replaced record, the approved one now in its place with
+    /// the same TTL (`KEEPTTL`).
+    approve: Script,
 }
 
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -133,6 +138,19 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
            redis.call('DEL', KEYS[1], KEYS[2]) return {2, n, record} end \
          if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end \
          return {0, n, ''}",
+    ),
+    // The read, both checks and the replacement run as one step on the code's node: of
+    // concurrent approvals exactly one replaces the record, and the key is never empty.
+    // Byte 1 of a record is its version, byte 2 its flags (`CodeRecord::encode`).
+    approve: Script::new(
+        "local old = redis.call('GET', KEYS[1]) \
+         if not old then return false end \
+         local version, flags = string.byte(old, 1, 2) \
+         if flags == nil or (version ~= 3 and version ~= 4) then return false end \
+         if version == 4 and math.floor(flags / 2) % 2 == 1 then return false end \
+         if tonumber(redis.call('GET', KEYS[2]) or '0') ~= 0 then return false end \
+         redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') \
+         return old",
     ),
 });
 
@@ -581,6 +599,29 @@ impl CodeStore for RedisStore {
                 tries: count(tries),
             },
         })
+    }
+
+    /// One script on the code's slot (one round trip): the approved record takes the code's
+    /// place with the code's own remaining TTL (`SET ... KEEPTTL`; `ttl` is not used), so a
+    /// poll never finds the key empty.
+    async fn approve(
+        &self,
+        key: &CodeKey,
+        approved: &CodeRecord,
+        _ttl: Duration,
+    ) -> Result<Option<CodeRecord>, StoreError> {
+        let (record_key, failures_key) = self.inner.keys.code_pair(key);
+        let value = approved.encode();
+        let replaced = self
+            .call("approve", key, |mut conn| {
+                let mut invocation = SCRIPTS.approve.key(&record_key);
+                invocation.key(&failures_key).arg(&value);
+                async move { invocation.invoke_async::<Option<Vec<u8>>>(&mut conn).await }
+            })
+            .await?;
+        replaced
+            .map(|bytes| CodeRecord::decode(&bytes).map_err(StoreError::from))
+            .transpose()
     }
 
     /// The take and the reset go out together (one round trip).

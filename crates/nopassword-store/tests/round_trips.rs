@@ -14,6 +14,10 @@
 //! | open a link (`GET`) | 1 | 2 |
 //! | log in with a link (`POST`) | 2 | 5 |
 //! | a wrong typed code | 3 | 4 |
+//! | poll a waiting flow (`GET api/login/flow/`) | 1 | 1 |
+//! | approve a flow from another device (the right number) | 2 | 3 |
+//! | `CodeStore::approve` alone | 1 | 1 |
+//! | complete an approved flow | 2 | 4 |
 
 mod common;
 
@@ -28,8 +32,11 @@ use std::{
 
 use common::OwnRedis;
 use nopassword_core::{
-    NoPassword, Outbox, Settings,
-    service::{CodeAttempt, LinkAction, LinkLogin, LoginRequest},
+    CodeStore, NoPassword, Outbox, Settings,
+    flow::FlowToken,
+    hashing::CodeKey,
+    service::{Approval, CodeAttempt, FlowStatus, LinkAction, LinkLogin, LoginRequest},
+    store::CodeRecord,
     user::{MemoryDirectory, User},
 };
 use nopassword_store::RedisStore;
@@ -182,6 +189,7 @@ async fn each_operation_keeps_its_round_trip_budget() {
         .connect()
         .await
         .expect("connect through the proxy");
+    let raw_store = store.clone();
     let outbox = Outbox::new(10).quiet();
     let service = NoPassword::builder(
         Settings {
@@ -251,6 +259,31 @@ async fn each_operation_keeps_its_round_trip_budget() {
         flow: Some(&flow),
     };
     assert!(service.authenticate(guess).await.expect("guess").is_none());
+    let approve = |flow: String, link: String| {
+        let service = &service;
+        async move {
+            let number = service.matching_number(&FlowToken::parse(&flow).expect("a flow token"));
+            let other_device = CodeAttempt {
+                username: None,
+                code: &link,
+                client: client(),
+                flow: None,
+            };
+            service
+                .approve_flow(other_device, &number.to_string())
+                .await
+                .expect("approve")
+        }
+    };
+    let (flow, _, link) = request().await;
+    assert_eq!(approve(flow.clone(), link).await, Approval::Approved);
+    assert!(
+        service
+            .complete_flow(Some(&flow))
+            .await
+            .expect("complete")
+            .is_some()
+    );
     recorder.take();
 
     // Measured.
@@ -292,6 +325,61 @@ async fn each_operation_keeps_its_round_trip_budget() {
         LinkLogin::LoggedIn(_)
     ));
     check("log in with a link", &recorder.take(), 2, 5);
+
+    // Cross-device approval: the poll, the approval, the completion.
+    let (flow, _, link) = request().await;
+    recorder.take();
+    assert_eq!(
+        service.flow_status(Some(&flow)).await.expect("poll"),
+        FlowStatus::Pending
+    );
+    check("poll a waiting flow", &recorder.take(), 1, 1);
+    assert_eq!(approve(flow.clone(), link).await, Approval::Approved);
+    check("approve a flow from another device", &recorder.take(), 2, 3);
+    assert_eq!(
+        service.flow_status(Some(&flow)).await.expect("poll"),
+        FlowStatus::Approved
+    );
+    check("poll an approved flow", &recorder.take(), 1, 1);
+    assert!(
+        service
+            .complete_flow(Some(&flow))
+            .await
+            .expect("complete")
+            .is_some()
+    );
+    check("complete an approved flow", &recorder.take(), 2, 4);
+
+    // The store's own step: one script, one round trip.
+    let key = CodeKey::from_bytes([0x5a; 16]);
+    let record = CodeRecord {
+        user_id: "1".into(),
+        verifier: vec![1; 16],
+        code_check: vec![2; 16],
+        flow: vec![3; 16],
+        next: None,
+        created_at: 0,
+        expires_at: 900,
+        device: None,
+        approved: false,
+    };
+    raw_store
+        .put(&key, &record, Duration::from_secs(60))
+        .await
+        .expect("put");
+    recorder.take();
+    let approved = CodeRecord {
+        approved: true,
+        ..record.clone()
+    };
+    assert_eq!(
+        raw_store
+            .approve(&key, &approved, Duration::from_secs(60))
+            .await
+            .expect("approve"),
+        Some(record)
+    );
+    check("CodeStore::approve", &recorder.take(), 1, 1);
     drop(redis);
 }
 

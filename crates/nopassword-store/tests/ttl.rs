@@ -167,3 +167,55 @@ async fn a_codes_failure_counter_dies_with_the_code() {
     let left = common::keys_of(&mut conn, &namespace).await;
     assert!(left.is_empty(), "take removes both keys: {left:?}");
 }
+
+/// An approved record keeps the code's own TTL (`SET ... KEEPTTL`), whatever `ttl` the
+/// caller passes: approval never lengthens a code's life.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_record_keeps_the_codes_ttl() {
+    let namespace = common::unique_namespace("ttl");
+    let store = RedisStore::connect(&common::redis_url(), &namespace)
+        .await
+        .expect("connect");
+    let key = CodeKey::from_bytes([0x5b; 16]);
+    let record = CodeRecord {
+        user_id: "1".into(),
+        verifier: vec![1; 16],
+        code_check: vec![2; 16],
+        flow: vec![3; 16],
+        next: None,
+        created_at: 0,
+        expires_at: 0,
+        device: None,
+        approved: false,
+    };
+    store
+        .put(&key, &record, Duration::from_secs(120))
+        .await
+        .expect("put");
+    let mut conn = common::raw(&common::redis_url()).await;
+    let keys = common::keys_of(&mut conn, &namespace).await;
+    let [record_key] = &keys[..] else {
+        panic!("one record key: {keys:?}");
+    };
+    let before = pttl(&mut conn, record_key).await;
+    let approved = CodeRecord {
+        approved: true,
+        ..record.clone()
+    };
+    assert_eq!(
+        store
+            .approve(&key, &approved, Duration::from_secs(3600))
+            .await
+            .expect("approve"),
+        Some(record)
+    );
+    let after = pttl(&mut conn, record_key).await;
+    assert!(
+        after > 0 && after <= before,
+        "approval kept the PTTL ({before} ms before, {after} ms after)"
+    );
+    assert_eq!(
+        store.get(&key).await.expect("get").map(|s| s.record),
+        Some(approved)
+    );
+}

@@ -32,6 +32,17 @@
 //! - (e) `POST {mount}/api/login/`, and (f) `POST {mount}/api/login/code/` with a fresh code
 //!   per login issued before the timed run, each against the baseline of the same run.
 //!
+//! Waiting browsers (docs/HTTP.md, Cross-device approval), on the in-memory store and on each
+//! Redis: 10,000 pending flows, started before the timed runs,
+//!
+//! - (g) `GET {mount}/api/login/flow/?flow=...` back to back over them, against the baseline;
+//! - (h) `POST {mount}/api/login/code/` alone, then while 64 connections poll the 10,000 flows
+//!   at the waiting page's pace (each every 1.5 s: about 6,700 polls/s): logins with pollers
+//!   against logins without, on the same server.
+//!
+//! `waiting` among the arguments (`cargo xtask bench -- -p axum-demo --bench load -- waiting`)
+//! runs the baseline and these sections only.
+//!
 //! Everything here is framework-neutral: the client (one raw HTTP/1.1 keep-alive connection per
 //! task on a tokio runtime, so it spends as little of the shared CPU as possible), the
 //! scenarios, the measurement and the report. A bench only says how its framework serves the
@@ -82,6 +93,12 @@ const ISSUE_BATCH: usize = 10_000;
 const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
 /// The p99 target of the Redis runs.
 const P99_TARGET: Duration = Duration::from_millis(10);
+/// Waiting browsers in (g) and (h): pending flows, each polled every [`POLL_INTERVAL`].
+const WAITING: usize = 10_000;
+/// How often the waiting page's script asks `api/login/flow/` (core's `nopassword.js`).
+const POLL_INTERVAL: Duration = Duration::from_millis(1_500);
+/// Keep-alive connections the background pollers of (h) share.
+const POLL_CONNECTIONS: usize = 64;
 /// Operations per `redis-benchmark` run (each run takes a few seconds).
 const REDIS_BENCHMARK_OPS: usize = 300_000;
 
@@ -141,17 +158,21 @@ struct Plan {
     connections: usize,
     warm_up: Duration,
     measure: Duration,
+    /// `waiting` among the arguments: the baseline and the waiting-browser sections only.
+    only_waiting: bool,
 }
 
 impl Plan {
     /// `cargo bench` passes `--bench`; anything else is a quick smoke run that only checks that
     /// every scenario works.
     fn from_args() -> (Self, bool) {
+        let only_waiting = std::env::args().any(|arg| arg == "waiting");
         if std::env::args().any(|arg| arg == "--bench") {
             let plan = Self {
                 connections: 32,
                 warm_up: Duration::from_secs(1),
                 measure: Duration::from_secs(5),
+                only_waiting,
             };
             (plan, true)
         } else {
@@ -159,6 +180,7 @@ impl Plan {
                 connections: 4,
                 warm_up: Duration::from_millis(100),
                 measure: Duration::from_millis(300),
+                only_waiting,
             };
             (plan, false)
         }
@@ -173,6 +195,8 @@ struct Workload {
     host: String,
     /// JSON bodies (none for a GET).
     bodies: Vec<Bytes>,
+    /// Query strings (`flow=...`), cycled over, one per request; none when empty.
+    queries: Vec<String>,
     /// Cycle over `bodies`; otherwise each is sent once and the run ends when they run out.
     cycle: bool,
     next: AtomicUsize,
@@ -192,9 +216,14 @@ impl Workload {
         } else {
             self.bodies.get(i)?.clone()
         };
+        let uri = if self.queries.is_empty() {
+            self.path.clone()
+        } else {
+            format!("{}?{}", self.path, self.queries[i % self.queries.len()])
+        };
         let mut request = Request::builder()
             .method(self.method.clone())
-            .uri(&self.path)
+            .uri(uri)
             .header(header::HOST, &self.host);
         if !body.is_empty() {
             request = request.header(header::CONTENT_TYPE, "application/json");
@@ -246,6 +275,7 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
             path: "/".into(),
             host: baseline_addr.to_string(),
             bodies: Vec::new(),
+            queries: Vec::new(),
             cycle: true,
             next: AtomicUsize::new(0),
             expect_body: "ok",
@@ -256,106 +286,140 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
     .await;
     server.stop().await;
 
-    // (a): the demo with a null sender.
-    let (server, service) = framework
-        .serve_demo(DemoParts::with_sender(
-            settings(),
-            demo_users(),
-            Outbox::new(1).quiet(),
-            Some(Arc::new(NullSender)),
-        ))
+    let mut in_memory = Vec::new();
+    if !plan.only_waiting {
+        // (a): the demo with a null sender.
+        let (server, service) = framework
+            .serve_demo(DemoParts::with_sender(
+                settings(),
+                demo_users(),
+                Outbox::new(1).quiet(),
+                Some(Arc::new(NullSender)),
+            ))
+            .await;
+        let mount = service.settings().mount_path.clone();
+        let request_addr = server.addr();
+        drop(service);
+        // Known (alice, bob, carol), inactive (dave) and unknown users, all answered alike.
+        let usernames = [
+            "alice",
+            "bob",
+            "carol+test@example.com",
+            "dave",
+            "nobody",
+            "mallory@example.com",
+        ];
+        let request_code = measure(
+            request_addr,
+            Workload {
+                name: format!("(a) POST {mount}/api/login/"),
+                method: Method::POST,
+                path: format!("{mount}/api/login/"),
+                host: request_addr.to_string(),
+                bodies: usernames
+                    .iter()
+                    .map(|username| json_body(&json!({ "username": username })))
+                    .collect(),
+                queries: Vec::new(),
+                cycle: true,
+                next: AtomicUsize::new(0),
+                expect_body: "Login code has been sent.",
+                expect_cookie: false,
+            },
+            plan,
+        )
         .await;
-    let mount = service.settings().mount_path.clone();
-    let request_addr = server.addr();
-    drop(service);
-    // Known (alice, bob, carol), inactive (dave) and unknown users, all answered alike.
-    let usernames = [
-        "alice",
-        "bob",
-        "carol+test@example.com",
-        "dave",
-        "nobody",
-        "mallory@example.com",
-    ];
-    let request_code = measure(
-        request_addr,
-        Workload {
-            name: format!("(a) POST {mount}/api/login/"),
-            method: Method::POST,
-            path: format!("{mount}/api/login/"),
-            host: request_addr.to_string(),
-            bodies: usernames
-                .iter()
-                .map(|username| json_body(&json!({ "username": username })))
-                .collect(),
-            cycle: true,
-            next: AtomicUsize::new(0),
-            expect_body: "Login code has been sent.",
-            expect_cookie: false,
-        },
-        plan,
-    )
-    .await;
-    server.stop().await;
+        server.stop().await;
 
-    // (b): enough fresh codes to last the whole run at the baseline's rate, which no route
-    // of the demo can beat; should they run out anyway, the run ends there and says so.
+        // (b): enough fresh codes to last the whole run at the baseline's rate, which no route
+        // of the demo can beat; should they run out anyway, the run ends there and says so.
+        let run_seconds = (plan.warm_up + plan.measure).as_secs_f64();
+        let codes_needed = ((baseline.per_second * run_seconds * 1.1) as usize).max(1000);
+        let users = code_users();
+        // The outbox holds one batch at a time (read after each), which keeps memory down.
+        let outbox = Outbox::new(ISSUE_BATCH).quiet();
+        let (server, service) = framework
+            .serve_demo(DemoParts::with_sender(
+                settings(),
+                users.clone(),
+                outbox.clone(),
+                None,
+            ))
+            .await;
+        let code_addr = server.addr();
+        let codes = issue_codes(&service, &outbox, &users, codes_needed).await;
+        drop((service, outbox));
+        let login_code = measure(
+            code_addr,
+            Workload {
+                name: format!("(b) POST {mount}/api/login/code/"),
+                method: Method::POST,
+                path: format!("{mount}/api/login/code/"),
+                host: code_addr.to_string(),
+                bodies: codes,
+                queries: Vec::new(),
+                cycle: false,
+                next: AtomicUsize::new(0),
+                expect_body: "\"next\"",
+                expect_cookie: true,
+            },
+            plan,
+        )
+        .await;
+        server.stop().await;
+        report(&baseline, &[&request_code, &login_code], full);
+        in_memory.extend([request_code, login_code]);
+    }
+    // (g) and (h) on the in-memory store: logins run about 40% of the baseline.
     let run_seconds = (plan.warm_up + plan.measure).as_secs_f64();
-    let codes_needed = ((baseline.per_second * run_seconds * 1.1) as usize).max(1000);
-    let users: Vec<User> = (0..CODE_USERS)
-        .map(|i| {
-            User::new(format!("{}", 100 + i), format!("user{i:04}"))
-                .with_email(format!("user{i:04}@example.com"))
-        })
-        .collect();
-    // The outbox holds one batch at a time (read after each), which keeps memory down.
-    let outbox = Outbox::new(ISSUE_BATCH).quiet();
-    let (server, service) = framework
-        .serve_demo(DemoParts::with_sender(
-            settings(),
-            users.clone(),
-            outbox.clone(),
-            None,
-        ))
-        .await;
-    let code_addr = server.addr();
-    let codes = issue_codes(&service, &outbox, &users, codes_needed).await;
-    drop((service, outbox));
-    let login_code = measure(
-        code_addr,
-        Workload {
-            name: format!("(b) POST {mount}/api/login/code/"),
-            method: Method::POST,
-            path: format!("{mount}/api/login/code/"),
-            host: code_addr.to_string(),
-            bodies: codes,
-            cycle: false,
-            next: AtomicUsize::new(0),
-            expect_body: "\"next\"",
-            expect_cookie: true,
-        },
-        plan,
-    )
-    .await;
-    server.stop().await;
-
-    report(&baseline, &[&request_code, &login_code], full);
+    let mut waiting_runs = vec![
+        run_waiting(
+            framework,
+            "in-memory",
+            plan,
+            full,
+            ((baseline.per_second * run_seconds * 0.6) as usize).max(1000),
+            |users, outbox| async move { DemoParts::with_sender(settings(), users, outbox, None) },
+        )
+        .await,
+    ];
     let mut redis_runs = Vec::new();
     for target in redis_targets() {
-        redis_runs.push(run_redis(framework, &target, plan, full).await);
+        if !plan.only_waiting {
+            redis_runs.push(run_redis(framework, &target, plan, full).await);
+        }
+        // Logins on Redis run about a quarter of the baseline.
+        let namespace = format!("bench{}w{}", std::process::id(), u8::from(target.cluster));
+        let (urls, namespace) = (&target.urls, &namespace);
+        waiting_runs.push(
+            run_waiting(
+                framework,
+                &format!("Redis {}", target.name),
+                plan,
+                full,
+                ((baseline.per_second * run_seconds * 0.35) as usize).max(1000),
+                |users, outbox| async move {
+                    redis_parts(urls, namespace, users, outbox, None).await
+                },
+            )
+            .await,
+        );
     }
     if !redis_runs.is_empty() {
         report_redis(&redis_runs, full);
     }
     let postgres_run = match std::env::var("NOPASSWORD_TEST_DATABASE_URL") {
-        Ok(url) => Some(run_postgres(framework, &url, plan, baseline.per_second).await),
-        Err(_) => None,
+        Ok(url) if !plan.only_waiting => {
+            Some(run_postgres(framework, &url, plan, baseline.per_second).await)
+        }
+        _ => None,
     };
     if let Some(run) = &postgres_run {
         report_postgres(&baseline, run, full);
     }
-    let failed: Vec<_> = [&baseline, &request_code, &login_code]
-        .into_iter()
+    report_waiting(&baseline, &waiting_runs, full);
+    let failed: Vec<_> = std::iter::once(&baseline)
+        .chain(&in_memory)
         .chain(
             redis_runs
                 .iter()
@@ -366,6 +430,14 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
                 .iter()
                 .flat_map(|run| [&run.request_code, &run.login_code]),
         )
+        .chain(waiting_runs.iter().flat_map(|run| {
+            [
+                &run.polls,
+                &run.login_alone,
+                &run.login_polled,
+                &run.background,
+            ]
+        }))
         .filter(|m| m.errors > 0)
         .collect();
     for m in &failed {
@@ -584,34 +656,16 @@ async fn run_redis<F: Framework>(
     println!("redis-benchmark -c 32: SET EX {set_ex:.0}/s, GETDEL {getdel:.0}/s");
     // A namespace of this run's own, so runs and targets do not meet.
     let namespace = format!("bench{}{}", std::process::id(), u8::from(target.cluster));
-    let parts = |users: Vec<User>, outbox: Outbox, sender: Option<Arc<dyn LoginCodeSender>>| {
-        let mut parts = DemoParts::with_sender(
-            Settings {
-                namespace: namespace.clone(),
-                ..settings()
-            },
-            users,
-            outbox,
-            sender,
-        );
-        parts.settings.redis.redis_url = Some(SecretString::new(target.urls.clone()));
-        parts
-    };
-    let connected = |mut parts: DemoParts| async move {
-        parts.store = crate::code_store(&parts.settings)
-            .await
-            .expect("connect the code store to Redis");
-        parts
-    };
-
     // (c): the demo with a null sender.
     let (server, service) = framework
         .serve_demo(
-            connected(parts(
+            redis_parts(
+                &target.urls,
+                &namespace,
                 demo_users(),
                 Outbox::new(1).quiet(),
                 Some(Arc::new(NullSender)),
-            ))
+            )
             .await,
         )
         .await;
@@ -630,6 +684,7 @@ async fn run_redis<F: Framework>(
                 .iter()
                 .map(|username| json_body(&json!({ "username": username })))
                 .collect(),
+            queries: Vec::new(),
             cycle: true,
             next: AtomicUsize::new(0),
             expect_body: "Login code has been sent.",
@@ -644,15 +699,19 @@ async fn run_redis<F: Framework>(
     // for 3/4 of GETDEL's rate over the run last; if they run out anyway, the run says so.
     let run_seconds = (plan.warm_up + plan.measure).as_secs_f64();
     let codes_needed = ((getdel * run_seconds * 0.75) as usize).max(1000);
-    let users: Vec<User> = (0..CODE_USERS)
-        .map(|i| {
-            User::new(format!("{}", 100 + i), format!("user{i:04}"))
-                .with_email(format!("user{i:04}@example.com"))
-        })
-        .collect();
+    let users = code_users();
     let outbox = Outbox::new(ISSUE_BATCH).quiet();
     let (server, service) = framework
-        .serve_demo(connected(parts(users.clone(), outbox.clone(), None)).await)
+        .serve_demo(
+            redis_parts(
+                &target.urls,
+                &namespace,
+                users.clone(),
+                outbox.clone(),
+                None,
+            )
+            .await,
+        )
         .await;
     let addr = server.addr();
     let codes = issue_codes(&service, &outbox, &users, codes_needed).await;
@@ -665,6 +724,7 @@ async fn run_redis<F: Framework>(
             path: format!("{mount}/api/login/code/"),
             host: addr.to_string(),
             bodies: codes,
+            queries: Vec::new(),
             cycle: false,
             next: AtomicUsize::new(0),
             expect_body: "\"next\"",
@@ -680,6 +740,273 @@ async fn run_redis<F: Framework>(
         getdel,
         request_code,
         login_code,
+    }
+}
+
+/// The demo's parts with codes (`RedisStore`) and sessions in the Redis at `urls` (one URL, or
+/// a cluster's), under `namespace`.
+async fn redis_parts(
+    urls: &str,
+    namespace: &str,
+    users: Vec<User>,
+    outbox: Outbox,
+    sender: Option<Arc<dyn LoginCodeSender>>,
+) -> DemoParts {
+    let mut parts = DemoParts::with_sender(
+        Settings {
+            namespace: namespace.to_owned(),
+            ..settings()
+        },
+        users,
+        outbox,
+        sender,
+    );
+    parts.settings.redis.redis_url = Some(SecretString::new(urls.to_owned()));
+    parts.store = crate::code_store(&parts.settings)
+        .await
+        .expect("connect the code store to Redis");
+    parts
+}
+
+/// [`CODE_USERS`] users with an e-mail address each, for the runs that issue codes.
+fn code_users() -> Vec<User> {
+    (0..CODE_USERS)
+        .map(|i| {
+            User::new(format!("{}", 100 + i), format!("user{i:04}"))
+                .with_email(format!("user{i:04}@example.com"))
+        })
+        .collect()
+}
+
+/// One store's waiting-browser figures: (g) and (h).
+struct WaitingRun {
+    store: String,
+    waiting: usize,
+    /// (g): `api/login/flow/` back to back over the pending flows.
+    polls: Measured,
+    /// (h): logins with no one polling.
+    login_alone: Measured,
+    /// (h): logins while every waiting browser polls every [`POLL_INTERVAL`].
+    login_polled: Measured,
+    /// The background polls during `login_polled`.
+    background: Measured,
+    /// The polls/s the background pollers were paced to.
+    poll_rate: f64,
+}
+
+/// (g) and (h) on one demo (a store: `make` builds its parts from the users and the outbox):
+/// [`WAITING`] pending flows (one code each, never used) and fresh codes for two login windows
+/// are issued first, and every message is delivered, before anything is timed. Then
+///
+/// - (g) `GET api/login/flow/?flow=...` back to back over the flows, on the run's
+///   connections: what polling costs, against the baseline;
+/// - (h) `POST api/login/code/` alone, then again while [`POLL_CONNECTIONS`] connections poll
+///   the flows at the waiting page's pace (each flow every [`POLL_INTERVAL`]: 10,000 flows make
+///   about 6,700 polls/s, requests spread evenly in time), all on the same server with the
+///   same flows in its store: whether polls slow logins.
+async fn run_waiting<F, M, Fut>(
+    framework: &F,
+    store: &str,
+    plan: Plan,
+    full: bool,
+    codes_per_window: usize,
+    make: M,
+) -> WaitingRun
+where
+    F: Framework,
+    M: Fn(Vec<User>, Outbox) -> Fut,
+    Fut: Future<Output = DemoParts>,
+{
+    let waiting = if full { WAITING } else { 200 };
+    println!("\nWaiting browsers, {store}: {waiting} pending flows");
+    let users = code_users();
+    let outbox = Outbox::new(ISSUE_BATCH).quiet();
+    let (server, service) = framework
+        .serve_demo(make(users.clone(), outbox.clone()).await)
+        .await;
+    let mount = service.settings().mount_path.clone();
+    let addr = server.addr();
+    let mut alone_codes = issue_codes(&service, &outbox, &users, 2 * codes_per_window).await;
+    let polled_codes = alone_codes.split_off(codes_per_window);
+    let flows = issue_flows(&service, &outbox, &users, waiting).await;
+    drop((service, outbox));
+    let queries: Vec<String> = flows.iter().map(|flow| format!("flow={flow}")).collect();
+    let polls = |name: String| Workload {
+        name,
+        method: Method::GET,
+        path: format!("{mount}/api/login/flow/"),
+        host: addr.to_string(),
+        bodies: Vec::new(),
+        queries: queries.clone(),
+        cycle: true,
+        next: AtomicUsize::new(0),
+        expect_body: "\"pending\"",
+        expect_cookie: false,
+    };
+    let logins = |name: String, codes: Vec<Bytes>| Workload {
+        name,
+        method: Method::POST,
+        path: format!("{mount}/api/login/code/"),
+        host: addr.to_string(),
+        bodies: codes,
+        queries: Vec::new(),
+        cycle: false,
+        next: AtomicUsize::new(0),
+        expect_body: "\"next\"",
+        expect_cookie: true,
+    };
+
+    let poll_throughput = measure(
+        addr,
+        polls(format!(
+            "(g) GET {mount}/api/login/flow/ ({waiting} pending flows), {store}"
+        )),
+        plan,
+    )
+    .await;
+    let login_alone = measure(
+        addr,
+        logins(
+            format!("(h) POST {mount}/api/login/code/, {store}"),
+            alone_codes,
+        ),
+        plan,
+    )
+    .await;
+    let poll_rate = waiting as f64 / POLL_INTERVAL.as_secs_f64();
+    let poll_connections = if full { POLL_CONNECTIONS } else { 4 };
+    let measure_from = Instant::now() + plan.warm_up;
+    let background = tokio::spawn(gather(
+        addr,
+        polls(format!(
+            "(h) background: {waiting} browsers polling every {POLL_INTERVAL:?}, {store}"
+        )),
+        poll_connections,
+        Some(poll_rate),
+        measure_from,
+        measure_from + plan.measure,
+    ));
+    let login_polled = measure(
+        addr,
+        logins(
+            format!("(h) POST {mount}/api/login/code/ while {waiting} browsers poll, {store}"),
+            polled_codes,
+        ),
+        plan,
+    )
+    .await;
+    let background = background.await.expect("the pollers");
+    server.stop().await;
+    WaitingRun {
+        store: store.to_owned(),
+        waiting,
+        polls: poll_throughput,
+        login_alone,
+        login_polled,
+        background,
+        poll_rate,
+    }
+}
+
+/// Starts `count` login flows through `service` (one code each, cycling over `users`) and
+/// returns their tokens once every code's message has reached `outbox` (so no delivery runs
+/// in a timed window).
+async fn issue_flows(
+    service: &NoPassword<User>,
+    outbox: &Outbox,
+    users: &[User],
+    count: usize,
+) -> Vec<String> {
+    assert!(
+        count <= ISSUE_BATCH,
+        "the outbox holds every flow's message"
+    );
+    let issuing = Instant::now();
+    let keyed = settings();
+    let hasher = CodeHasher::new(
+        keyed.hash_algorithm,
+        keyed
+            .secret_key
+            .as_ref()
+            .expect("the load settings have a key"),
+        &[],
+    );
+    let mut keys = std::collections::HashSet::with_capacity(count);
+    let mut flows = Vec::with_capacity(count);
+    for i in 0..count {
+        let request = LoginRequest {
+            username: &users[i % users.len()].username,
+            host: Some("127.0.0.1"),
+            ..LoginRequest::default()
+        };
+        let started = loop {
+            match service.request_login(request).await {
+                Err(nopassword_core::Error::Busy { .. }) => {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                other => break other.expect("the service issues a code"),
+            }
+        };
+        keys.insert(started.flow.code_key());
+        flows.push(started.flow.expose());
+    }
+    let deadline = Instant::now() + REQUEST_DEADLINE;
+    loop {
+        let delivered = outbox
+            .messages()
+            .iter()
+            .filter_map(|m| m.url.trim_end_matches('/').rsplit('/').next())
+            .filter(|link| keys.contains(&hasher.hash(link).key))
+            .count();
+        if delivered == count {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {delivered} of {count} flows' messages arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("started {count} pending flows in {:.1?}", issuing.elapsed());
+    flows
+}
+
+/// The waiting-browser table: (g) against the baseline, (h) with pollers against without.
+fn report_waiting(baseline: &Measured, runs: &[WaitingRun], full: bool) {
+    println!();
+    println!(
+        "| store | (g) polls/s | of the baseline ({:.0}/s) | (g) p99 | (h) logins/s alone | (h) logins/s while polled | with / without | login p99 alone → polled | background polls/s (paced to) | poll p99 |",
+        baseline.per_second
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|");
+    for run in runs {
+        println!(
+            "| {} ({} flows) | {:.0} | {:.0}% | {:.2?} | {:.0} | {:.0} | {:.0}% | {:.2?} → {:.2?} | {:.0} ({:.0}) | {:.2?} |",
+            run.store,
+            run.waiting,
+            run.polls.per_second,
+            run.polls.per_second / baseline.per_second.max(1e-9) * 100.0,
+            run.polls.p99,
+            run.login_alone.per_second,
+            run.login_polled.per_second,
+            run.login_polled.per_second / run.login_alone.per_second.max(1e-9) * 100.0,
+            run.login_alone.p99,
+            run.login_polled.p99,
+            run.background.per_second,
+            run.poll_rate,
+            run.background.p99,
+        );
+        for m in [&run.login_alone, &run.login_polled] {
+            if let Some(after) = m.exhausted_after {
+                println!(
+                    "  note: {}: its fresh codes ran out {after:.1?} into the measured window",
+                    m.name
+                );
+            }
+        }
+    }
+    if !full {
+        println!("(smoke run: figures are not meaningful; `cargo bench` runs the real thing)");
     }
 }
 
@@ -748,6 +1075,7 @@ async fn run_postgres<F: Framework>(
                 .iter()
                 .map(|username| json_body(&json!({ "username": username })))
                 .collect(),
+            queries: Vec::new(),
             cycle: true,
             next: AtomicUsize::new(0),
             expect_body: "Login code has been sent.",
@@ -762,12 +1090,7 @@ async fn run_postgres<F: Framework>(
     // if they run out anyway, the run says so.
     let run_seconds = (plan.warm_up + plan.measure).as_secs_f64();
     let codes_needed = ((baseline_per_second * run_seconds * 0.5) as usize).max(1000);
-    let users: Vec<User> = (0..CODE_USERS)
-        .map(|i| {
-            User::new(format!("{}", 100 + i), format!("user{i:04}"))
-                .with_email(format!("user{i:04}@example.com"))
-        })
-        .collect();
+    let users = code_users();
     let outbox = Outbox::new(ISSUE_BATCH).quiet();
     let (server, service) = framework
         .serve_demo(connected(users.clone(), outbox.clone(), None).await)
@@ -783,6 +1106,7 @@ async fn run_postgres<F: Framework>(
             path: format!("{mount}/api/login/code/"),
             host: addr.to_string(),
             bodies: codes,
+            queries: Vec::new(),
             cycle: false,
             next: AtomicUsize::new(0),
             expect_body: "\"next\"",
@@ -885,12 +1209,48 @@ fn json_body(value: &serde_json::Value) -> Bytes {
 
 /// Runs `workload` over `plan.connections` connections and measures the part after warm-up.
 async fn measure(addr: SocketAddr, workload: Workload, plan: Plan) -> Measured {
+    let measure_from = Instant::now() + plan.warm_up;
+    gather(
+        addr,
+        workload,
+        plan.connections,
+        None,
+        measure_from,
+        measure_from + plan.measure,
+    )
+    .await
+}
+
+/// Runs `workload` over `connections` connections from now until `until` (back to back, or
+/// paced to `rate` requests/s in all, spread evenly over the connections) and measures the
+/// part from `measure_from`.
+async fn gather(
+    addr: SocketAddr,
+    workload: Workload,
+    connections: usize,
+    rate: Option<f64>,
+    measure_from: Instant,
+    until: Instant,
+) -> Measured {
     let workload = Arc::new(workload);
-    let started = Instant::now();
-    let measure_from = started + plan.warm_up;
-    let until = measure_from + plan.measure;
-    let connections: Vec<_> = (0..plan.connections)
-        .map(|_| tokio::spawn(connection(addr, Arc::clone(&workload), measure_from, until)))
+    let start = Instant::now();
+    let connections: Vec<_> = (0..connections)
+        .map(|k| {
+            let pace = rate.map(|rate| {
+                let interval = Duration::from_secs_f64(connections as f64 / rate.max(1e-9));
+                (
+                    start + interval.mul_f64(k as f64 / connections as f64),
+                    interval,
+                )
+            });
+            tokio::spawn(connection(
+                addr,
+                Arc::clone(&workload),
+                pace,
+                measure_from,
+                until,
+            ))
+        })
         .collect();
     let mut latencies = Vec::new();
     let mut errors = 0;
@@ -908,7 +1268,7 @@ async fn measure(addr: SocketAddr, workload: Workload, plan: Plan) -> Measured {
     let window = if exhausted {
         last_done.saturating_duration_since(measure_from)
     } else {
-        plan.measure
+        until.saturating_duration_since(measure_from)
     };
     latencies.sort_unstable();
     let measured = Measured {
@@ -928,10 +1288,13 @@ async fn measure(addr: SocketAddr, workload: Workload, plan: Plan) -> Measured {
     measured
 }
 
-/// One keep-alive HTTP/1.1 connection sending requests back to back until `until`.
+/// One keep-alive HTTP/1.1 connection sending requests until `until`: back to back, or paced
+/// (`pace`: the first request at its instant, then one every interval; a late answer is
+/// followed at once by the requests it held up).
 async fn connection(
     addr: SocketAddr,
     workload: Arc<Workload>,
+    pace: Option<(Instant, Duration)>,
     measure_from: Instant,
     until: Instant,
 ) -> ConnectionStats {
@@ -950,7 +1313,14 @@ async fn connection(
     };
     let driver = tokio::spawn(driver);
     let mut stats = ConnectionStats::default();
-    loop {
+    for n in 0u32.. {
+        if let Some((first, interval)) = pace {
+            let due = first + interval * n;
+            if due >= until {
+                break;
+            }
+            tokio::time::sleep_until(due.into()).await;
+        }
         let sent = Instant::now();
         if sent >= until {
             break;

@@ -642,3 +642,311 @@ pub async fn concurrent_code_uses(subject: &Subject) {
     assert_eq!(store.user_failures(&user).await.expect("read"), 0);
     assert_eq!(store.take_and_reset(&key, &user).await.expect("take"), None);
 }
+
+/// `record` with its `next` and `device` set or not, so the record's flags byte takes every
+/// combination beside the approved bit (0x01 next, 0x04 device).
+fn records_of_every_shape(user_id: &str) -> Vec<CodeRecord> {
+    let mut shapes = Vec::new();
+    for next in [None, Some("/after?x=1".to_owned())] {
+        for device in [None, Some("Firefox, Linux".to_owned())] {
+            shapes.push(CodeRecord {
+                next: next.clone(),
+                device,
+                ..record(user_id)
+            });
+        }
+    }
+    shapes
+}
+
+fn approved(rec: &CodeRecord) -> CodeRecord {
+    CodeRecord {
+        approved: true,
+        ..rec.clone()
+    }
+}
+
+/// `approve` replaces a present, unapproved, untried code by its approved record and returns
+/// the one it replaced; `get` and `hit_and_get` (the poll) then read the approved record,
+/// which `take` and `take_and_reset` take once. A second approval, an approval of an unknown
+/// key, of a record stored approved, or of a code tried and refused before (a counted failure,
+/// a wrong `use_code`) returns `None` and changes nothing.
+pub async fn approvals(subject: &Subject) {
+    use nopassword_core::store::CodeUse;
+    let store = &subject.store;
+    for rec in records_of_every_shape(&random_name("user")) {
+        let key = random_key();
+        let yes = approved(&rec);
+        store.put(&key, &rec, LONG).await.expect("put");
+        assert_eq!(
+            store.approve(&key, &yes, LONG).await.expect("approve"),
+            Some(rec.clone()),
+            "an unapproved, untried code is approved, and the replaced record returned ({rec:?})"
+        );
+        let stored = store.get(&key).await.expect("get").expect("still there");
+        assert_eq!(
+            (&stored.record, stored.failures),
+            (&yes, 0),
+            "get reads the approved record"
+        );
+        let (_, polled) = store.hit_and_get(None, &[key]).await.expect("poll");
+        assert_eq!(
+            polled[0].as_ref().map(|s| &s.record),
+            Some(&yes),
+            "hit_and_get (the poll) reads the approved record"
+        );
+        assert_eq!(
+            store.approve(&key, &yes, LONG).await.expect("approve"),
+            None,
+            "an approved code is not approved again"
+        );
+        assert_eq!(
+            store.get(&key).await.expect("get").map(|s| s.record),
+            Some(yes.clone()),
+            "a refused approval changes nothing"
+        );
+        assert_eq!(
+            store.take(&key).await.expect("take"),
+            Some(yes),
+            "take takes the approved record"
+        );
+        assert_eq!(store.take(&key).await.expect("take"), None, "once");
+        assert_eq!(
+            store
+                .approve(&key, &approved(&rec), LONG)
+                .await
+                .expect("approve"),
+            None,
+            "a taken code is not approved"
+        );
+        assert!(
+            store.get(&key).await.expect("get").is_none(),
+            "a refused approval creates nothing"
+        );
+    }
+
+    let rec = record(&random_name("user"));
+    let yes = approved(&rec);
+    let unknown = random_key();
+    assert_eq!(
+        store.approve(&unknown, &yes, LONG).await.expect("approve"),
+        None,
+        "an unknown code is not approved"
+    );
+    assert!(
+        store.get(&unknown).await.expect("get").is_none(),
+        "approving an unknown code creates nothing"
+    );
+
+    // Stored approved already: approve refuses (the record's approved flag, not only a
+    // previous approve call, counts).
+    let key = random_key();
+    store.put(&key, &yes, LONG).await.expect("put");
+    assert_eq!(
+        store.approve(&key, &yes, LONG).await.expect("approve"),
+        None,
+        "a record stored approved is not approved again"
+    );
+    assert_eq!(
+        store.get(&key).await.expect("get").map(|s| s.record),
+        Some(yes.clone())
+    );
+    store.take(&key).await.expect("take");
+
+    // Tried and refused before: a counted failure, or a wrong use.
+    let key = random_key();
+    store.put(&key, &rec, LONG).await.expect("put");
+    assert_eq!(store.incr_code_failures(&key).await.expect("incr"), Some(1));
+    assert_eq!(
+        store.approve(&key, &yes, LONG).await.expect("approve"),
+        None,
+        "a code with a refused try is not approved"
+    );
+    let stored = store.get(&key).await.expect("get").expect("still there");
+    assert_eq!(
+        (&stored.record, stored.failures),
+        (&rec, 1),
+        "the refused approval left the record and its count alone"
+    );
+    store.take(&key).await.expect("take");
+    let key = random_key();
+    store.put(&key, &rec, LONG).await.expect("put");
+    assert_eq!(
+        store.use_code(&key, 5, false).await.expect("use"),
+        CodeUse::Refused { tries: 1 }
+    );
+    assert_eq!(
+        store.approve(&key, &yes, LONG).await.expect("approve"),
+        None,
+        "a code tried with a wrong code is not approved"
+    );
+    assert_eq!(
+        store
+            .get(&key)
+            .await
+            .expect("get")
+            .map(|s| (s.record, s.failures)),
+        Some((rec.clone(), 1))
+    );
+    store.take(&key).await.expect("take");
+
+    // A fresh put after a refused try starts a fresh count: approvable again.
+    let key = random_key();
+    store.put(&key, &rec, LONG).await.expect("put");
+    store.incr_code_failures(&key).await.expect("incr");
+    store.put(&key, &rec, LONG).await.expect("put");
+    assert_eq!(
+        store.approve(&key, &yes, LONG).await.expect("approve"),
+        Some(rec.clone()),
+        "put starts a fresh count"
+    );
+
+    // The end of an approved login: take_and_reset takes the approved record once.
+    let user = rec.user_id.clone();
+    store
+        .incr_user_failures(&user, LONG, 100)
+        .await
+        .expect("incr");
+    assert_eq!(
+        store.take_and_reset(&key, &user).await.expect("take"),
+        Some(yes)
+    );
+    assert_eq!(store.user_failures(&user).await.expect("read"), 0);
+    assert_eq!(store.take_and_reset(&key, &user).await.expect("take"), None);
+}
+
+/// An approved record keeps the code's expiry: approving a code one second before it expires
+/// (with `ttl`, as the service passes it, the time left) does not give it longer, and the
+/// approved record is gone when the code would have been.
+pub async fn approval_keeps_expiry(subject: &Subject) {
+    let store = &subject.store;
+    let rec = record(&random_name("user"));
+    let key = random_key();
+    store
+        .put(&key, &rec, Duration::from_secs(2))
+        .await
+        .expect("put");
+    subject.time.pass(Duration::from_secs(1)).await;
+    assert_eq!(
+        store
+            .approve(&key, &approved(&rec), Duration::from_secs(1))
+            .await
+            .expect("approve"),
+        Some(rec.clone())
+    );
+    assert!(
+        store.get(&key).await.expect("get").is_some(),
+        "approved, before the code's expiry"
+    );
+    // 2.4 s after the put: past the code's expiry, well before a TTL renewed at approval.
+    subject.time.pass(Duration::from_millis(1_400)).await;
+    assert!(
+        store.get(&key).await.expect("get").is_none(),
+        "the approved record expires with the code"
+    );
+    assert_eq!(store.take(&key).await.expect("take"), None);
+    assert_eq!(
+        store
+            .approve(&key, &approved(&rec), LONG)
+            .await
+            .expect("approve"),
+        None,
+        "an expired code is not approved"
+    );
+    assert!(
+        store.get(&key).await.expect("get").is_none(),
+        "approving an expired code creates nothing"
+    );
+}
+
+/// Of [`TAKERS`] concurrent approvals of one code (each with a record of its own) exactly one
+/// wins, its record stays in place, and pollers reading the key all along never find it empty.
+/// In odd rounds wrong tries race with the approvals: then at most one approval wins, and the
+/// key is never empty either (the code survives both).
+pub async fn concurrent_approvals(subject: &Subject) {
+    use nopassword_core::store::CodeUse;
+    let store = &subject.store;
+    let rec = record(&random_name("user"));
+    for round in 0..TAKE_ROUNDS / 10 {
+        let key = random_key();
+        store.put(&key, &rec, LONG).await.expect("put");
+        let mixed = round % 2 == 1;
+        let racing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let pollers: Vec<_> = (0..2)
+            .map(|_| {
+                let (store, racing) = (Arc::clone(store), Arc::clone(&racing));
+                tokio::spawn(async move {
+                    let mut reads = 0u32;
+                    loop {
+                        let done = !racing.load(std::sync::atomic::Ordering::SeqCst);
+                        let (_, polled) = store.hit_and_get(None, &[key]).await.expect("poll");
+                        assert!(polled[0].is_some(), "a poll found the key empty mid-race");
+                        reads += 1;
+                        if done {
+                            return reads;
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        let barrier = Arc::new(Barrier::new(TAKERS));
+        let tasks: Vec<_> = (0..TAKERS)
+            .map(|i| {
+                let (store, barrier) = (Arc::clone(store), Arc::clone(&barrier));
+                let mine = CodeRecord {
+                    device: Some(format!("approver {i}")),
+                    ..approved(&rec)
+                };
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    if mixed && i % 2 == 1 {
+                        let used = store.use_code(&key, 1_000, false).await.expect("use");
+                        assert!(
+                            matches!(used, CodeUse::Refused { .. }),
+                            "a wrong try at a live code is refused: {used:?}"
+                        );
+                        None
+                    } else {
+                        store
+                            .approve(&key, &mine, LONG)
+                            .await
+                            .expect("approve")
+                            .map(|replaced| (replaced, mine))
+                    }
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for task in tasks {
+            if let Some((replaced, mine)) = task.await.expect("task") {
+                assert_eq!(replaced, rec, "the winner replaced the unapproved record");
+                winners.push(mine);
+            }
+        }
+        racing.store(false, std::sync::atomic::Ordering::SeqCst);
+        for poller in pollers {
+            assert!(poller.await.expect("poller") > 0);
+        }
+        let stored = store
+            .get(&key)
+            .await
+            .expect("get")
+            .expect("the code outlives the race");
+        match winners.as_slice() {
+            [winner] => assert_eq!(
+                &stored.record, winner,
+                "round {round}: the winner's approved record is in place"
+            ),
+            [] if mixed => {
+                assert_eq!(stored.record, rec, "round {round}: no approval, no change");
+                assert!(stored.failures > 0, "round {round}: a wrong try came first");
+            }
+            _ => panic!(
+                "round {round}: {} of {TAKERS} concurrent approvals won",
+                winners.len()
+            ),
+        }
+        store.take(&key).await.expect("take");
+    }
+}

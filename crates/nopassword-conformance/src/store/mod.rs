@@ -15,7 +15,7 @@
 //! # fn main() {}
 //! ```
 //!
-//! That expands to `put_get_take`, `get_does_not_consume`, ... `concurrent_takes` in the calling
+//! That expands to `put_get_take`, `get_does_not_consume`, ... `concurrent_approvals` in the calling
 //! module, each running one function of [`checks`] on its own multi-threaded Tokio runtime
 //! ([`run`]), so the concurrent checks really race. Put each call in its own module to run the
 //! suite against several stores in one file.
@@ -177,6 +177,9 @@ macro_rules! store_suite {
             user_tries,
             code_uses,
             concurrent_code_uses,
+            approvals,
+            approval_keeps_expiry,
+            concurrent_approvals,
         );
     };
     (@emit $make:expr; $($check:ident),+ $(,)?) => {
