@@ -1279,6 +1279,14 @@ impl<U: LoginUser> NoPassword<U> {
         matching_numbers(&self.inner.hasher.flow_hash(&flow.id)).0
     }
 
+    /// The matching number of the flow a client presents (its flow cookie), or `None` when
+    /// it presents no well-formed flow: what the waiting page shows again after an early
+    /// "Continue" (`POST login/flow/complete/` before the approval), on both adapters.
+    pub fn presented_number(&self, flow: Option<&str>) -> Option<u8> {
+        flow.and_then(FlowToken::parse)
+            .map(|token| self.matching_number(&token))
+    }
+
     /// Where a waiting flow stands (`GET api/login/flow/`): one store read of the flow's
     /// codes, no rate counter (a flow token is a 128-bit secret: polling it every few seconds
     /// is the point).

@@ -2587,7 +2587,9 @@ async fn a_stranger_learns_nothing_from_the_flow_status() {
     );
     // A token naming the approved code's key under another flow id reads like no flow.
     let forged = format!("{}{}", &STRANGER_FLOW[..32], &s.flow[32..]);
+    assert_eq!(h.service.presented_number(Some(&s.flow)), Some(s.number));
     for flow in [None, Some("garbage")] {
+        assert_eq!(h.service.presented_number(flow), None, "{flow:?}");
         assert_eq!(h.status(flow).await, FlowStatus::Expired, "{flow:?}");
         assert_eq!(h.complete(flow).await, None, "{flow:?}");
     }

@@ -2,7 +2,7 @@
 //! another device approved the flow; docs/HTTP.md, Cross-device approval).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use nopassword_core::{LoginUser, flow::FlowToken, http::Failure, pages::Page};
+use nopassword_core::{LoginUser, http::Failure, pages::Page};
 
 use super::code::CsrfBody;
 use crate::{
@@ -31,14 +31,14 @@ pub(crate) async fn complete<U: LoginUser>(
             start_session(&req, &state.service, &login.user)?;
             return Ok(found(&login.next));
         }
-        let token = held
-            .as_deref()
-            .and_then(FlowToken::parse)
+        let number = state
+            .service
+            .presented_number(held.as_deref())
             .ok_or(Failure::NotFound)?;
         let csrf = PageCsrf::new(&state.service, &req)?;
         Ok(csrf.set_on(state.page(Page::Sent {
             csrf_token: csrf.token(),
-            number: state.service.matching_number(&token),
+            number,
             not_yet: true,
         })))
     }

@@ -2,7 +2,7 @@
 //! asked once another device approved its flow (docs/HTTP.md, Cross-device approval).
 
 use axum::{extract::State, response::Response};
-use nopassword_core::{flow::FlowToken, http::Failure, pages::Page};
+use nopassword_core::{http::Failure, pages::Page};
 use serde::Deserialize;
 
 use super::{Auth, UserOf, found, start_session};
@@ -38,12 +38,14 @@ pub(crate) async fn complete<B: PasswordlessBackend>(
             start_session(&mut auth, &login).await?;
             return Ok(found(&login.next));
         }
-        let token = cookies.flow().and_then(FlowToken::parse);
-        let token = token.ok_or(Failure::NotFound)?;
+        let number = state
+            .service
+            .presented_number(cookies.flow())
+            .ok_or(Failure::NotFound)?;
         let csrf = cookies.page_csrf(&state.service);
         let page = state.page(Page::Sent {
             csrf_token: csrf.token(),
-            number: state.service.matching_number(&token),
+            number,
             not_yet: true,
         });
         Ok(csrf.apply(page))
