@@ -10,6 +10,8 @@
 //!   the Redis runs.
 //! - `cargo xtask soak [-- --duration SECS --rate N]`: ten minutes of logins on Redis (not in
 //!   CI), reporting errors, memory and expired codes.
+//! - `cargo xtask profile [-- -p PACKAGE]`: instructions per request of each load-bench
+//!   scenario under callgrind, by crate (not in CI); see [`profile`].
 //! - `cargo xtask package`: `ci`'s feature checks and packaging of the published crates alone.
 //! - `cargo xtask services` (for developers): starts every service whether or not a member
 //!   needs it, prints its variables, and stops them on Enter or after 60 seconds.
@@ -22,6 +24,7 @@ mod cmd;
 mod error;
 mod package;
 mod preflight;
+mod profile;
 mod services;
 mod soak;
 mod test;
@@ -51,6 +54,9 @@ commands:
   bench [-- ARGS...]  the benchmarks (with Redis and a Redis Cluster for the Redis runs)
   soak [-- --duration SECS --rate N]
                       ten minutes of logins on Redis: errors, memory, expired codes
+  profile [-- -p PACKAGE]
+                      each load-bench scenario under callgrind: instructions per request,
+                      by crate (axum-demo unless PACKAGE names another demo)
   package             the feature checks and cargo package of the published crates";
 
 fn main() -> ExitCode {
@@ -69,6 +75,7 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "bench" => bench::run(rest),
         "soak" => soak::run(rest),
+        "profile" => profile::run(rest),
         "package" if rest.is_empty() => package::check_features().and_then(|()| package::run()),
         "services" if rest.is_empty() => run_services(),
         "help" | "-h" | "--help" => {

@@ -160,6 +160,9 @@ struct Plan {
     measure: Duration,
     /// `waiting` among the arguments: the baseline and the waiting-browser sections only.
     only_waiting: bool,
+    /// `routes` among the arguments: no waiting-browser section (their windows overlap, which
+    /// `cargo xtask profile` cannot take apart).
+    only_routes: bool,
 }
 
 impl Plan {
@@ -167,12 +170,26 @@ impl Plan {
     /// every scenario works.
     fn from_args() -> (Self, bool) {
         let only_waiting = std::env::args().any(|arg| arg == "waiting");
+        let only_routes = std::env::args().any(|arg| arg == "routes");
+        if std::env::args().any(|arg| arg == "profile") {
+            // Under callgrind everything runs some 50 times slower, on one thread at a time:
+            // longer windows, so each still holds a few hundred requests.
+            let plan = Self {
+                connections: 8,
+                warm_up: Duration::from_secs(3),
+                measure: Duration::from_secs(10),
+                only_waiting,
+                only_routes,
+            };
+            return (plan, false);
+        }
         if std::env::args().any(|arg| arg == "--bench") {
             let plan = Self {
                 connections: 32,
                 warm_up: Duration::from_secs(1),
                 measure: Duration::from_secs(5),
                 only_waiting,
+                only_routes,
             };
             (plan, true)
         } else {
@@ -181,6 +198,7 @@ impl Plan {
                 warm_up: Duration::from_millis(100),
                 measure: Duration::from_millis(300),
                 only_waiting,
+                only_routes,
             };
             (plan, false)
         }
@@ -372,21 +390,29 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
     }
     // (g) and (h) on the in-memory store: logins run about 40% of the baseline.
     let run_seconds = (plan.warm_up + plan.measure).as_secs_f64();
-    let mut waiting_runs = vec![
-        run_waiting(
-            framework,
-            "in-memory",
-            plan,
-            full,
-            ((baseline.per_second * run_seconds * 0.6) as usize).max(1000),
-            |users, outbox| async move { DemoParts::with_sender(settings(), users, outbox, None) },
-        )
-        .await,
-    ];
+    let mut waiting_runs = Vec::new();
+    if !plan.only_routes {
+        waiting_runs.push(
+            run_waiting(
+                framework,
+                "in-memory",
+                plan,
+                full,
+                ((baseline.per_second * run_seconds * 0.6) as usize).max(1000),
+                |users, outbox| async move {
+                    DemoParts::with_sender(settings(), users, outbox, None)
+                },
+            )
+            .await,
+        );
+    }
     let mut redis_runs = Vec::new();
     for target in redis_targets() {
         if !plan.only_waiting {
             redis_runs.push(run_redis(framework, &target, plan, full).await);
+        }
+        if plan.only_routes {
+            continue;
         }
         // Logins on Redis run about a quarter of the baseline.
         let namespace = format!("bench{}w{}", std::process::id(), u8::from(target.cluster));
@@ -417,7 +443,9 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
     if let Some(run) = &postgres_run {
         report_postgres(&baseline, run, full);
     }
-    report_waiting(&baseline, &waiting_runs, full);
+    if !waiting_runs.is_empty() {
+        report_waiting(&baseline, &waiting_runs, full);
+    }
     let failed: Vec<_> = std::iter::once(&baseline)
         .chain(&in_memory)
         .chain(
@@ -1221,6 +1249,29 @@ async fn measure(addr: SocketAddr, workload: Workload, plan: Plan) -> Measured {
     .await
 }
 
+/// Marks the start of a measured window, for a profiler and nothing else: under callgrind,
+/// `--zero-before='*measured_window_opens' --dump-before='*measured_window_closes'` writes one
+/// profile per measured window (`cargo xtask profile` does this), so a whole run of the
+/// bench yields the instructions each scenario spent in its window, warm-up and set-up left
+/// out.
+#[inline(never)]
+pub fn measured_window_opens(name: &str) {
+    // Each mark touches its own counter: two identical bodies would be folded into one
+    // function at one address, and callgrind could not tell them apart.
+    WINDOWS_OPENED.fetch_add(1, Ordering::Relaxed);
+    std::hint::black_box(name);
+}
+
+/// Marks the end of a measured window; see [`measured_window_opens`].
+#[inline(never)]
+pub fn measured_window_closes(name: &str) {
+    WINDOWS_CLOSED.fetch_add(1, Ordering::Relaxed);
+    std::hint::black_box(name);
+}
+
+static WINDOWS_OPENED: AtomicUsize = AtomicUsize::new(0);
+static WINDOWS_CLOSED: AtomicUsize = AtomicUsize::new(0);
+
 /// Runs `workload` over `connections` connections from now until `until` (back to back, or
 /// paced to `rate` requests/s in all, spread evenly over the connections) and measures the
 /// part from `measure_from`.
@@ -1234,6 +1285,15 @@ async fn gather(
 ) -> Measured {
     let workload = Arc::new(workload);
     let start = Instant::now();
+    let marks = tokio::spawn({
+        let name = workload.name.clone();
+        async move {
+            tokio::time::sleep_until(measure_from.into()).await;
+            measured_window_opens(&name);
+            tokio::time::sleep_until(until.into()).await;
+            measured_window_closes(&name);
+        }
+    });
     let connections: Vec<_> = (0..connections)
         .map(|k| {
             let pace = rate.map(|rate| {
@@ -1265,6 +1325,7 @@ async fn gather(
         exhausted |= stats.exhausted;
         last_done = last_done.max(stats.last_done.unwrap_or(measure_from));
     }
+    marks.abort();
     let window = if exhausted {
         last_done.saturating_duration_since(measure_from)
     } else {
@@ -1282,8 +1343,8 @@ async fn gather(
         exhausted_after: exhausted.then_some(window),
     };
     println!(
-        "{}: {:.0} requests/s, p99 {:.2?}",
-        measured.name, measured.per_second, measured.p99
+        "{}: {:.0} requests/s, p99 {:.2?} ({} requests measured)",
+        measured.name, measured.per_second, measured.p99, measured.requests
     );
     measured
 }
