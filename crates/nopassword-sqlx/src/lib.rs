@@ -44,7 +44,15 @@
 //! `take` is one `DELETE ... WHERE key = $1 AND expires_at > $2 RETURNING record`: of any
 //! number of concurrent takes, on any number of instances, exactly one gets the record. The
 //! counters are single `INSERT ... ON CONFLICT DO UPDATE` statements (one row lock), so N
-//! concurrent failures count N times and never pass the cap. Every statement compares
+//! concurrent failures count N times and never pass the cap. The combined operations of
+//! [`CodeStore`](nopassword_core::CodeStore) are one statement each too, never a sequence:
+//! `hits` counts every bucket in one multi-row upsert; `put_counted` counts and writes the
+//! code (or, over the limit, leaves none) in one CTE; `use_code` locks the code's row in a
+//! CTE (`FOR UPDATE`), counts the try and takes or withdraws the code, so of concurrent
+//! tries exactly one ends it and none passes the attempts; `count_user_try` resets a right
+//! try's user under the same row lock, unless locked out; `take_and_reset` takes the code
+//! and resets its user's failures only when it took it; `approve` swaps the record under
+//! the lock. Every statement compares
 //! `expires_at` with the store's clock, so an expired row is never read; a background task
 //! deletes expired rows every minute in bounded batches ([`PgStore::sweep`]), so the tables
 //! stay as large as the live codes.

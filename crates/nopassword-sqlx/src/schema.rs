@@ -94,6 +94,18 @@ pub(crate) struct Statements {
     pub(crate) clear_counter: SqlStr,
     /// `$1` name, `$2` now, `$3` window.
     pub(crate) hit: SqlStr,
+    /// `$1` names (an array), `$2` now, `$3` windows, `$4` hits per name: `(name, count)`.
+    pub(crate) hits: SqlStr,
+    /// `$1` counter name, `$2` now, `$3` window, `$4` key, `$5` record, `$6` expiry, `$7`
+    /// limit: the count.
+    pub(crate) put_counted: SqlStr,
+    /// `$1` name, `$2` now, `$3` cap: whether the count was reset (else it is at the cap).
+    pub(crate) reset_uncapped: SqlStr,
+    /// `$1` key, `$2` now, `$3` max attempts, `$4` right try: no row when the code is gone,
+    /// else the tries and, when taken, the record.
+    pub(crate) use_code: SqlStr,
+    /// `$1` key, `$2` now, `$3` counter name: the record, when it was there.
+    pub(crate) take_and_reset: SqlStr,
     /// `$1` now, `$2` batch size.
     pub(crate) sweep_codes: SqlStr,
     /// `$1` now, `$2` batch size.
@@ -165,6 +177,78 @@ pub(crate) fn statements(codes: &str, counters: &str) -> Statements {
              SET count = CASE WHEN c.expires_at <= $2 THEN 1 ELSE c.count + 1 END, \
                  expires_at = CASE WHEN c.expires_at <= $2 THEN $2 + $3 ELSE c.expires_at END \
              RETURNING count"
+        )),
+        // One statement for all the buckets. Names are sorted (the caller sends each once,
+        // with its number of hits), so concurrent calls lock the rows in one order and never
+        // deadlock; each row is counted as `hit` counts it.
+        hits: sql(format!(
+            "INSERT INTO {counters} AS c (name, count, expires_at) \
+             SELECT name, n, $2 + w FROM unnest($1::text[], $3::bigint[], $4::integer[]) \
+               AS t(name, w, n) ORDER BY name \
+             ON CONFLICT (name) DO UPDATE \
+             SET count = CASE WHEN c.expires_at <= $2 THEN EXCLUDED.count \
+                              ELSE c.count + EXCLUDED.count END, \
+                 expires_at = CASE WHEN c.expires_at <= $2 THEN EXCLUDED.expires_at \
+                                   ELSE c.expires_at END \
+             RETURNING name, count"
+        )),
+        // One statement: the hit (as `hit`, one row lock on the counter), then the write
+        // only within the limit; over it, whatever the key holds is deleted, so no code stays
+        // (a repeat of a call whose reply was lost cannot leave one behind either). Only one
+        // of the two writes on `codes` matches.
+        put_counted: sql(format!(
+            "WITH hit AS ( \
+               INSERT INTO {counters} AS c (name, count, expires_at) VALUES ($1, 1, $2 + $3) \
+               ON CONFLICT (name) DO UPDATE \
+               SET count = CASE WHEN c.expires_at <= $2 THEN 1 ELSE c.count + 1 END, \
+                   expires_at = CASE WHEN c.expires_at <= $2 THEN $2 + $3 \
+                                     ELSE c.expires_at END \
+               RETURNING count), \
+             stored AS ( \
+               INSERT INTO {codes} (key, record, failures, expires_at) \
+               SELECT $4, $5, 0, $6 FROM hit WHERE hit.count <= $7 \
+               ON CONFLICT (key) DO UPDATE \
+               SET record = EXCLUDED.record, failures = 0, expires_at = EXCLUDED.expires_at), \
+             withdrawn AS ( \
+               DELETE FROM {codes} WHERE key = $4 AND (SELECT count FROM hit) > $7) \
+             SELECT count FROM hit"
+        )),
+        // One statement: the CTE locks the user's counter (`FOR UPDATE`; a concurrent
+        // failure waits, or is waited for and then seen as it left the row), and the row
+        // is deleted unless it is live and at the cap. No row at all: nothing to reset.
+        reset_uncapped: sql(format!(
+            "WITH cur AS ( \
+               SELECT name, count, expires_at FROM {counters} WHERE name = $1 FOR UPDATE), \
+             locked AS (SELECT 1 FROM cur WHERE expires_at > $2 AND count >= $3), \
+             reset AS ( \
+               DELETE FROM {counters} AS c USING cur \
+               WHERE c.name = cur.name AND NOT EXISTS (SELECT 1 FROM locked)) \
+             SELECT NOT EXISTS (SELECT 1 FROM locked)"
+        )),
+        // One statement: the CTE locks the live code (`FOR UPDATE`), so concurrent tries
+        // queue on it and each sees the count its predecessor left, or no row once one of
+        // them ended the code. A right try, or a wrong one that reaches the attempts, deletes
+        // the row; any other counts on it. Only one of the two writes matches.
+        use_code: sql(format!(
+            "WITH cur AS ( \
+               SELECT key, record, failures + 1 AS tries FROM {codes} \
+               WHERE key = $1 AND expires_at > $2 FOR UPDATE), \
+             ended AS ( \
+               DELETE FROM {codes} AS c USING cur \
+               WHERE c.key = cur.key AND ($4 OR cur.tries >= $3)), \
+             counted AS ( \
+               UPDATE {codes} AS c SET failures = cur.tries FROM cur \
+               WHERE c.key = cur.key AND NOT ($4 OR cur.tries >= $3)) \
+             SELECT tries, CASE WHEN $4 AND tries <= $3 THEN record END FROM cur"
+        )),
+        // One statement: the take (as `take`), and the reset of the user's failures only
+        // when this call took the code.
+        take_and_reset: sql(format!(
+            "WITH taken AS ( \
+               DELETE FROM {codes} WHERE key = $1 AND expires_at > $2 RETURNING record), \
+             reset AS ( \
+               DELETE FROM {counters} WHERE name = $3 AND EXISTS (SELECT 1 FROM taken)) \
+             SELECT record FROM taken"
         )),
         sweep_codes: sql(format!(
             "DELETE FROM {codes} WHERE ctid = ANY(ARRAY( \

@@ -15,7 +15,7 @@ use nopassword_core::{
     Clock, CodeStore, Settings, StoreError, async_trait,
     clock::SystemClock,
     hashing::CodeKey,
-    store::{CodeRecord, StoredCode},
+    store::{CodeRecord, CodeUse, StoredCode},
 };
 use sqlx::{
     Connection, PgPool, Postgres, Row,
@@ -46,9 +46,12 @@ const RECOVERY_WINDOW: Duration = Duration::from_secs(30);
 /// Two tables under a schema and a table prefix of your choice (`public` and `nopassword_`
 /// by default), created by the store's embedded migrations: `codes` (one row per outstanding
 /// code: its keyed hash, the encoded record, its failure count and its expiry) and `counters`
-/// (per-user failures and rate windows). `take` is one `DELETE ... RETURNING`, so of any number
-/// of concurrent takes of a code, across instances, exactly one wins; every read checks the
-/// expiry, and a bounded background sweep deletes expired rows. Every call is bounded by the
+/// (per-user failures and rate windows). Every [`CodeStore`] operation is one statement (one
+/// round trip), combined ones included (`hits`, `put_counted`, `count_user_try`, `use_code`,
+/// `take_and_reset`, `approve`: CTEs, `ON CONFLICT`, `FOR UPDATE`), except `hit_and_get` with
+/// a rate bucket (two). `take` is one `DELETE ... RETURNING`, so of any number of concurrent
+/// takes of a code, across instances, exactly one wins; every read checks the expiry, and a
+/// bounded background sweep deletes expired rows. Every call is bounded by the
 /// command timeout (default 500 ms) and fails with [`StoreError::Timeout`] or
 /// [`StoreError::Unavailable`] while PostgreSQL is down; once it is back the same store works
 /// again. Cheap to clone: clones share the pool.
@@ -559,9 +562,17 @@ impl PgStore {
         let attempt = async {
             match op(self.acquire().await?).await {
                 // A connection the server closed (a restart, a failover): mark the pool for
-                // checking and try once more on a checked connection. Safe for every
-                // operation: `put` and `clear` are idempotent, `take` deletes at most once
-                // (a repeat finds nothing), and a counter counted twice errs on the safe side.
+                // checking and try once more on a checked connection. The error class cannot
+                // tell whether the statement ran (usually it did not: a restarted server's
+                // stale connection; but a server that dies between commit and reply looks
+                // the same), so every operation is written to be safe to repeat: a repeat
+                // never grants more than one run would. `put`, `clear_user_failures` and a
+                // right `count_user_try` are idempotent; `take`, `take_and_reset`, `approve`
+                // and `use_code` end a code at most once (a repeat finds it gone or approved:
+                // the login fails closed, the code is still used once); a counter counted
+                // twice (`hit`, `hits`, `incr_*`, a wrong `count_user_try`, a refused
+                // `use_code`) errs on the strict side; `put_counted` counts again and, over
+                // the limit, withdraws the code it wrote, as the count it returns says.
                 Err(error)
                     if breaks_connection(&error) && !matches!(error, sqlx::Error::PoolTimedOut) =>
                 {
@@ -849,6 +860,203 @@ impl CodeStore for PgStore {
                     .bind(key_value.clone())
                     .bind(value.clone())
                     .bind(now);
+                async move { query.fetch_optional(&mut *conn).await }
+            })
+            .await?;
+        bytes
+            .map(|bytes| CodeRecord::decode(&bytes).map_err(StoreError::from))
+            .transpose()
+    }
+
+    /// Every bucket in one statement (one round trip): an `INSERT ... SELECT FROM unnest(...)
+    /// ON CONFLICT DO UPDATE` over the distinct buckets, sorted so that concurrent calls lock
+    /// their rows in one order. A bucket named twice counts twice, each occurrence with its
+    /// own count, as one [`hit`](CodeStore::hit) after the other would give (the first
+    /// occurrence's window starts a new window). A repeat after a lost reply counts again
+    /// (stricter, never looser).
+    async fn hits(&self, buckets: &[(&str, Duration)]) -> Result<Vec<u32>, StoreError> {
+        if buckets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: Vec<String> = buckets.iter().map(|(b, _)| format!("r:{b}")).collect();
+        // Distinct names, sorted, each with the window of its first occurrence and its hits.
+        let mut distinct: Vec<(String, i64, i32)> = Vec::with_capacity(names.len());
+        for (name, (_, length)) in names.iter().zip(buckets) {
+            match distinct.iter_mut().find(|(seen, _, _)| seen == name) {
+                Some((_, _, hits)) => *hits = hits.saturating_add(1),
+                None => distinct.push((name.clone(), window(*length), 1)),
+            }
+        }
+        distinct.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let sorted: Vec<String> = distinct.iter().map(|d| d.0.clone()).collect();
+        let windows: Vec<i64> = distinct.iter().map(|d| d.1).collect();
+        let hits: Vec<i32> = distinct.iter().map(|d| d.2).collect();
+        let now = self.now();
+        let sql = self.inner.tables.sql.hits.clone();
+        let rows = self
+            .call("hits", &buckets, |mut conn| {
+                let query = sqlx::query_as::<_, (String, i32)>(sql.clone())
+                    .bind(sorted.clone())
+                    .bind(now)
+                    .bind(windows.clone())
+                    .bind(hits.clone());
+                async move { query.fetch_all(&mut *conn).await }
+            })
+            .await?;
+        // Per distinct name, the count before this call's hits; each occurrence, in the
+        // callers' order, then gets the next one.
+        let mut before = Vec::with_capacity(distinct.len());
+        for (name, _, hits) in &distinct {
+            let (_, total) = rows.iter().find(|(row, _)| row == name).ok_or_else(|| {
+                StoreError::Unavailable(format!("no count came back for {name:?}").into())
+            })?;
+            before.push(total - hits);
+        }
+        Ok(names
+            .iter()
+            .map(|name| {
+                let i = distinct
+                    .iter()
+                    .position(|(d, _, _)| d == name)
+                    .unwrap_or_default();
+                before[i] += 1;
+                count(before[i])
+            })
+            .collect())
+    }
+
+    /// One statement (one round trip): a CTE counts the hit, then writes the code within
+    /// `limit` or deletes whatever `key` holds over it, so over the limit no code stays, and
+    /// the count and the write cannot be separated by a failure between them. A repeat after
+    /// a lost reply counts again: within the limit it writes the same record again (the code
+    /// has not been sent yet), over it it withdraws the code, and the count it returns says
+    /// so; never a code over the limit.
+    async fn put_counted(
+        &self,
+        key: &CodeKey,
+        record: &CodeRecord,
+        ttl: Duration,
+        bucket: (&str, Duration),
+        limit: u32,
+    ) -> Result<u32, StoreError> {
+        let name = format!("r:{}", bucket.0);
+        let now = self.now();
+        let (length, expires_at) = (window(bucket.1), now.saturating_add(window(ttl)));
+        let (key_value, value) = (key_bytes(key), record.encode());
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let sql = self.inner.tables.sql.put_counted.clone();
+        let n = self
+            .call("put_counted", key, |mut conn| {
+                let query = sqlx::query_scalar::<_, i32>(sql.clone())
+                    .bind(name.clone())
+                    .bind(now)
+                    .bind(length)
+                    .bind(key_value.clone())
+                    .bind(value.clone())
+                    .bind(expires_at)
+                    .bind(limit);
+                async move { query.fetch_one(&mut *conn).await }
+            })
+            .await?;
+        Ok(count(n))
+    }
+
+    /// One statement (one round trip). A wrong try is
+    /// [`incr_user_failures`](CodeStore::incr_user_failures). A right one locks the user's
+    /// counter in a CTE (`FOR UPDATE`) and deletes it unless it is live and at `cap`: it
+    /// never counts, so concurrent right tries cannot lock each other out the way the
+    /// default's count-then-clear can, and a concurrent failure is either counted before the
+    /// reset (and reset) or after it. A repeat after a lost reply resets again, or counts
+    /// again (stricter).
+    async fn count_user_try(
+        &self,
+        user_id: &str,
+        window_length: Duration,
+        cap: u32,
+        matched: bool,
+    ) -> Result<Option<u32>, StoreError> {
+        if !matched || cap == 0 {
+            return self.incr_user_failures(user_id, window_length, cap).await;
+        }
+        let (name, now) = (format!("f:{user_id}"), self.now());
+        let cap = i32::try_from(cap).unwrap_or(i32::MAX);
+        let sql = self.inner.tables.sql.reset_uncapped.clone();
+        let reset = self
+            .call("count_user_try", &user_id, |mut conn| {
+                let query = sqlx::query_scalar::<_, bool>(sql.clone())
+                    .bind(name.clone())
+                    .bind(now)
+                    .bind(cap);
+                async move { query.fetch_one(&mut *conn).await }
+            })
+            .await?;
+        Ok(reset.then_some(0))
+    }
+
+    /// One statement (one round trip): a CTE locks the live code (`FOR UPDATE`) and reads
+    /// its tries; the code is deleted on a right try or a wrong one that reaches
+    /// `max_attempts`, else its count goes up. Concurrent tries queue on the row lock: each
+    /// sees the count its predecessor left, and once one of them ended the code the rest
+    /// find it gone, so exactly one ends it (one [`CodeUse::Taken`] or
+    /// [`CodeUse::Withdrawn`]) and no count passes the attempts. A repeat after a lost reply
+    /// finds a taken or withdrawn code gone (the login fails closed; the code is still used
+    /// once) or counts a refused try again (stricter).
+    async fn use_code(
+        &self,
+        key: &CodeKey,
+        max_attempts: u32,
+        matched: bool,
+    ) -> Result<CodeUse, StoreError> {
+        let (key_value, now) = (key_bytes(key), self.now());
+        let max = i32::try_from(max_attempts).unwrap_or(i32::MAX);
+        let sql = self.inner.tables.sql.use_code.clone();
+        let row = self
+            .call("use_code", key, |mut conn| {
+                let query = sqlx::query_as::<_, (i32, Option<Vec<u8>>)>(sql.clone())
+                    .bind(key_value.clone())
+                    .bind(now)
+                    .bind(max)
+                    .bind(matched);
+                async move { query.fetch_optional(&mut *conn).await }
+            })
+            .await?;
+        let Some((tries, record)) = row else {
+            return Ok(CodeUse::Gone);
+        };
+        let tries = count(tries);
+        // The statement's judgement, read back: it returned the record only when it took
+        // the code.
+        Ok(if tries > max_attempts {
+            CodeUse::Withdrawn { tries }
+        } else if matched {
+            let bytes = record.ok_or_else(|| {
+                StoreError::Unavailable("a taken code came back without its record".into())
+            })?;
+            CodeUse::Taken(CodeRecord::decode(&bytes)?)
+        } else if tries >= max_attempts {
+            CodeUse::Withdrawn { tries }
+        } else {
+            CodeUse::Refused { tries }
+        })
+    }
+
+    /// One statement (one round trip): a CTE takes the code (as [`take`](CodeStore::take))
+    /// and, only when this call took it, deletes the user's failure count. Of concurrent
+    /// calls exactly one gets the record. A repeat after a lost reply finds the code gone
+    /// (the login fails closed; the code is still used once).
+    async fn take_and_reset(
+        &self,
+        key: &CodeKey,
+        user_id: &str,
+    ) -> Result<Option<CodeRecord>, StoreError> {
+        let (key_value, now, name) = (key_bytes(key), self.now(), format!("f:{user_id}"));
+        let sql = self.inner.tables.sql.take_and_reset.clone();
+        let bytes = self
+            .call("take_and_reset", key, |mut conn| {
+                let query = sqlx::query_scalar::<_, Vec<u8>>(sql.clone())
+                    .bind(key_value.clone())
+                    .bind(now)
+                    .bind(name.clone());
                 async move { query.fetch_optional(&mut *conn).await }
             })
             .await?;

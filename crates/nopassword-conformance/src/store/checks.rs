@@ -950,3 +950,223 @@ pub async fn concurrent_approvals(subject: &Subject) {
         store.take(&key).await.expect("take");
     }
 }
+
+/// [`TAKERS`] concurrent `hits` on the same two buckets, half of them naming the buckets in
+/// the other order: each bucket sees every count from 1 to [`TAKERS`] once (no hit lost, none
+/// counted twice, no call failing because two calls wait for each other's bucket).
+pub async fn concurrent_multi_bucket_hits(subject: &Subject) {
+    let store = &subject.store;
+    let (a, b) = (random_name("bucket"), random_name("bucket"));
+    let buckets = Arc::new((a, b));
+    let barrier = Arc::new(Barrier::new(TAKERS));
+    let tasks: Vec<_> = (0..TAKERS)
+        .map(|i| {
+            let (store, buckets, barrier) = (
+                Arc::clone(store),
+                Arc::clone(&buckets),
+                Arc::clone(&barrier),
+            );
+            tokio::spawn(async move {
+                let (a, b) = (buckets.0.as_str(), buckets.1.as_str());
+                barrier.wait().await;
+                if i % 2 == 0 {
+                    let counts = store.hits(&[(a, LONG), (b, LONG)]).await.expect("hits");
+                    (counts[0], counts[1])
+                } else {
+                    let counts = store.hits(&[(b, LONG), (a, LONG)]).await.expect("hits");
+                    (counts[1], counts[0])
+                }
+            })
+        })
+        .collect();
+    let (mut seen_a, mut seen_b) = (HashSet::new(), HashSet::new());
+    for task in tasks {
+        let (a, b) = task.await.expect("task");
+        assert!(seen_a.insert(a), "count {a} of the first bucket seen twice");
+        assert!(
+            seen_b.insert(b),
+            "count {b} of the second bucket seen twice"
+        );
+    }
+    let expected: HashSet<u32> = (1..=u32::try_from(TAKERS).unwrap_or(u32::MAX)).collect();
+    assert_eq!(
+        seen_a, expected,
+        "every hit on the first bucket counted once"
+    );
+    assert_eq!(
+        seen_b, expected,
+        "every hit on the second bucket counted once"
+    );
+}
+
+/// [`TAKERS`] concurrent `put_counted` of distinct codes on one send bucket with a limit of
+/// 20: the counts are 1 to [`TAKERS`], each once, and exactly the codes counted within the
+/// limit are stored.
+pub async fn concurrent_put_counted(subject: &Subject) {
+    let store = &subject.store;
+    let limit = 20;
+    let bucket = Arc::new(random_name("send"));
+    let rec = record(&random_name("user"));
+    let barrier = Arc::new(Barrier::new(TAKERS));
+    let tasks: Vec<_> = (0..TAKERS)
+        .map(|_| {
+            let (store, bucket, barrier, rec) = (
+                Arc::clone(store),
+                Arc::clone(&bucket),
+                Arc::clone(&barrier),
+                rec.clone(),
+            );
+            tokio::spawn(async move {
+                let key = random_key();
+                barrier.wait().await;
+                let count = store
+                    .put_counted(&key, &rec, LONG, (&bucket, LONG), limit)
+                    .await
+                    .expect("put_counted");
+                (key, count)
+            })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(TAKERS);
+    for task in tasks {
+        results.push(task.await.expect("task"));
+    }
+    let counts: HashSet<u32> = results.iter().map(|(_, count)| *count).collect();
+    assert_eq!(
+        counts,
+        (1..=u32::try_from(TAKERS).unwrap_or(u32::MAX)).collect::<HashSet<u32>>(),
+        "each concurrent put_counted sees a distinct count"
+    );
+    for (key, count) in &results {
+        let stored = store.get(key).await.expect("get").is_some();
+        assert_eq!(
+            stored,
+            *count <= limit,
+            "the code counted {count} is stored exactly when within the limit of {limit}"
+        );
+    }
+}
+
+/// Of [`TAKERS`] concurrent `take_and_reset` calls on one code exactly one gets the record, for
+/// [`TAKE_ROUNDS`]` / 10` rounds, and the user's failure count is reset.
+pub async fn concurrent_take_and_reset(subject: &Subject) {
+    let store = &subject.store;
+    let user = Arc::new(random_name("user"));
+    let rec = record(&user);
+    for round in 0..TAKE_ROUNDS / 10 {
+        store
+            .incr_user_failures(&user, LONG, 100)
+            .await
+            .expect("incr");
+        let key = random_key();
+        store.put(&key, &rec, LONG).await.expect("put");
+        let barrier = Arc::new(Barrier::new(TAKERS));
+        let tasks: Vec<_> = (0..TAKERS)
+            .map(|_| {
+                let (store, user, barrier) =
+                    (Arc::clone(store), Arc::clone(&user), Arc::clone(&barrier));
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store.take_and_reset(&key, &user).await.expect("take")
+                })
+            })
+            .collect();
+        let mut winners = 0;
+        for task in tasks {
+            if let Some(taken) = task.await.expect("task") {
+                assert_eq!(taken, rec, "the winner gets the record");
+                winners += 1;
+            }
+        }
+        assert_eq!(
+            winners, 1,
+            "round {round}: {winners} of {TAKERS} concurrent take_and_reset calls won"
+        );
+        assert_eq!(
+            store.user_failures(&user).await.expect("read"),
+            0,
+            "round {round}: the winner reset the user's failures"
+        );
+    }
+}
+
+/// The combined operations see expiry as the single ones do: an expired code is gone for
+/// `use_code` (nothing counted) and `take_and_reset`; an expired rate window starts again at
+/// 1 for `hits` and `put_counted`; an expired lockout no longer refuses a right
+/// `count_user_try`.
+pub async fn combined_ops_respect_expiry(subject: &Subject) {
+    use nopassword_core::store::CodeUse;
+    let store = &subject.store;
+    let short = Duration::from_secs(1);
+    let user = random_name("user");
+    let rec = record(&user);
+    let (used, taken) = (random_key(), random_key());
+    store.put(&used, &rec, short).await.expect("put");
+    store.put(&taken, &rec, short).await.expect("put");
+    let (bucket, send) = (random_name("bucket"), random_name("send"));
+    assert_eq!(
+        store.hits(&[(&bucket, short)]).await.expect("hits"),
+        vec![1]
+    );
+    let counted = random_key();
+    assert_eq!(
+        store
+            .put_counted(&counted, &rec, LONG, (&send, short), 5)
+            .await
+            .expect("put_counted"),
+        1
+    );
+    for expected in 1..=2 {
+        assert_eq!(
+            store
+                .count_user_try(&user, short, 2, false)
+                .await
+                .expect("count"),
+            Some(expected)
+        );
+    }
+    assert_eq!(
+        store
+            .count_user_try(&user, short, 2, true)
+            .await
+            .expect("count"),
+        None,
+        "locked out within the window"
+    );
+    subject.time.pass(Duration::from_millis(1_600)).await;
+    assert_eq!(
+        store.use_code(&used, 5, true).await.expect("use"),
+        CodeUse::Gone,
+        "an expired code is gone for use_code"
+    );
+    assert_eq!(
+        store.take_and_reset(&taken, &user).await.expect("take"),
+        None,
+        "an expired code is gone for take_and_reset"
+    );
+    assert_eq!(
+        store.hits(&[(&bucket, short)]).await.expect("hits"),
+        vec![1],
+        "hits starts a new window"
+    );
+    let again = random_key();
+    assert_eq!(
+        store
+            .put_counted(&again, &rec, LONG, (&send, short), 5)
+            .await
+            .expect("put_counted"),
+        1,
+        "put_counted starts a new window"
+    );
+    assert_eq!(
+        store
+            .count_user_try(&user, short, 2, true)
+            .await
+            .expect("count"),
+        Some(0),
+        "an expired lockout no longer refuses a right try"
+    );
+    assert_eq!(store.user_failures(&user).await.expect("read"), 0);
+    store.take(&counted).await.expect("take");
+    store.take(&again).await.expect("take");
+}

@@ -15,9 +15,9 @@
 //! # fn main() {}
 //! ```
 //!
-//! That expands to `put_get_take`, `get_does_not_consume`, ... `concurrent_approvals` in the calling
-//! module, each running one function of [`checks`] on its own multi-threaded Tokio runtime
-//! ([`run`]), so the concurrent checks really race. Put each call in its own module to run the
+//! That expands to `put_get_take`, `get_does_not_consume`, ... `combined_ops_respect_expiry` in
+//! the calling module, each running one function of [`checks`] on its own multi-threaded Tokio
+//! runtime ([`run`]), so the concurrent checks really race. Put each call in its own module to run the
 //! suite against several stores in one file.
 //!
 //! [`CodeStore`]: nopassword_core::CodeStore
@@ -180,6 +180,10 @@ macro_rules! store_suite {
             approvals,
             approval_keeps_expiry,
             concurrent_approvals,
+            concurrent_multi_bucket_hits,
+            concurrent_put_counted,
+            concurrent_take_and_reset,
+            combined_ops_respect_expiry,
         );
     };
     (@emit $make:expr; $($check:ident),+ $(,)?) => {
