@@ -68,8 +68,12 @@ impl OwnRedis {
     /// Like [`OwnRedis::start`], with more arguments made from the port and the server's
     /// directory (later arguments override earlier ones, `--port` included).
     pub fn start_with(extra_args: impl FnOnce(u16, &Path) -> Vec<String>) -> Self {
+        Self::start_on(free_port(), extra_args)
+    }
+
+    /// Like [`OwnRedis::start_with`], on `port`.
+    pub fn start_on(port: u16, extra_args: impl FnOnce(u16, &Path) -> Vec<String>) -> Self {
         let bin = required_env("NOPASSWORD_TEST_REDIS_SERVER_BIN");
-        let port = free_port();
         let dir = std::env::temp_dir().join(format!(
             "nopassword-store-test-{}-{port}",
             std::process::id()
@@ -149,6 +153,136 @@ impl Drop for OwnRedis {
     fn drop(&mut self) {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Redis Cluster's bus listens on the client port plus this.
+const BUS_OFFSET: u16 = 10_000;
+
+/// `count` ports that were free a moment ago, each with its cluster bus port (port + 10000)
+/// free as well. Every port is held until all are chosen, so they are distinct.
+pub fn free_cluster_ports(count: usize) -> Vec<u16> {
+    let mut held = Vec::new();
+    let mut ports = Vec::new();
+    for _ in 0..200 {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+        let port = listener.local_addr().expect("its address").port();
+        let Some(bus) = port.checked_add(BUS_OFFSET) else {
+            continue;
+        };
+        if let Ok(bus_listener) = TcpListener::bind(("127.0.0.1", bus)) {
+            ports.push(port);
+            held.push(listener);
+            held.push(bus_listener);
+            if ports.len() == count {
+                return ports;
+            }
+        }
+    }
+    panic!("found no {count} free ports P with P+{BUS_OFFSET} free too, in 200 tries")
+}
+
+/// A Redis Cluster this test owns: masters without replicas, each an [`OwnRedis`] with
+/// `nodes-<port>.conf` in its own directory, so that a node killed and restarted (same port,
+/// same directory) rejoins with its slots. Every node is killed on drop.
+pub struct OwnCluster {
+    nodes: Vec<OwnRedis>,
+}
+
+impl OwnCluster {
+    /// Starts `masters` nodes with `cluster-node-timeout` set to `node_timeout` and then
+    /// `extra_args`, joins them with `redis-cli --cluster create` (no replicas) and waits until
+    /// every node reports `cluster_state:ok`.
+    pub async fn start(masters: usize, node_timeout: Duration, extra_args: &[&str]) -> Self {
+        let nodes: Vec<OwnRedis> = free_cluster_ports(masters)
+            .into_iter()
+            .map(|port| {
+                OwnRedis::start_on(port, |port, _| {
+                    let cluster = [
+                        "--cluster-enabled".to_owned(),
+                        "yes".to_owned(),
+                        "--cluster-config-file".to_owned(),
+                        format!("nodes-{port}.conf"),
+                        "--cluster-node-timeout".to_owned(),
+                        node_timeout.as_millis().to_string(),
+                    ];
+                    cluster
+                        .into_iter()
+                        .chain(extra_args.iter().map(|arg| (*arg).to_owned()))
+                        .collect()
+                })
+            })
+            .collect();
+        let cli = required_env("NOPASSWORD_TEST_REDIS_CLI_BIN");
+        let created = Command::new(&cli)
+            .args(["--cluster", "create"])
+            .args(
+                nodes
+                    .iter()
+                    .map(|node| format!("127.0.0.1:{}", node.port())),
+            )
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|error| panic!("run {cli}: {error}"));
+        assert!(
+            created.status.success(),
+            "redis-cli --cluster create failed:\n{}{}",
+            String::from_utf8_lossy(&created.stdout),
+            String::from_utf8_lossy(&created.stderr)
+        );
+        let cluster = Self { nodes };
+        cluster.wait_until_ok(Duration::from_secs(30)).await;
+        cluster
+    }
+
+    /// The nodes' URLs, comma-separated (what `RedisStore::connect` takes).
+    pub fn urls(&self) -> String {
+        self.nodes
+            .iter()
+            .map(OwnRedis::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The node listening on `port`.
+    pub fn node_mut(&mut self, port: u16) -> &mut OwnRedis {
+        self.nodes
+            .iter_mut()
+            .find(|node| node.port() == port)
+            .unwrap_or_else(|| panic!("no node of this cluster listens on {port}"))
+    }
+
+    /// Waits until every node reports `cluster_state:ok` and knows all the others.
+    pub async fn wait_until_ok(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        let known = format!("cluster_known_nodes:{}", self.nodes.len());
+        for node in &self.nodes {
+            loop {
+                let info = match redis::Client::open(node.url())
+                    .expect("parse the URL")
+                    .get_multiplexed_async_connection()
+                    .await
+                {
+                    Ok(mut conn) => redis::cmd("CLUSTER")
+                        .arg("INFO")
+                        .query_async::<String>(&mut conn)
+                        .await
+                        .unwrap_or_else(|error| error.to_string()),
+                    Err(error) => error.to_string(),
+                };
+                if info.contains("cluster_state:ok") && info.contains(&known) {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "node {} is not ok within {within:?}: {}",
+                    node.port(),
+                    info.replace("\r\n", " ")
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
     }
 }
 
