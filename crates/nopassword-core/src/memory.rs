@@ -13,7 +13,7 @@ use crate::{
     Clock, CodeStore, StoreError,
     clock::SystemClock,
     hashing::CodeKey,
-    store::{CodeRecord, StoredCode},
+    store::{CodeRecord, CodeUse, StoredCode},
 };
 
 /// Codes and counters in process memory, for one instance (use a shared store such as
@@ -286,6 +286,73 @@ impl CodeStore for MemoryStore {
             .insert(name.clone(), Entry { value: 1, expires });
         state.queue.push(Reverse((expires, Slot::Counter(name))));
         Ok(1)
+    }
+
+    /// The hit, then, under the code's shard, the write within the limit or, over it, the
+    /// removal of whatever the key held: no code stays over the limit.
+    async fn put_counted(
+        &self,
+        key: &CodeKey,
+        record: &CodeRecord,
+        ttl: Duration,
+        bucket: (&str, Duration),
+        limit: u32,
+    ) -> Result<u32, StoreError> {
+        let count = self.hit(bucket.0, bucket.1).await?;
+        if count <= limit {
+            self.put(key, record, ttl).await?;
+        } else {
+            self.take(key).await?;
+        }
+        Ok(count)
+    }
+
+    /// One step under the counter's shard: a failure that reaches the cap is never reset by
+    /// a right try counted at the same moment (the default's count-then-reset could).
+    async fn count_user_try(
+        &self,
+        user_id: &str,
+        window: Duration,
+        cap: u32,
+        matched: bool,
+    ) -> Result<Option<u32>, StoreError> {
+        if !matched {
+            return self.incr_user_failures(user_id, window, cap).await;
+        }
+        let name = format!("f:{user_id}");
+        let (mut state, _) = self.counter_shard(&name);
+        if state.counters.get(&name).map_or(0, |e| e.value) >= cap {
+            return Ok(None);
+        }
+        state.counters.remove(&name);
+        Ok(Some(0))
+    }
+
+    /// One step under the code's shard: of concurrent tries exactly one ends the code, and
+    /// only that one reports it (taken or withdrawn).
+    async fn use_code(
+        &self,
+        key: &CodeKey,
+        max_attempts: u32,
+        matched: bool,
+    ) -> Result<CodeUse, StoreError> {
+        let (mut state, _) = self.code_shard(key);
+        let Some(entry) = state.codes.get_mut(key) else {
+            return Ok(CodeUse::Gone);
+        };
+        let tries = entry.value.failures.saturating_add(1);
+        if tries > max_attempts || (!matched && tries >= max_attempts) {
+            state.codes.remove(key);
+            return Ok(CodeUse::Withdrawn { tries });
+        }
+        if matched {
+            return Ok(state
+                .codes
+                .remove(key)
+                .map_or(CodeUse::Gone, |e| CodeUse::Taken(e.value.record)));
+        }
+        entry.value.failures = tries;
+        Ok(CodeUse::Refused { tries })
     }
 }
 

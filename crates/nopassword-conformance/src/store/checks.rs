@@ -1170,3 +1170,58 @@ pub async fn combined_ops_respect_expiry(subject: &Subject) {
     store.take(&counted).await.expect("take");
     store.take(&again).await.expect("take");
 }
+
+/// One failure short of the cap (2 of 3), wrong and right tries race, round after round: a
+/// wrong try that reaches the cap locks the user out for every try judged after it, so at
+/// most one reaches it, and if one does the count stays at the cap. A right try must judge
+/// the count as it is (a store that counts a right try and then clears it could clear a
+/// lockout another request had just reached).
+pub async fn a_failure_at_the_cap_is_never_reset(subject: &Subject) {
+    let store = &subject.store;
+    for round in 0..TAKE_ROUNDS / 10 {
+        let user = Arc::new(random_name("user"));
+        for _ in 0..2 {
+            store
+                .count_user_try(&user, LONG, 3, false)
+                .await
+                .expect("count");
+        }
+        let barrier = Arc::new(Barrier::new(TAKERS));
+        let tasks: Vec<_> = (0..TAKERS)
+            .map(|i| {
+                let (store, user, barrier) =
+                    (Arc::clone(store), Arc::clone(&user), Arc::clone(&barrier));
+                tokio::spawn(async move {
+                    let matched = i % 2 == 1;
+                    barrier.wait().await;
+                    let counted = store
+                        .count_user_try(&user, LONG, 3, matched)
+                        .await
+                        .expect("count");
+                    (matched, counted)
+                })
+            })
+            .collect();
+        let mut reached = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                (false, Some(3)) => reached += 1,
+                (false, Some(n)) => assert!(n < 3, "round {round}: a wrong try counted {n}"),
+                (true, Some(n)) => assert_eq!(n, 0, "round {round}: a right try resets"),
+                (_, None) => {}
+            }
+        }
+        let left = store.user_failures(&user).await.expect("read");
+        assert!(
+            reached <= 1,
+            "round {round}: {reached} wrong tries reached the cap"
+        );
+        if reached == 1 {
+            assert_eq!(
+                left, 3,
+                "round {round}: a wrong try reached the cap and a right try reset it after"
+            );
+        }
+        assert!(left <= 3, "round {round}: the count passed the cap: {left}");
+    }
+}

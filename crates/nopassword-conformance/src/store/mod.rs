@@ -184,6 +184,7 @@ macro_rules! store_suite {
             concurrent_put_counted,
             concurrent_take_and_reset,
             combined_ops_respect_expiry,
+            a_failure_at_the_cap_is_never_reset,
         );
     };
     (@emit $make:expr; $($check:ident),+ $(,)?) => {
