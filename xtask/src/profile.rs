@@ -14,7 +14,12 @@
 //! Callgrind counts user-space instructions only: system calls (socket reads and writes,
 //! `epoll`) and Redis's own work are not in the figures.
 
-use std::{collections::BTreeMap, fs, path::Path};
+use std::{
+    collections::BTreeMap,
+    fs,
+    io::{BufRead, BufReader},
+    process::Stdio,
+};
 
 use crate::{
     cmd::Cmd,
@@ -25,10 +30,6 @@ use crate::{
 
 const VALGRIND: Need = Need::Program {
     names: &["valgrind"],
-    apt: "valgrind",
-};
-const CALLGRIND_ANNOTATE: Need = Need::Program {
-    names: &["callgrind_annotate"],
     apt: "valgrind",
 };
 
@@ -46,7 +47,7 @@ pub(crate) fn run(extra: &[String]) -> Result<()> {
         .filter(|service| service.name == "redis")
         .collect();
     let mut needs = services::needs(&wanted);
-    needs.extend([&VALGRIND, &CALLGRIND_ANNOTATE]);
+    needs.push(&VALGRIND);
     preflight::ensure(&needs)?;
 
     let built = Cmd::new("cargo")
@@ -70,7 +71,7 @@ pub(crate) fn run(extra: &[String]) -> Result<()> {
     // `routes`: the route scenarios only (the waiting-browser sections measure windows that
     // overlap, which per-window profiles cannot separate); `profile`: windows long enough for
     // a few hundred requests at callgrind's pace.
-    let output = Cmd::new(VALGRIND.path()?)
+    let command = Cmd::new(VALGRIND.path()?)
         .args([
             "--tool=callgrind".to_owned(),
             format!("--callgrind-out-file={}", out_file.display()),
@@ -79,11 +80,10 @@ pub(crate) fn run(extra: &[String]) -> Result<()> {
         ])
         .arg(&bench)
         .args(["routes", "profile"])
-        .envs(services::env(&running))
-        .read();
+        .envs(services::env(&running));
+    let output = stream(command);
     drop(running);
     let output = output?;
-    print!("{output}");
 
     let windows: Vec<(String, u64)> = output.lines().filter_map(window).collect();
     if windows.is_empty() {
@@ -92,27 +92,55 @@ pub(crate) fn run(extra: &[String]) -> Result<()> {
     println!("\ninstructions per request (client and server together), by window:");
     for (part, (name, requests)) in windows.iter().enumerate() {
         let file = dir.join(format!("callgrind.out.{}", part + 1));
-        let annotated = Cmd::new(CALLGRIND_ANNOTATE.path()?)
-            .arg("--threshold=100")
-            .arg(&file)
-            .read()?;
-        let total = total(&file)?;
-        let per_request = total / (*requests).max(1);
+        let text = fs::read_to_string(&file).context(format!("cannot read {}", file.display()))?;
+        let costs = self_costs(&text);
+        let total: u64 = costs.values().sum();
+        let requests = (*requests).max(1);
         println!(
-            "\n{name}: {requests} requests, {per_request} instructions each ({})",
+            "\n{name}: {requests} requests, {} instructions each ({})",
+            total / requests,
             file.strip_prefix(root()).unwrap_or(&file).display()
         );
-        let mut crates: Vec<(String, u64)> = by_crate(&annotated).into_iter().collect();
+        let mut crates: BTreeMap<String, u64> = BTreeMap::new();
+        for (function, cost) in &costs {
+            *crates.entry(crate_of(function)).or_insert(0) += cost;
+        }
+        let mut crates: Vec<(String, u64)> = crates.into_iter().collect();
         crates.sort_by_key(|entry| std::cmp::Reverse(entry.1));
         for (name, cost) in crates.iter().take(TOP_CRATES) {
             println!(
                 "  {:>9} {:>5.1}%  {name}",
-                cost / (*requests).max(1),
+                cost / requests,
                 100.0 * *cost as f64 / total.max(1) as f64
             );
         }
     }
     Ok(())
+}
+
+/// Runs `command`, showing its output as it comes, and returns what it printed on stdout.
+fn stream(command: Cmd) -> Result<String> {
+    println!("$ {command}");
+    let shown = command.to_string();
+    let mut child = command
+        .into_command()
+        .stdout(Stdio::piped())
+        .spawn()
+        .context(format!("cannot run `{shown}`"))?;
+    let mut output = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("cannot read the bench's output")?;
+            println!("{line}");
+            output.push_str(&line);
+            output.push('\n');
+        }
+    }
+    let status = child.wait().context(format!("`{shown}` did not finish"))?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    Ok(output)
 }
 
 /// The path of the bench executable named `name` in cargo's JSON messages.
@@ -136,48 +164,63 @@ fn window(line: &str) -> Option<(String, u64)> {
     Some((name.to_owned(), requests))
 }
 
-/// The instructions a callgrind profile counted (its `summary:` line).
-fn total(file: &Path) -> Result<u64> {
-    let text = fs::read_to_string(file).context(format!("cannot read {}", file.display()))?;
-    text.lines()
-        .find_map(|line| line.strip_prefix("summary:"))
-        .and_then(|value| value.trim().parse().ok())
-        .ok_or_else(|| Error::new(format!("no summary line in {}", file.display())))
+/// Self cost (instructions spent in the function itself) of each function in a callgrind
+/// profile. In the format, `fn=` opens a function's lines; a cost line (`position count`)
+/// adds to it, except the one right after a `calls=` line, which is the callee's inclusive
+/// cost. Names are compressed: `(id) name` defines an id, `(id)` refers to it.
+fn self_costs(profile: &str) -> BTreeMap<String, u64> {
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut resolve = |value: &str| -> String {
+        let value = value.trim();
+        match value
+            .strip_prefix('(')
+            .and_then(|rest| rest.split_once(')'))
+        {
+            Some((id, name)) if !name.trim().is_empty() => {
+                names.insert(id.to_owned(), name.trim().to_owned());
+                name.trim().to_owned()
+            }
+            Some((id, _)) => names.get(id).cloned().unwrap_or_else(|| "?".to_owned()),
+            None => value.to_owned(),
+        }
+    };
+    let mut costs = BTreeMap::new();
+    let mut function: Option<String> = None;
+    let mut after_call = false;
+    for line in profile.lines() {
+        if let Some(name) = line.strip_prefix("fn=") {
+            function = Some(resolve(name));
+        } else if let Some(name) = line.strip_prefix("cfn=") {
+            // Defines an id for a function that may be listed later.
+            resolve(name);
+        } else if line.starts_with("calls=") {
+            after_call = true;
+        } else if line.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '*')) {
+            if std::mem::take(&mut after_call) {
+                continue;
+            }
+            let count = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|n| n.parse::<u64>().ok());
+            if let (Some(function), Some(count)) = (&function, count) {
+                *costs.entry(function.clone()).or_insert(0) += count;
+            }
+        }
+    }
+    costs
 }
 
-/// Self cost by crate, from `callgrind_annotate`'s lines `1,234 (5.6%)  file:function [object]`.
-/// A function's crate is its path's first segment (`hyper::proto::...` → `hyper`); a symbol
-/// without a path (the C library, the allocator's C parts, the loader) counts under its object.
-fn by_crate(annotated: &str) -> BTreeMap<String, u64> {
-    let mut crates = BTreeMap::new();
-    for line in annotated.lines() {
-        let line = line.trim_start();
-        let Some((count, rest)) = line.split_once(' ') else {
-            continue;
-        };
-        let Ok(count) = count.replace(',', "").parse::<u64>() else {
-            continue;
-        };
-        let Some((_, rest)) = rest.split_once(')') else {
-            continue;
-        };
-        let rest = rest.trim();
-        let (location, object) = match rest.rsplit_once(" [") {
-            Some((location, object)) => (location, object.trim_end_matches(']')),
-            None => (rest, ""),
-        };
-        // `file:function`: the file never holds a colon, the function may hold many.
-        let function = location.split_once(':').map_or(location, |(_, f)| f);
-        let path = function.trim_start_matches(['<', '&', '*', ' ']);
-        let name = match path.split_once("::") {
-            Some((first, _)) if !first.contains(' ') => first.to_owned(),
-            _ => Path::new(object)
-                .file_name()
-                .map_or_else(|| "?".to_owned(), |f| format!("({})", f.to_string_lossy())),
-        };
-        *crates.entry(name).or_insert(0) += count;
+/// A function's crate: its path's first segment (`hyper::proto::...` → `hyper`, `<sha2::X as
+/// digest::Y>::f` → `sha2`); a symbol without a path is C (the C library, the allocator's C
+/// parts), shown as `(C: symbol family)`.
+fn crate_of(function: &str) -> String {
+    let path = function.trim_start_matches(['<', '&', '*', ' ']);
+    match path.split_once("::") {
+        Some((first, _)) if !first.contains([' ', '(', '@']) => first.to_owned(),
+        _ if path.starts_with("mi_") || path.starts_with("_mi_") => "(C: mimalloc)".to_owned(),
+        _ => "(C: libc and others)".to_owned(),
     }
-    crates
 }
 
 #[cfg(test)]
@@ -194,22 +237,42 @@ mod tests {
     }
 
     #[test]
-    fn sums_self_cost_by_crate() {
-        let annotated = "\
-Ir                 file:function
---------------------------------------------------------------------------------
-1,000 (10.00%)  ???:hyper::proto::h1::role::parse_headers [/t/load]
-  500 ( 5.00%)  /rustc/x/library/core/src/fmt/mod.rs:core::fmt::write [/t/load]
-  250 ( 2.50%)  ???:<sha2::core_api::Sha256VarCore as digest::core_api::UpdateCore>::update [/t/load]
-  200 ( 2.00%)  ./string/../sysdeps/x86_64/multiarch/memmove-vec-unaligned-erms.S:__memcpy_avx_unaligned_erms [/usr/lib/x86_64-linux-gnu/libc.so.6]
-  100 ( 1.00%)  ???:hyper::proto::h1::io::Buffered::poll_read [/t/load]
+    fn sums_self_costs_and_leaves_out_the_callees() {
+        let profile = "\
+events: Ir
+fn=(1) hyper::proto::h1::role::parse_headers
+16 1000
++2 100
+cfn=(2) sha2::sha256::compress
+calls=3 +20
+* 5000
+fn=(2)
+20 250
+fn=(3) __memcpy_avx_unaligned_erms
+1 200
+fn=(1)
+3 7
 ";
-        let crates = by_crate(annotated);
-        assert_eq!(crates["hyper"], 1_100);
-        assert_eq!(crates["core"], 500);
-        assert_eq!(crates["sha2"], 250);
-        assert_eq!(crates["(libc.so.6)"], 200);
-        assert_eq!(crates.len(), 4);
+        let costs = self_costs(profile);
+        assert_eq!(costs["hyper::proto::h1::role::parse_headers"], 1_107);
+        assert_eq!(costs["sha2::sha256::compress"], 250);
+        assert_eq!(costs["__memcpy_avx_unaligned_erms"], 200);
+        assert_eq!(costs.len(), 3);
+    }
+
+    #[test]
+    fn names_the_crate() {
+        assert_eq!(crate_of("hyper::proto::h1::role::parse_headers"), "hyper");
+        assert_eq!(
+            crate_of("<sha2::core_api::Sha256VarCore as digest::core_api::UpdateCore>::update"),
+            "sha2"
+        );
+        assert_eq!(crate_of("mi_free"), "(C: mimalloc)");
+        assert_eq!(
+            crate_of("__memcpy_avx_unaligned_erms"),
+            "(C: libc and others)"
+        );
+        assert_eq!(crate_of("log@@GLIBC_2.29"), "(C: libc and others)");
     }
 
     #[test]

@@ -163,6 +163,10 @@ struct Plan {
     /// `routes` among the arguments: no waiting-browser section (their windows overlap, which
     /// `cargo xtask profile` cannot take apart).
     only_routes: bool,
+    /// At most this many codes per run (`profile`: Redis's own rate, which sizes the Redis
+    /// runs, is far beyond what the bench reaches under callgrind; a run that uses them up
+    /// ends its window there and says so).
+    max_codes: usize,
 }
 
 impl Plan {
@@ -180,6 +184,7 @@ impl Plan {
                 measure: Duration::from_secs(10),
                 only_waiting,
                 only_routes,
+                max_codes: 3_000,
             };
             return (plan, false);
         }
@@ -190,6 +195,7 @@ impl Plan {
                 measure: Duration::from_secs(5),
                 only_waiting,
                 only_routes,
+                max_codes: usize::MAX,
             };
             (plan, true)
         } else {
@@ -199,6 +205,7 @@ impl Plan {
                 measure: Duration::from_millis(300),
                 only_waiting,
                 only_routes,
+                max_codes: usize::MAX,
             };
             (plan, false)
         }
@@ -352,7 +359,9 @@ async fn run_scenarios<F: Framework>(framework: &F, plan: Plan, full: bool) {
         // (b): enough fresh codes to last the whole run at the baseline's rate, which no route
         // of the demo can beat; should they run out anyway, the run ends there and says so.
         let run_seconds = (plan.warm_up + plan.measure).as_secs_f64();
-        let codes_needed = ((baseline.per_second * run_seconds * 1.1) as usize).max(1000);
+        let codes_needed = ((baseline.per_second * run_seconds * 1.1) as usize)
+            .max(1000)
+            .min(plan.max_codes);
         let users = code_users();
         // The outbox holds one batch at a time (read after each), which keeps memory down.
         let outbox = Outbox::new(ISSUE_BATCH).quiet();
@@ -726,7 +735,9 @@ async fn run_redis<F: Framework>(
     // (d): no login can outrun GETDEL on the same Redis (each costs one and more), so codes
     // for 3/4 of GETDEL's rate over the run last; if they run out anyway, the run says so.
     let run_seconds = (plan.warm_up + plan.measure).as_secs_f64();
-    let codes_needed = ((getdel * run_seconds * 0.75) as usize).max(1000);
+    let codes_needed = ((getdel * run_seconds * 0.75) as usize)
+        .max(1000)
+        .min(plan.max_codes);
     let users = code_users();
     let outbox = Outbox::new(ISSUE_BATCH).quiet();
     let (server, service) = framework
@@ -1325,7 +1336,9 @@ async fn gather(
         exhausted |= stats.exhausted;
         last_done = last_done.max(stats.last_done.unwrap_or(measure_from));
     }
-    marks.abort();
+    // The closing mark fires at `until` even when the connections stopped early (their codes
+    // ran out), so every window gets its profile.
+    marks.await.expect("the window marks");
     let window = if exhausted {
         last_done.saturating_duration_since(measure_from)
     } else {
