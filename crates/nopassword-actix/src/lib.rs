@@ -171,7 +171,7 @@ pub use forwarded::request_info;
 pub use guard::{LoggedIn, LoginRequired, LoginRequiredService};
 use handlers::{api, code, flow, login, logout};
 pub use health::{READINESS_TIMEOUT, readiness, readiness_with_timeout};
-pub use memory_store::MemorySessionStore;
+pub use memory_store::{MemorySessionStore, new_session_key};
 pub use middleware::{LoginMiddleware, LoginService, login_middleware};
 pub use nopassword_core::http::{CSRF_FIELD, RequestInfo};
 use nopassword_core::{

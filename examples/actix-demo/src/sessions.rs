@@ -11,7 +11,6 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::cookie::time::Duration;
 use demo_common::{PutIf, SessionPg, SessionRedis, SharedSessions};
 use nopassword_actix::MemorySessionStore;
-use nopassword_core::{CodeRng, hashing::SystemRng};
 
 /// A session's state, as actix-session hands it to stores.
 type SessionState = HashMap<String, String>;
@@ -41,10 +40,7 @@ impl RedisSessions {
 
     /// A fresh session key: 256 random bits in hex.
     fn new_key() -> SessionKey {
-        let mut bytes = [0u8; 32];
-        SystemRng.fill_bytes(&mut bytes);
-        let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        SessionKey::try_from(key).expect("64 hex digits make a valid session key")
+        nopassword_actix::new_session_key()
     }
 
     /// Stores `state` under a new key (drawing another on the rare collision).
