@@ -96,6 +96,9 @@ pub(crate) struct Statements {
     pub(crate) hit: SqlStr,
     /// `$1` names (an array), `$2` now, `$3` windows, `$4` hits per name: `(name, count)`.
     pub(crate) hits: SqlStr,
+    /// `$1` counter name, `$2` now, `$3` window, `$4` keys (an array): `(count, key, record,
+    /// failures)` for each live code, or one row of the count alone when none is live.
+    pub(crate) hit_and_get: SqlStr,
     /// `$1` counter name, `$2` now, `$3` window, `$4` key, `$5` record, `$6` expiry, `$7`
     /// limit: the count.
     pub(crate) put_counted: SqlStr,
@@ -177,6 +180,20 @@ pub(crate) fn statements(codes: &str, counters: &str) -> Statements {
              SET count = CASE WHEN c.expires_at <= $2 THEN 1 ELSE c.count + 1 END, \
                  expires_at = CASE WHEN c.expires_at <= $2 THEN $2 + $3 ELSE c.expires_at END \
              RETURNING count"
+        )),
+        // One statement: the hit (as `hit`; the CTE runs once whatever the codes), then the
+        // live codes. The LEFT JOIN from the hit's one row keeps the count when no code is
+        // live.
+        hit_and_get: sql(format!(
+            "WITH hit AS ( \
+               INSERT INTO {counters} AS c (name, count, expires_at) VALUES ($1, 1, $2 + $3) \
+               ON CONFLICT (name) DO UPDATE \
+               SET count = CASE WHEN c.expires_at <= $2 THEN 1 ELSE c.count + 1 END, \
+                   expires_at = CASE WHEN c.expires_at <= $2 THEN $2 + $3 \
+                                     ELSE c.expires_at END \
+               RETURNING count) \
+             SELECT hit.count, k.key, k.record, k.failures FROM hit \
+             LEFT JOIN {codes} AS k ON k.key = ANY($4) AND k.expires_at > $2"
         )),
         // One statement for all the buckets. Names are sorted (the caller sends each once,
         // with its number of hits), so concurrent calls lock the rows in one order and never

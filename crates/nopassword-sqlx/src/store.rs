@@ -48,8 +48,7 @@ const RECOVERY_WINDOW: Duration = Duration::from_secs(30);
 /// code: its keyed hash, the encoded record, its failure count and its expiry) and `counters`
 /// (per-user failures and rate windows). Every [`CodeStore`] operation is one statement (one
 /// round trip), combined ones included (`hits`, `put_counted`, `count_user_try`, `use_code`,
-/// `take_and_reset`, `approve`: CTEs, `ON CONFLICT`, `FOR UPDATE`), except `hit_and_get` with
-/// a rate bucket (two). `take` is one `DELETE ... RETURNING`, so of any number of concurrent
+/// `take_and_reset`, `approve`, `hit_and_get`: CTEs, `ON CONFLICT`, `FOR UPDATE`). `take` is one `DELETE ... RETURNING`, so of any number of concurrent
 /// takes of a code, across instances, exactly one wins; every read checks the expiry, and a
 /// bounded background sweep deletes expired rows. Every call is bounded by the
 /// command timeout (default 500 ms) and fails with [`StoreError::Timeout`] or
@@ -826,22 +825,63 @@ impl CodeStore for PgStore {
         Ok(count(n))
     }
 
-    /// The rate counter, then every code in one statement (`key = ANY(...)`): a flow's poll
-    /// (no counter) is one round trip however many codes the flow names.
+    /// The rate counter and every code in one statement (a CTE for the hit, then `key =
+    /// ANY(...)`): a typed code's first step is one round trip, and a flow's poll (no counter)
+    /// too, however many codes the flow names. A repeat after a lost reply counts the hit
+    /// again (the strict side) and reads the same codes.
     async fn hit_and_get(
         &self,
         bucket: Option<(&str, Duration)>,
         keys: &[CodeKey],
     ) -> Result<(Option<u32>, Vec<Option<StoredCode>>), StoreError> {
-        let hits = match bucket {
-            Some((bucket, window)) => Some(self.hit(bucket, window).await?),
-            None => None,
+        let Some((bucket, window_length)) = bucket else {
+            return match keys {
+                [] => Ok((None, Vec::new())),
+                [one] => Ok((None, vec![self.get(one).await?])),
+                _ => Ok((None, self.get_many(keys).await?)),
+            };
         };
-        match keys {
-            [] => Ok((hits, Vec::new())),
-            [one] => Ok((hits, vec![self.get(one).await?])),
-            _ => Ok((hits, self.get_many(keys).await?)),
+        if keys.is_empty() {
+            return Ok((Some(self.hit(bucket, window_length).await?), Vec::new()));
         }
+        let name = format!("r:{bucket}");
+        let (now, length) = (self.now(), window(window_length));
+        let key_values: Vec<Vec<u8>> = keys.iter().map(key_bytes).collect();
+        let sql = self.inner.tables.sql.hit_and_get.clone();
+        let rows = self
+            .call("hit_and_get", &bucket, |mut conn| {
+                let query =
+                    sqlx::query_as::<_, (i32, Option<Vec<u8>>, Option<Vec<u8>>, Option<i32>)>(
+                        sql.clone(),
+                    )
+                    .bind(name.clone())
+                    .bind(now)
+                    .bind(length)
+                    .bind(key_values.clone());
+                async move { query.fetch_all(&mut *conn).await }
+            })
+            .await?;
+        // The hit's row is always there (the LEFT JOIN keeps it); were it missing, the
+        // request fails rather than pass the rate limit uncounted.
+        let hits = rows.first().map(|row| count(row.0)).ok_or_else(|| {
+            StoreError::Unavailable("the rate counter's statement returned no row".into())
+        })?;
+        let codes = key_values
+            .iter()
+            .map(|wanted| {
+                rows.iter()
+                    .find(|(_, key, _, _)| key.as_ref() == Some(wanted))
+                    .and_then(|(_, _, bytes, failures)| Some((bytes.as_ref()?, *failures)))
+                    .map(|(bytes, failures)| {
+                        Ok(StoredCode {
+                            record: CodeRecord::decode(bytes)?,
+                            failures: count(failures.unwrap_or(0)),
+                        })
+                    })
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((Some(hits), codes))
     }
 
     /// One statement (one round trip): the approved record replaces the code's, with the

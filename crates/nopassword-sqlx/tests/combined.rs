@@ -246,7 +246,7 @@ async fn login_paths_cost_these_statements() {
     assert!(login.is_some(), "the right code logs in");
     assert_eq!(
         calls.take(),
-        ["hit", "get", "count_user_try", "use_code"],
+        ["hit_and_get", "count_user_try", "use_code"],
         "a typed-code login: was hit, get, incr_user_failures, clear_user_failures, \
          incr_code_failures, take"
     );

@@ -426,13 +426,21 @@ pub async fn combined_reads_and_hits(subject: &Subject) {
         .expect("hit_and_get");
     assert_eq!(hits, None, "no bucket, no count");
     assert!(codes[0].is_some(), "reading does not consume");
+    // A flow whose codes are all gone: the hit still counts, and is reported.
+    let (hits, codes) = store
+        .hit_and_get(Some((&bucket, minute)), &[absent])
+        .await
+        .expect("hit_and_get with no live code");
+    assert_eq!(hits, Some(3), "the hit counts when no code is live");
+    assert_eq!(codes.len(), 1, "one answer per key");
+    assert!(codes[0].is_none(), "an absent key reads as None");
     let other = random_name("bucket");
     assert_eq!(
         store
             .hits(&[(&bucket, minute), (&other, minute)])
             .await
             .expect("hits"),
-        vec![3, 1],
+        vec![4, 1],
         "hits counts each bucket in order"
     );
 }
