@@ -288,25 +288,6 @@ impl CodeStore for MemoryStore {
         Ok(1)
     }
 
-    /// The hit, then, under the code's shard, the write within the limit or, over it, the
-    /// removal of whatever the key held: no code stays over the limit.
-    async fn put_counted(
-        &self,
-        key: &CodeKey,
-        record: &CodeRecord,
-        ttl: Duration,
-        bucket: (&str, Duration),
-        limit: u32,
-    ) -> Result<u32, StoreError> {
-        let count = self.hit(bucket.0, bucket.1).await?;
-        if count <= limit {
-            self.put(key, record, ttl).await?;
-        } else {
-            self.take(key).await?;
-        }
-        Ok(count)
-    }
-
     /// One step under the counter's shard: a failure that reaches the cap is never reset by
     /// a right try counted at the same moment (the default's count-then-reset could).
     async fn count_user_try(

@@ -353,8 +353,8 @@ pub trait CodeStore: Send + Sync {
     /// Counts a hit in `bucket` (as [`CodeStore::hit`]) and stores the code (as
     /// [`CodeStore::put`]) only if that count is at most `limit`; returns the count. Over the
     /// limit, no code stays in the store. Default: [`CodeStore::hit`], then
-    /// [`CodeStore::put`] within the limit; a store that talks to a server may send both at
-    /// once and withdraw the code over the limit.
+    /// [`CodeStore::put`] within the limit or [`CodeStore::take`] of whatever the key held
+    /// over it; a store that talks to a server may send both at once.
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -383,6 +383,8 @@ pub trait CodeStore: Send + Sync {
         let count = self.hit(bucket.0, bucket.1).await?;
         if count <= limit {
             self.put(key, record, ttl).await?;
+        } else {
+            self.take(key).await?;
         }
         Ok(count)
     }

@@ -14,11 +14,7 @@ use std::{
     time::Duration,
 };
 
-use nopassword_core::{
-    CodeRng, CodeStore,
-    hashing::{CodeKey, SystemRng},
-    store::{CodeRecord, CodeUse},
-};
+use nopassword_core::{CodeStore, hashing::CodeKey, store::CodeUse};
 use tokio::sync::Barrier;
 use tracing::{
     Event, Metadata, Subscriber,
@@ -29,25 +25,7 @@ use tracing::{
 const LONG: Duration = Duration::from_secs(900);
 const RACERS: usize = 64;
 
-fn key() -> CodeKey {
-    let mut bytes = [0u8; 16];
-    SystemRng.fill_bytes(&mut bytes);
-    CodeKey::from_bytes(bytes)
-}
-
-fn record(user: &str) -> CodeRecord {
-    CodeRecord {
-        user_id: user.into(),
-        verifier: vec![1; 16],
-        code_check: vec![2; 16],
-        flow: vec![3; 16],
-        next: None,
-        created_at: 1_767_225_600,
-        expires_at: 1_767_226_500,
-        device: None,
-        approved: false,
-    }
-}
+use common::{key, record};
 
 /// The `op` of every `nopassword_sqlx` span the store opens: one per `call`, and each `call`
 /// sends one statement (there is no retry on a healthy server).
@@ -462,34 +440,6 @@ async fn take_and_reset_resets_only_when_it_took_the_code() {
         store.user_failures(&user).await.expect("read"),
         2,
         "nothing taken, nothing reset"
-    );
-}
-
-/// Over the limit `put_counted` leaves no code under its key, even one a first call stored
-/// (a repeat after a lost reply): the count it returns and the store agree.
-#[tokio::test]
-async fn put_counted_over_the_limit_withdraws_what_the_key_held() {
-    let store = common::store("repeat").await;
-    let (key, bucket) = (key(), common::unique("send"));
-    let rec = record("u");
-    assert_eq!(
-        store
-            .put_counted(&key, &rec, LONG, (&bucket, LONG), 1)
-            .await
-            .expect("put_counted"),
-        1
-    );
-    assert!(store.get(&key).await.expect("get").is_some());
-    assert_eq!(
-        store
-            .put_counted(&key, &rec, LONG, (&bucket, LONG), 1)
-            .await
-            .expect("put_counted"),
-        2
-    );
-    assert!(
-        store.get(&key).await.expect("get").is_none(),
-        "over the limit no code stays"
     );
 }
 

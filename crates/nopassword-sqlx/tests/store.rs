@@ -5,34 +5,11 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use nopassword_core::{
-    CodeRng, CodeStore,
-    clock::ManualClock,
-    hashing::{CodeKey, SystemRng},
-    store::CodeRecord,
-};
+use nopassword_core::{CodeStore, clock::ManualClock};
 use nopassword_sqlx::{PgStore, PgStoreError, SWEEP_BATCH, SWEEP_BATCHES, sqlx};
 use tokio::sync::Barrier;
 
-fn key() -> CodeKey {
-    let mut bytes = [0u8; 16];
-    SystemRng.fill_bytes(&mut bytes);
-    CodeKey::from_bytes(bytes)
-}
-
-fn record(user: &str) -> CodeRecord {
-    CodeRecord {
-        user_id: user.into(),
-        verifier: vec![1; 16],
-        code_check: vec![2; 16],
-        flow: vec![3; 16],
-        next: None,
-        created_at: 1_767_225_600,
-        expires_at: 1_767_226_500,
-        device: None,
-        approved: false,
-    }
-}
+use common::{key, record};
 
 async fn rows(store: &PgStore, table: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))

@@ -474,6 +474,19 @@ pub async fn put_counted_limits(subject: &Subject) {
         store.get(&second).await.expect("get").is_none(),
         "over the limit no code stays"
     );
+    // Over the limit, not even a code the key already held (a repeat of a call whose reply
+    // was lost): the count returned and the store agree.
+    assert_eq!(
+        store
+            .put_counted(&first, &rec, LONG, (&bucket, hour), 1)
+            .await
+            .expect("put_counted"),
+        3
+    );
+    assert!(
+        store.get(&first).await.expect("get").is_none(),
+        "over the limit the key holds no code, even one stored before"
+    );
 }
 
 /// `count_user_try`: wrong tries count up to the cap, a right one resets the count, and at

@@ -14,7 +14,34 @@ use std::{
     time::{Duration, Instant},
 };
 
+use nopassword_core::{
+    CodeRng,
+    hashing::{CodeKey, SystemRng},
+    store::CodeRecord,
+};
 use nopassword_sqlx::PgStore;
+
+/// A random code key.
+pub fn key() -> CodeKey {
+    let mut bytes = [0u8; 16];
+    SystemRng.fill_bytes(&mut bytes);
+    CodeKey::from_bytes(bytes)
+}
+
+/// A record of `user`'s with fixed hashes and times.
+pub fn record(user: &str) -> CodeRecord {
+    CodeRecord {
+        user_id: user.into(),
+        verifier: vec![1; 16],
+        code_check: vec![2; 16],
+        flow: vec![3; 16],
+        next: None,
+        created_at: 1_767_225_600,
+        expires_at: 1_767_226_500,
+        device: None,
+        approved: false,
+    }
+}
 
 /// The shared server's URL.
 pub fn database_url() -> String {
